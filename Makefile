@@ -1,0 +1,31 @@
+# newswatch — two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+OUT    ?= out/samples
+
+.PHONY: run test eval bench clean
+
+# The venv is rebuilt only when pyproject.toml changes (an install takes minutes).
+$(STAMP): pyproject.toml
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/newswatch replay samples/feeds --output $(OUT)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+eval: $(STAMP)
+	$(VENV)/bin/newswatch eval
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,74 @@
+"""The one pipeline graph: source → normalise → language → flag → dedup → sinks.
+
+``build`` takes its source as a ``PTransform`` so that a replay of saved
+files, a test's in-memory items and a streaming subscription all run through
+the same stages; ``write_files`` attaches the file sinks. Neither runs
+anything.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import apache_beam as beam
+
+import transforms.coders  # noqa: F401 - registers the deterministic record coders
+from connectors.files import DEAD_LETTERS, FILES, ITEMS, WriteJsonl
+from pipelines.summary import Summarise
+from transforms.dedup import ExactDedup
+from transforms.flagging import Flagging
+from transforms.language import DetectLanguage
+from transforms.normalise import DEAD_LETTER_TAG, Normalise
+
+__all__ = ["StageConfig", "build", "write_files", "OUTPUT_FILES"]
+
+OUTPUT_FILES = ("items.jsonl", "flagged.jsonl", "dead_letter.jsonl", "summary.json")
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    language_backend: str = "cascade"
+    packs_dir: str | None = None
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+
+def build(p: beam.Pipeline, source: beam.PTransform, config: StageConfig = StageConfig()) -> dict:
+    """Apply the whole graph to ``p``.
+
+    Args:
+        p: the pipeline.
+        source: a PTransform from the pipeline root to
+            ``{"items", "dead_letters", "files"}`` (``files``: one outcome
+            string per input file; may be empty for sources without files).
+        config: stage settings.
+
+    Returns:
+        ``{"items", "unique", "flagged", "dead_letters", "summary"}``: every
+        item (duplicates marked), the unique ones, the flagged unique ones,
+        every dead letter, and the summary as one JSON string.
+    """
+    read = p | "Read" >> source
+    normalised = read[ITEMS] | "Normalise" >> Normalise()
+    identified = normalised["items"] | "Language" >> DetectLanguage(config.language_backend)
+    flagged_all = identified | "Flagging" >> Flagging(config.packs_dir, config.thresholds)
+    dedup = flagged_all | "Dedup" >> ExactDedup()
+    items = (dedup["unique"], dedup["duplicates"]) | "AllItems" >> beam.Flatten()
+    dead = (read[DEAD_LETTERS], normalised[DEAD_LETTER_TAG]) | "AllDeadLetters" >> beam.Flatten()
+    flagged = dedup["unique"] | "OnlyFlagged" >> beam.Filter(lambda item: bool(item.flags))
+    summary = {"items": items, "dead_letters": dead, "files": read[FILES], "read": read[ITEMS]} | (
+        "Summary" >> Summarise()
+    )
+    return {"items": items, "unique": dedup["unique"], "flagged": flagged, "dead_letters": dead,
+            "summary": summary}
+
+
+def write_files(outputs: dict, output_dir: str) -> None:
+    """Attach the JSONL sinks and ``summary.json`` under ``output_dir``."""
+    join = os.path.join if "://" not in output_dir else (lambda a, b: a.rstrip("/") + "/" + b)
+    outputs["items"] | "WriteItems" >> WriteJsonl(join(output_dir, "items.jsonl"))
+    outputs["flagged"] | "WriteFlagged" >> WriteJsonl(join(output_dir, "flagged.jsonl"))
+    outputs["dead_letters"] | "WriteDeadLetters" >> WriteJsonl(join(output_dir, "dead_letter.jsonl"))
+    outputs["summary"] | "WriteSummary" >> beam.io.WriteToText(
+        join(output_dir, "summary.json"), shard_name_template="", num_shards=1
+    )

@@ -1,0 +1,107 @@
+"""The run summary: counts gathered inside the pipeline, rendered after it.
+
+Counts are computed as a PCollection and written to ``summary.json`` rather
+than read from runner metrics, so they are exact on every runner and a
+replay's summary is as deterministic as its outputs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import apache_beam as beam
+
+from transforms.item import DeadLetter, Item
+
+READ_STAGES = frozenset({"read", "parse"})
+
+__all__ = ["Summarise", "check_identities", "render", "item_keys", "dead_letter_keys"]
+
+
+def item_keys(item: Item) -> list[str]:
+    """Summary counters one output item contributes to."""
+    if item.duplicate is not None:
+        return ["entries.duplicate", f"duplicates.{item.duplicate.kind}"]
+    keys = ["entries.unique", f"language.{item.language or 'und'}"]
+    keys.extend(f"flagged.{f.category}" for f in item.flags)
+    if item.flags:
+        keys.append("flagged.any")
+    return keys
+
+
+def dead_letter_keys(letter: DeadLetter) -> list[str]:
+    if letter.kind == "file":
+        return [f"dead_letter_files.{letter.stage}"]
+    keys = ["entries.dead_letter", f"dead_letter_entries.{letter.stage}"]
+    if letter.stage in READ_STAGES:
+        # Rejected by the reader itself: read, but never an item.
+        keys.append("entries.read")
+    return keys
+
+
+class Summarise(beam.PTransform):
+    """``{"items", "dead_letters", "files", "read"}`` → one JSON summary line."""
+
+    def expand(self, pcolls):
+        keys = (
+            pcolls["items"] | "ItemKeys" >> beam.FlatMap(item_keys),
+            pcolls["dead_letters"] | "DeadKeys" >> beam.FlatMap(dead_letter_keys),
+            pcolls["files"] | "FileKeys" >> beam.Map(lambda status: f"files.{status}"),
+            pcolls["read"] | "ReadKeys" >> beam.Map(lambda _: "entries.read"),
+        )
+        return (
+            keys
+            | "AllKeys" >> beam.Flatten()
+            | "Count" >> beam.combiners.Count.PerElement()
+            | "Gather" >> beam.combiners.ToDict()
+            | "Json" >> beam.Map(lambda d: json.dumps(d, sort_keys=True))
+        )
+
+
+def _sum(counts: Mapping[str, int], prefix: str) -> int:
+    return sum(v for k, v in counts.items() if k.startswith(prefix))
+
+
+def check_identities(counts: Mapping[str, int]) -> list[str]:
+    """The two identities of a run; returns what does not add up (empty if all is well)."""
+    problems = []
+    files = counts.get("files.parsed", 0) + counts.get("files.empty", 0)
+    files_read = files + counts.get("files.dead_letter", 0)
+    dead_files = _sum(counts, "dead_letter_files.")
+    if counts.get("files.dead_letter", 0) != dead_files:
+        problems.append(f"dead-lettered files {counts.get('files.dead_letter', 0)} != dead-letter records {dead_files}")
+    read = counts.get("entries.read", 0)
+    accounted = (counts.get("entries.unique", 0) + counts.get("entries.duplicate", 0)
+                 + counts.get("entries.dead_letter", 0))
+    if read != accounted:
+        problems.append(f"entries read {read} != unique + duplicates + dead-lettered {accounted}")
+    if files_read and files_read != _sum(counts, "files."):
+        problems.append("unknown file outcome in counts")
+    return problems
+
+
+def render(counts: Mapping[str, int]) -> str:
+    """The summary for people."""
+    c = lambda k: counts.get(k, 0)  # noqa: E731
+    files_read = c("files.parsed") + c("files.empty") + c("files.dead_letter")
+    lines = [
+        f"files read    {files_read:>8} = parsed {c('files.parsed')} + empty {c('files.empty')}"
+        f" + dead-lettered {c('files.dead_letter')}",
+        f"entries read  {c('entries.read'):>8} = unique {c('entries.unique')} + duplicates"
+        f" {c('entries.duplicate')} + dead-lettered {c('entries.dead_letter')}",
+    ]
+    dups = ", ".join(f"{k.split('.', 1)[1]} {v}" for k, v in sorted(counts.items()) if k.startswith("duplicates."))
+    lines.append(f"duplicates    {dups or 'none'}")
+    langs = sorted(((v, k.split(".", 1)[1]) for k, v in counts.items() if k.startswith("language.")), reverse=True)
+    lines.append("languages     " + (", ".join(f"{lang} {n}" for n, lang in langs) or "none"))
+    flagged = ", ".join(
+        f"{k.split('.', 1)[1]} {v}" for k, v in sorted(counts.items())
+        if k.startswith("flagged.") and k != "flagged.any"
+    )
+    lines.append(f"flagged       {c('flagged.any')} items ({flagged or 'none'})")
+    dead = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k.startswith("dead_letter_"))
+    lines.append(f"dead letters  {dead or 'none'}")
+    problems = check_identities(counts)
+    lines.append("identities    " + ("hold" if not problems else "BROKEN: " + "; ".join(problems)))
+    return "\n".join(lines)

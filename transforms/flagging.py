@@ -1,0 +1,67 @@
+"""The flagging stage: run each item through the rule pack of its language."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from transforms.item import Item
+from transforms.language import UNDETERMINED
+from transforms.rules import CATEGORIES, PACKS_DIR, RuleEngine
+
+__all__ = ["flag_item", "Flagging"]
+
+
+def flag_item(engine: RuleEngine, item: Item) -> Item:
+    """The item with its flags, other categories and the pack that matched it.
+
+    When the text's language is undetermined the source's declared language
+    picks the pack; when neither has a pack, the cross-language pack does.
+    """
+    language = item.language
+    if not language or language == UNDETERMINED:
+        language = item.language_hint
+    result = engine.evaluate({"title": item.title, "text": item.text}, language)
+    return item.replace(
+        flags=result.flags,
+        other_categories=result.other_categories,
+        rules_language=result.rules_language,
+    )
+
+
+class _FlagFn(beam.DoFn):
+    def __init__(self, packs_dir: str, thresholds: Mapping[str, float]) -> None:
+        self._packs_dir = packs_dir
+        self._thresholds = dict(thresholds)
+        self._engine: RuleEngine | None = None
+        self._counters = {c: Metrics.counter("newswatch", f"flagged_{c}") for c in CATEGORIES}
+
+    def setup(self) -> None:
+        self._engine = RuleEngine.load(self._packs_dir, self._thresholds)
+
+    def process(self, item: Item):
+        out = flag_item(self._engine, item)
+        for flag in out.flags:
+            self._counters[flag.category].inc()
+        yield out
+
+
+class Flagging(beam.PTransform):
+    """Items → items with flags and their evidence.
+
+    Args:
+        packs_dir: directory of rule packs (``*.yaml``).
+        thresholds: score threshold per category, overriding the default 0.5.
+    """
+
+    def __init__(self, packs_dir: str | None = None, thresholds: Mapping[str, float] | None = None):
+        super().__init__()
+        self._packs_dir = str(packs_dir or PACKS_DIR)
+        self._thresholds = dict(thresholds or {})
+        # Fail at construction, not on a worker: a broken pack is a config error.
+        RuleEngine.load(self._packs_dir, self._thresholds)
+
+    def expand(self, items):
+        return items | "Flag" >> beam.ParDo(_FlagFn(self._packs_dir, self._thresholds))

@@ -1,0 +1,240 @@
+"""The item record: one news item or post, defined once and used by every stage.
+
+An item is born in a connector (``source``, ``guid``, ``url``, ``title``, raw
+``text``), then each transform returns a copy with its own fields filled in:
+normalisation (``text``, ``canonical_url``, ``id``), language identification,
+flagging, deduplication. Records are frozen so that a stage can never change
+what another stage already emitted.
+
+There is exactly one JSON form (:func:`to_json` / :func:`from_json`); every
+sink writes it and the Beam coder encodes it, so what crosses a worker
+boundary is what lands in ``items.jsonl``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Source",
+    "MatchedTerm",
+    "Flag",
+    "Duplicate",
+    "Report",
+    "Item",
+    "DeadLetter",
+    "item_id",
+    "sha256_hex",
+    "to_json",
+    "from_json",
+    "to_dict",
+    "from_dict",
+    "dead_letter_from_dict",
+]
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where an item came from.
+
+    Attributes:
+        kind: connector kind, e.g. ``feed``, ``mastodon``, ``telegram``.
+        name: human name of the feed or channel (may be empty).
+        url: the feed or channel URL; for a saved file with no declared URL,
+            the file's path as given to the replay.
+    """
+
+    kind: str
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedTerm:
+    """One matched term: ``item.<field>[start:end] == text``."""
+
+    term_id: str
+    gloss: str
+    field: str
+    start: int
+    end: int
+    text: str
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A category an item was flagged for, with its evidence."""
+
+    category: str
+    score: float
+    terms: tuple[MatchedTerm, ...]
+    snippet: str
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """Marks an item as a copy of an earlier one.
+
+    Attributes:
+        of: id of the representative item.
+        kind: why: ``id``, ``url``, ``content`` or ``near``.
+        similarity: 1.0 for exact kinds, the estimated similarity for ``near``.
+    """
+
+    of: str
+    kind: str
+    similarity: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Another outlet's copy of a story, listed on the representative."""
+
+    id: str
+    source: Source
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One news item or social post. See the module docstring."""
+
+    source: Source
+    guid: str | None
+    url: str | None
+    title: str
+    text: str
+    author: str | None = None
+    published: str | None = None
+    fetched: str | None = None
+    raw_sha256: str = ""
+    id: str = ""
+    canonical_url: str | None = None
+    language: str | None = None
+    language_confidence: float = 0.0
+    language_hint: str | None = None
+    rules_language: str | None = None
+    flags: tuple[Flag, ...] = ()
+    other_categories: tuple[str, ...] = ()
+    duplicate: Duplicate | None = None
+    also_reported_by: tuple[Report, ...] = ()
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flags)
+
+    def replace(self, **changes: Any) -> Item:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A record that could not become an item, with the reason.
+
+    Attributes:
+        stage: the stage that rejected it (``read``, ``parse``, ``normalise`` ...).
+        reason: one line a person can act on.
+        path: the file or URL the record came from.
+        kind: ``file`` when a whole input file is rejected, ``entry`` when one
+            entry of an otherwise readable feed is.
+        raw: the raw input, truncated, for inspection and replay.
+    """
+
+    stage: str
+    reason: str
+    path: str
+    kind: str = "entry"
+    raw: str = ""
+
+
+def sha256_hex(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def item_id(source: Source, guid: str | None, canonical_url: str | None, content: str) -> str:
+    """Stable id of an item.
+
+    A guid alone is not an identity: bare guids such as ``1`` or ``?p=123``
+    recur across feeds, so the guid is always hashed with the source URL.
+    Without a guid the canonical URL identifies the item; without either,
+    the normalised content does (scoped to the source, so that two feeds'
+    one-word test entries are not one item — cross-source copies are found
+    by the content dedup stage instead).
+    """
+    if guid:
+        key = "guid\x1f" + source.url + "\x1f" + guid
+    elif canonical_url:
+        key = "url\x1f" + canonical_url
+    else:
+        key = "content\x1f" + source.url + "\x1f" + content
+    return sha256_hex(key)[:32]
+
+
+def to_dict(record: Item | DeadLetter) -> dict[str, Any]:
+    """The one dict form of a record (JSON-ready)."""
+    out = dataclasses.asdict(record)
+    if isinstance(record, Item):
+        out["flagged"] = record.flagged
+    return out
+
+
+def to_json(record: Item | DeadLetter) -> str:
+    """One JSON line, keys sorted so equal records give equal bytes."""
+    return json.dumps(to_dict(record), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _source(d: dict[str, Any]) -> Source:
+    return Source(kind=d["kind"], name=d["name"], url=d["url"])
+
+
+def from_dict(d: dict[str, Any]) -> Item:
+    """Inverse of :func:`to_dict` for items.
+
+    Raises:
+        ValueError: the dict is of a schema version this code does not read.
+    """
+    version = d.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ValueError(f"item schema_version must be {SCHEMA_VERSION} (got {version!r})")
+    fields = {f.name for f in dataclasses.fields(Item)}
+    kw = {k: v for k, v in d.items() if k in fields}
+    kw["source"] = _source(d["source"])
+    kw["flags"] = tuple(
+        Flag(
+            category=f["category"],
+            score=f["score"],
+            terms=tuple(MatchedTerm(**t) for t in f["terms"]),
+            snippet=f["snippet"],
+            rules=tuple(f["rules"]),
+        )
+        for f in d.get("flags", ())
+    )
+    kw["other_categories"] = tuple(d.get("other_categories", ()))
+    dup = d.get("duplicate")
+    kw["duplicate"] = Duplicate(**dup) if dup else None
+    kw["also_reported_by"] = tuple(
+        Report(id=r["id"], source=_source(r["source"]), url=r["url"])
+        for r in d.get("also_reported_by", ())
+    )
+    return Item(**kw)
+
+
+def from_json(line: str | bytes) -> Item:
+    return from_dict(json.loads(line))
+
+
+def dead_letter_from_dict(d: dict[str, Any]) -> DeadLetter:
+    return DeadLetter(**{k: d[k] for k in ("stage", "reason", "path", "kind", "raw")})
+

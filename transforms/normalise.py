@@ -1,0 +1,188 @@
+"""Normalise raw items: plain text from HTML, canonical URLs, identity.
+
+Pure functions first (tested without Beam), then the DoFn and the composite.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from w3lib.url import canonicalize_url
+
+from transforms.item import DeadLetter, Item, item_id, to_json
+
+__all__ = [
+    "html_to_text",
+    "canonical_url",
+    "url_key",
+    "normalise_item",
+    "Normalise",
+    "DEAD_LETTER_TAG",
+    "TRACKING_PARAMS",
+]
+
+DEAD_LETTER_TAG = "dead_letter"
+
+# Parameters that identify a campaign or a click, never the document.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid",
+        "mc_cid", "mc_eid", "_ga", "_gl", "ref_src", "ref_url", "cmpid", "ocid",
+        "smid", "smtyp", "at_medium", "at_campaign", "rss", "feed", "xtor", "ito",
+    }
+)
+_TRACKING_PREFIXES = ("utm_", "at_", "pk_", "mtm_")
+
+_BLOCK_TAGS = frozenset(
+    {
+        "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr",
+        "table", "blockquote", "section", "article", "header", "footer", "figure",
+        "figcaption", "pre", "hr", "dd", "dt", "dl", "aside", "main", "nav",
+    }
+)
+_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "iframe"})
+_TAG_RE = re.compile(r"<[a-zA-Z/!?]")
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANKS = re.compile(r"\n\s*\n\s*")
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n\n" if tag in ("p", "div", "li", "tr") else "\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _tidy(text: str) -> str:
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _SPACES.sub(" ", text)
+    lines = [line.strip() for line in text.split("\n")]
+    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+
+
+def html_to_text(markup: str) -> str:
+    """Plain text from HTML or from text with entities.
+
+    Block elements become line breaks, scripts and styles vanish, entities are
+    decoded, whitespace is collapsed and the result is NFC-normalised, so that
+    character spans computed on it are stable.
+    """
+    if not markup:
+        return ""
+    if not _TAG_RE.search(markup):
+        return _tidy(html.unescape(markup))
+    parser = _TextExtractor()
+    parser.feed(markup)
+    parser.close()
+    return _tidy("".join(parser.parts))
+
+
+def _is_tracking(name: str) -> bool:
+    lower = name.lower()
+    return lower in TRACKING_PARAMS or lower.startswith(_TRACKING_PREFIXES)
+
+
+def canonical_url(url: str | None) -> str | None:
+    """The canonical form of an absolute http(s) URL, or None.
+
+    Lower-cases scheme and host, drops default ports, the fragment and
+    tracking parameters (``utm_*``, ``fbclid``, ``gclid`` ...), sorts the
+    remaining query and normalises percent-encoding.
+    """
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.rstrip(".")
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)])
+    path = parts.path or "/"
+    return canonicalize_url(urlunsplit((scheme, host, path, query, "")))
+
+
+def url_key(canonical: str | None) -> str | None:
+    """The dedup key of a canonical URL: scheme and a leading ``www.`` ignored."""
+    if not canonical:
+        return None
+    rest = canonical.split("://", 1)[1]
+    return rest[4:] if rest.startswith("www.") else rest
+
+
+def normalise_item(item: Item) -> Item:
+    """Plain text, canonical URL and id for a raw item."""
+    title = html_to_text(item.title).replace("\n", " ")
+    text = html_to_text(item.text)
+    canonical = canonical_url(item.url)
+    content = title + "\n" + text
+    return item.replace(
+        title=title,
+        text=text,
+        canonical_url=canonical,
+        id=item_id(item.source, item.guid, canonical, content),
+    )
+
+
+class _NormaliseFn(beam.DoFn):
+    def __init__(self) -> None:
+        self.normalised = Metrics.counter("newswatch", "items_normalised")
+        self.failed = Metrics.counter("newswatch", "normalise_dead_letters")
+
+    def process(self, item: Item):
+        try:
+            out = normalise_item(item)
+        except (ValueError, AssertionError) as exc:  # html.parser raises AssertionError on some junk
+            self.failed.inc()
+            yield beam.pvalue.TaggedOutput(
+                DEAD_LETTER_TAG,
+                DeadLetter(stage="normalise", reason=f"{type(exc).__name__}: {exc}",
+                           path=item.source.url, raw=to_json(item)[:2000]),
+            )
+            return
+        if not (out.title or out.text or out.url or out.guid):
+            self.failed.inc()
+            yield beam.pvalue.TaggedOutput(
+                DEAD_LETTER_TAG,
+                DeadLetter(stage="normalise", reason="entry is empty after removing markup",
+                           path=item.source.url, raw=to_json(item)[:2000]),
+            )
+            return
+        self.normalised.inc()
+        yield out
+
+
+class Normalise(beam.PTransform):
+    """Items → normalised items, with a ``dead_letter`` tagged output."""
+
+    def expand(self, items):
+        return items | "Normalise" >> beam.ParDo(_NormaliseFn()).with_outputs(
+            DEAD_LETTER_TAG, main="items"
+        )

@@ -1,0 +1,436 @@
+"""The rule engine: explainable flagging driven by rule packs as data.
+
+A pack (``transforms/packs/<language>.yaml``) names **terms** — groups of
+patterns with an English gloss — and **rules** that combine terms:
+
+* ``any`` / ``all`` — at least one of, every one of;
+* ``within`` — the rule's terms lie within N words of one another;
+* ``none`` (with optional ``none_within``) — exclusions for known noise.
+
+A pattern is one or more words; a word ending in ``*`` is a stem and matches
+any word that starts with it, which is how inflection is covered. Matching
+runs on folded text (:mod:`transforms.folding`) with one Aho-Corasick
+automaton per language, so its cost follows the length of the text, not the
+size of the vocabulary.
+
+A category's score is ``1 - prod(1 - weight)`` over the rules that fired for
+it; a category is flagged when its score reaches its threshold.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+import yaml
+
+from transforms.folding import Folded, fold
+from transforms.item import Flag, MatchedTerm
+
+__all__ = [
+    "CATEGORIES",
+    "FLAG_CATEGORIES",
+    "CROSS_LANGUAGE",
+    "PACKS_DIR",
+    "PackError",
+    "Rule",
+    "Pack",
+    "Evaluation",
+    "RuleEngine",
+    "load_pack",
+]
+
+CATEGORIES = ("war_crime_allegation", "investigation", "other_investigation")
+FLAG_CATEGORIES = ("war_crime_allegation", "investigation")
+CROSS_LANGUAGE = "xx"
+PACKS_DIR = Path(__file__).parent / "packs"
+DEFAULT_THRESHOLD = 0.5
+MAX_TERMS_PER_FLAG = 20
+_GAP_CHARS = frozenset(" \n\t\u00a0-\u2010\u2011\u2012\u2013")
+_WORD_START = re.compile(r"(?<= )[^ ]")
+_SENTENCE_END = re.compile(r"[.!?։。؟\n]")
+
+
+class PackError(ValueError):
+    """A rule pack that cannot be loaded, with the file and the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    category: str
+    weight: float
+    any: tuple[str, ...] = ()
+    all: tuple[str, ...] = ()
+    within: int | None = None
+    none: tuple[str, ...] = ()
+    none_within: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    language: str
+    name: str
+    glosses: Mapping[str, str]
+    patterns: Mapping[str, tuple[str, ...]]
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """What the engine found in one item."""
+
+    rules_language: str
+    flags: tuple[Flag, ...]
+    candidates: tuple[Flag, ...]
+
+    @property
+    def other_categories(self) -> tuple[str, ...]:
+        flagged = {f.category for f in self.flags}
+        return tuple(c.category for c in self.candidates if c.category not in flagged)
+
+
+def _need(cond: bool, where: str, message: str) -> None:
+    if not cond:
+        raise PackError(f"{where}: {message}")
+
+
+def load_pack(path: Path) -> Pack:
+    """Load and validate one pack file.
+
+    Raises:
+        PackError: the file is not a valid pack; the message names the file
+            and what is wrong with it.
+    """
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise PackError(f"{path}: cannot read pack: {exc}") from exc
+    _need(isinstance(doc, dict), str(path), "pack must be a mapping")
+    language = doc.get("language")
+    _need(isinstance(language, str) and bool(language), str(path), "missing 'language'")
+    glosses: dict[str, str] = {}
+    patterns: dict[str, tuple[str, ...]] = {}
+    for term_id, spec in (doc.get("terms") or {}).items():
+        where = f"{path}: term {term_id!r}"
+        _need(isinstance(spec, dict), where, "must be a mapping with gloss and patterns")
+        _need(bool(spec.get("gloss")), where, "needs an English 'gloss'")
+        pats = spec.get("patterns")
+        _need(isinstance(pats, list) and bool(pats), where, "needs a non-empty 'patterns' list")
+        for pat in pats:
+            for word in str(pat).split():
+                stem = word.rstrip("*")
+                _need(bool(fold(stem).strip()), where, f"pattern {pat!r} has an empty word")
+                if word.endswith("*"):
+                    _need(len(stem) >= 3, where, f"stem {word!r} is shorter than 3 characters")
+        glosses[term_id] = str(spec["gloss"])
+        patterns[term_id] = tuple(str(p) for p in pats)
+    rules = []
+    seen: set[str] = set()
+    for spec in doc.get("rules") or []:
+        rid = spec.get("id")
+        where = f"{path}: rule {rid!r}"
+        _need(isinstance(rid, str) and rid not in seen, where, "needs a unique 'id'")
+        seen.add(rid)
+        _need(spec.get("category") in CATEGORIES, where, f"category must be one of {CATEGORIES}")
+        weight = spec.get("weight")
+        _need(isinstance(weight, (int, float)) and 0 <= weight <= 1, where, "weight must be in [0, 1]")
+        rule = Rule(
+            id=rid,
+            category=spec["category"],
+            weight=float(weight),
+            any=tuple(spec.get("any") or ()),
+            all=tuple(spec.get("all") or ()),
+            within=spec.get("within"),
+            none=tuple(spec.get("none") or ()),
+            none_within=spec.get("none_within"),
+        )
+        _need(bool(rule.any or rule.all), where, "needs 'any' or 'all'")
+        for term in (*rule.any, *rule.all, *rule.none):
+            _need(term in patterns, where, f"refers to undefined term {term!r}")
+        rules.append(rule)
+    return Pack(language, str(doc.get("name") or language), glosses, patterns, tuple(rules))
+
+
+@dataclass(slots=True)
+class _Occurrence:
+    term: str
+    start: int  # in the padded folded text
+    end: int
+    word: int = -1
+
+
+@dataclass(slots=True)
+class _Compiled:
+    pack: Pack
+    automaton: Any
+    keys: list[tuple[str, bool]]  # key id -> (folded word, is stem)
+    # first word key -> [(term id, tuple of key ids)]
+    phrases: dict[int, list[tuple[str, tuple[int, ...]]]] = field(default_factory=dict)
+    needs_words: bool = False
+
+
+def _compile(pack: Pack) -> _Compiled:
+    automaton = ahocorasick.Automaton()
+    key_ids: dict[tuple[str, bool], int] = {}
+    phrases: dict[int, list[tuple[str, tuple[int, ...]]]] = defaultdict(list)
+    for term_id, pats in pack.patterns.items():
+        for pat in pats:
+            ids = []
+            for word in pat.split():
+                stem = word.endswith("*")
+                folded = fold(word.rstrip("*")).strip()
+                kid = key_ids.setdefault((folded, stem), len(key_ids))
+                ids.append(kid)
+            phrases[ids[0]].append((term_id, tuple(ids)))
+    keys = [k for k, _ in sorted(key_ids.items(), key=lambda kv: kv[1])]
+    for kid, (word, stem) in enumerate(keys):
+        automaton.add_word(" " + word + ("" if stem else " "), kid)
+    automaton.make_automaton()
+    needs_words = any(r.within is not None or r.none_within is not None for r in pack.rules)
+    return _Compiled(pack, automaton, keys, dict(phrases), needs_words)
+
+
+class RuleEngine:
+    """Evaluates items against the pack of their language.
+
+    Build once per worker (``DoFn.setup``): loading compiles one automaton
+    per pack.
+    """
+
+    def __init__(self, packs: Mapping[str, Pack], thresholds: Mapping[str, float] | None = None):
+        self._compiled = {lang: _compile(p) for lang, p in packs.items()}
+        self.thresholds = {c: DEFAULT_THRESHOLD for c in CATEGORIES}
+        for category, value in (thresholds or {}).items():
+            if category not in CATEGORIES:
+                raise ValueError(f"threshold for unknown category {category!r}; known: {CATEGORIES}")
+            if not 0 <= value <= 1:
+                raise ValueError(f"threshold for {category} must be in [0, 1] (got {value!r})")
+            self.thresholds[category] = value
+
+    @classmethod
+    def load(
+        cls, directory: Path | str = PACKS_DIR, thresholds: Mapping[str, float] | None = None
+    ) -> RuleEngine:
+        """Load every ``*.yaml`` pack in ``directory``.
+
+        Raises:
+            PackError: a pack is invalid, or the directory holds no packs.
+        """
+        files = sorted(Path(directory).glob("*.yaml"))
+        if not files:
+            raise PackError(f"{directory}: no rule packs (*.yaml) found")
+        packs = {}
+        for path in files:
+            pack = load_pack(path)
+            if pack.language in packs:
+                raise PackError(f"{path}: second pack for language {pack.language!r}")
+            packs[pack.language] = pack
+        return cls(packs, thresholds)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(sorted(self._compiled))
+
+    def pack_for(self, language: str | None) -> str:
+        """The pack an item in ``language`` is matched with."""
+        if language and language in self._compiled:
+            return language
+        return CROSS_LANGUAGE
+
+    def evaluate(self, fields: Mapping[str, str], language: str | None) -> Evaluation:
+        """Match the fields of one item (e.g. title and text) against one pack.
+
+        Spans in the result index the given field strings.
+        """
+        lang = self.pack_for(language)
+        compiled = self._compiled.get(lang)
+        if compiled is None:
+            return Evaluation(lang, (), ())
+        names = list(fields)
+        # Fields are joined with a newline so phrases never run across them.
+        bounds = []
+        pos = 0
+        for name in names:
+            bounds.append(pos)
+            pos += len(fields[name]) + 1
+        document = "\n".join(fields[n] for n in names)
+        folded = Folded(document)
+        occurrences = _find_terms(compiled, folded, document)
+        if not occurrences:
+            return Evaluation(lang, (), ())
+        by_term: dict[str, list[_Occurrence]] = defaultdict(list)
+        for occ in occurrences:
+            by_term[occ.term].append(occ)
+        if compiled.needs_words:
+            starts = [m.start() for m in _WORD_START.finditer(folded.text)]
+            for occ in occurrences:
+                occ.word = bisect.bisect_right(starts, occ.start) - 1
+        fired: dict[str, list[tuple[Rule, list[_Occurrence]]]] = defaultdict(list)
+        for rule in compiled.pack.rules:
+            evidence = _fire(rule, by_term)
+            if evidence is not None:
+                fired[rule.category].append((rule, evidence))
+        flags = []
+        candidates = []
+        for category in CATEGORIES:
+            if category not in fired:
+                continue
+            flag = self._flag(category, fired[category], compiled.pack, folded, document, names, bounds, fields)
+            candidates.append(flag)
+            if category in FLAG_CATEGORIES and flag.score >= self.thresholds[category]:
+                flags.append(flag)
+        return Evaluation(lang, tuple(flags), tuple(candidates))
+
+    def _flag(self, category, fired, pack, folded, document, names, bounds, fields) -> Flag:
+        miss = 1.0
+        for rule, _ in fired:
+            miss *= 1.0 - rule.weight
+        score = round(1.0 - miss, 4)
+        terms: list[MatchedTerm] = []
+        seen: set[tuple[int, int]] = set()
+        for rule, evidence in sorted(fired, key=lambda fe: -fe[0].weight):
+            for occ in evidence:
+                start, end = folded.original(occ.start), folded.original(occ.end)
+                if (start, end) in seen or len(terms) >= MAX_TERMS_PER_FLAG:
+                    continue
+                seen.add((start, end))
+                index = bisect.bisect_right(bounds, start) - 1
+                offset = bounds[index]
+                name = names[index]
+                terms.append(
+                    MatchedTerm(
+                        term_id=occ.term,
+                        gloss=pack.glosses[occ.term],
+                        field=name,
+                        start=start - offset,
+                        end=end - offset,
+                        text=fields[name][start - offset : end - offset],
+                        rule=rule.id,
+                    )
+                )
+        best = max(fired, key=lambda fe: fe[0].weight)
+        anchor = folded.original(min(o.start for o in best[1]))
+        return Flag(
+            category=category,
+            score=score,
+            terms=tuple(terms),
+            snippet=_sentence(document, anchor),
+            rules=tuple(rule.id for rule, _ in fired),
+        )
+
+
+def _find_terms(compiled: _Compiled, folded: Folded, document: str) -> list[_Occurrence]:
+    text = folded.text
+    hits: dict[int, list[tuple[int, int]]] = defaultdict(list)  # start -> [(key id, end)]
+    for last, kid in compiled.automaton.iter(text):
+        word, stem = compiled.keys[kid]
+        start = last - len(word) + (1 if stem else 0)
+        end = text.find(" ", last) if stem else last
+        hits[start].append((kid, end))
+    found = []
+    for start, entries in hits.items():
+        for kid, end in entries:
+            for term, ids in compiled.phrases.get(kid, ()):
+                phrase_end = _extend(ids, end, hits, folded, document)
+                if phrase_end is not None:
+                    found.append(_Occurrence(term, start, phrase_end))
+    found.sort(key=lambda o: (o.start, o.end, o.term))
+    return found
+
+
+def _extend(ids, end, hits, folded: Folded, document: str) -> int | None:
+    """End of the phrase ``ids`` whose first word ends at ``end``, or None."""
+    text = folded.text
+    limit = len(text) - 1
+    for kid in ids[1:]:
+        # Words of a phrase may be separated by whitespace or hyphens only:
+        # a comma or a full stop between them breaks the phrase.
+        pos = end
+        while pos < limit and text[pos] == " ":
+            if document[folded.original(pos)] not in _GAP_CHARS:
+                return None
+            pos += 1
+        nxt = [e for k, e in hits.get(pos, ()) if k == kid]
+        if not nxt:
+            return None
+        end = nxt[0]
+    return end
+
+
+def _fire(rule: Rule, by_term: Mapping[str, list[_Occurrence]]) -> list[_Occurrence] | None:
+    if any(t not in by_term for t in rule.all):
+        return None
+    anys = [t for t in rule.any if t in by_term]
+    if rule.any and not anys:
+        return None
+    groups = [by_term[t] for t in rule.all]
+    if anys:
+        groups.append([o for t in anys for o in by_term[t]])
+    if rule.within is None:
+        evidence = [o for g in groups for o in g]
+        lo = hi = None
+    else:
+        window = _smallest_window(groups, rule.within)
+        if window is None:
+            return None
+        evidence, lo, hi = window
+    for term in rule.none:
+        for occ in by_term.get(term, ()):
+            if rule.none_within is None:
+                return None
+            if lo is None:
+                lo = min(o.word for o in evidence)
+                hi = max(o.word for o in evidence)
+            if lo - rule.none_within <= occ.word <= hi + rule.none_within:
+                return None
+    return evidence
+
+
+def _smallest_window(groups, width: int):
+    """Occurrences, one per group, spanning at most ``width`` words; the tightest such set."""
+    tagged = sorted((o.word, g, o) for g, occs in enumerate(groups) for o in occs)
+    need = len(groups)
+    counts = [0] * need
+    have = 0
+    best = None
+    left = 0
+    for right, (word, g, _) in enumerate(tagged):
+        if counts[g] == 0:
+            have += 1
+        counts[g] += 1
+        while have == need:
+            lo_word = tagged[left][0]
+            if word - lo_word <= width and (best is None or word - lo_word < best[0]):
+                best = (word - lo_word, left, right)
+            lg = tagged[left][1]
+            counts[lg] -= 1
+            if counts[lg] == 0:
+                have -= 1
+            left += 1
+    if best is None:
+        return None
+    _, lo_i, hi_i = best
+    chosen: dict[int, _Occurrence] = {}
+    for word, g, occ in tagged[lo_i : hi_i + 1]:
+        chosen.setdefault(g, occ)
+    evidence = sorted(chosen.values(), key=lambda o: o.start)
+    return evidence, tagged[lo_i][0], tagged[hi_i][0]
+
+
+def _sentence(document: str, position: int, limit: int = 300) -> str:
+    """The sentence around ``position``, trimmed to about ``limit`` characters."""
+    start = 0
+    for m in _SENTENCE_END.finditer(document, max(0, position - limit), position):
+        start = m.end()
+    m = _SENTENCE_END.search(document, position)
+    end = m.end() if m else len(document)
+    end = min(end, position + limit)
+    start = max(start, position - limit)
+    return document[start:end].strip()
