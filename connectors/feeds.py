@@ -69,8 +69,11 @@ def _entry_raw(entry: Any) -> str:
     return "\x1f".join(fields)
 
 
-def entry_to_item(entry: Any, source: Source, fetched: str | None) -> Item | str:
-    """One feedparser entry to an :class:`Item`, or the reason it cannot be one."""
+def entry_to_item(entry: Any, source: Source, fetched: str | None, origin: str | None = None) -> Item | str:
+    """One feedparser entry to an :class:`Item`, or the reason it cannot be one.
+
+    ``origin`` is the file (or archive record) the entry was read from.
+    """
     guid = (entry.get("id") or "").strip() or None
     link = (entry.get("link") or "").strip() or None
     title = entry.get("title", "") or ""
@@ -87,6 +90,7 @@ def entry_to_item(entry: Any, source: Source, fetched: str | None) -> Item | str
         author=(entry.get("author") or None),
         published=published,
         fetched=fetched,
+        origin=origin,
         language_hint=_language_hint(entry.get("language")),
         raw_sha256=sha256_hex(_entry_raw(entry)),
     )
@@ -155,7 +159,7 @@ def parse_feed(
     items: list[Item] = []
     letters: list[DeadLetter] = []
     for entry in parsed.entries:
-        result = entry_to_item(entry, source, fetched)
+        result = entry_to_item(entry, source, fetched, path)
         if isinstance(result, str):
             raw = _entry_raw(entry)[:RAW_EXCERPT]
             letters.append(DeadLetter(stage="parse", reason=result, path=path, raw=raw))
@@ -188,7 +192,7 @@ def _from_json_feed(path: str, data: bytes, fetched: str | None) -> FeedOutcome:
     items: list[Item] = []
     letters: list[DeadLetter] = []
     for entry in feed.entries:
-        result = entry_to_item(entry, source, fetched)
+        result = entry_to_item(entry, source, fetched, path)
         if isinstance(result, str):
             letters.append(DeadLetter(stage="parse", reason=result, path=path, raw=str(entry)[:RAW_EXCERPT]))
         else:

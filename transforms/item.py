@@ -116,6 +116,7 @@ class Item:
     author: str | None = None
     published: str | None = None
     fetched: str | None = None
+    origin: str | None = None
     raw_sha256: str = ""
     id: str = ""
     canonical_url: str | None = None

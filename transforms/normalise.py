@@ -164,7 +164,7 @@ class _NormaliseFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(
                 DEAD_LETTER_TAG,
                 DeadLetter(stage="normalise", reason=f"{type(exc).__name__}: {exc}",
-                           path=item.source.url, raw=to_json(item)[:2000]),
+                           path=item.origin or item.source.url, raw=to_json(item)[:2000]),
             )
             return
         if not (out.title or out.text or out.url or out.guid):
@@ -172,7 +172,7 @@ class _NormaliseFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(
                 DEAD_LETTER_TAG,
                 DeadLetter(stage="normalise", reason="entry is empty after removing markup",
-                           path=item.source.url, raw=to_json(item)[:2000]),
+                           path=item.origin or item.source.url, raw=to_json(item)[:2000]),
             )
             return
         self.normalised.inc()

@@ -395,7 +395,10 @@ def _fire(rule: Rule, by_term: Mapping[str, list[_Occurrence]]) -> list[_Occurre
 
 def _smallest_window(groups, width: int):
     """Occurrences, one per group, spanning at most ``width`` words; the tightest such set."""
-    tagged = sorted((o.word, g, o) for g, occs in enumerate(groups) for o in occs)
+    tagged = sorted(
+        ((o.word, g, o) for g, occs in enumerate(groups) for o in occs),
+        key=lambda t: (t[0], t[1], t[2].start, t[2].end),
+    )
     need = len(groups)
     counts = [0] * need
     have = 0
