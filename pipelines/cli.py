@@ -15,10 +15,13 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 __all__ = ["main", "replay"]
 
 DEFAULT_RUNNER = "FnApiRunner"
+# The checkout sits beside ../shared/corpora on the team's machines and in CI.
+DEFAULT_CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 _BEAM_HELP = (
     "Any other --option is passed to Apache Beam, e.g. --runner=FnApiRunner (default here), "
     "--runner=DirectRunner --direct_running_mode=multi_processing --direct_num_workers=2, or "
@@ -54,6 +57,22 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--max_bytes", default="20971520", metavar="N",
                         help="dead-letter files larger than N bytes without parsing (default 20 MB)")
     replay.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    evaluate = sub.add_parser(
+        "eval",
+        help="measure flag precision/recall and language-ID accuracy on labelled corpora",
+        description="Measure the flag on a labelled set and language identification on the langid corpus.",
+    )
+    evaluate.add_argument("--corpora", default=str(DEFAULT_CORPORA), metavar="DIR",
+                          help=f"the shared corpora folder (default: {DEFAULT_CORPORA})")
+    evaluate.add_argument("--dev", default=None, metavar="JSONL",
+                          help="labelled set (default: CORPORA/labeled/dev.jsonl)")
+    evaluate.add_argument("--output", default="out/eval.json", metavar="FILE",
+                          help="where to write the JSON results (default: out/eval.json)")
+    evaluate.add_argument("--language_backend", default="cascade", help="backend used for flagging")
+    evaluate.add_argument("--packs_dir", default=None, metavar="DIR", help="rule packs directory")
+    evaluate.add_argument("--thresholds", default="", metavar="SPEC", help="per-category thresholds")
+    evaluate.add_argument("--skip_langid", action="store_true", help="skip the language-ID accuracy table")
     return parser
 
 
@@ -102,6 +121,42 @@ def replay(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     return 1 if check_identities(counts) else 0
 
 
+def evaluate(args: argparse.Namespace) -> int:
+    from pipelines.evaluate import flag_quality, format_errors, format_flag_table, load_labelled
+    from pipelines.options import parse_thresholds
+    from transforms.rules import PACKS_DIR, PackError, RuleEngine
+
+    corpora = Path(args.corpora)
+    dev = Path(args.dev) if args.dev else corpora / "labeled" / "dev.jsonl"
+    try:
+        if not dev.is_file():
+            raise ValueError(f"labelled set not found: {dev}")
+        engine = RuleEngine.load(args.packs_dir or PACKS_DIR, parse_thresholds(args.thresholds))
+        rows = load_labelled(dev)
+    except (ValueError, PackError) as exc:
+        raise CliError(str(exc)) from None
+    started = time.monotonic()
+    quality = flag_quality(rows, engine, args.language_backend)
+    print(f"flag quality on {dev} ({len(rows)} items, {time.monotonic() - started:.1f} s)")
+    print(format_flag_table(quality))
+    print()
+    print(format_errors(quality["errors"]))
+    results = {"dev": str(dev), "flag": quality}
+    langid_dir = corpora / "langid"
+    if not args.skip_langid and langid_dir.is_dir():
+        from transforms.language_eval import format_language_table, language_accuracy
+
+        accuracy = language_accuracy(langid_dir)
+        print()
+        print(format_language_table(accuracy))
+        results["language_id"] = accuracy
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"\nresults written to {output}")
+    return 0
+
+
 def _count_local_files(inputs: Sequence[tuple[str, str]]) -> int | None:
     total = 0
     for pattern, root in inputs:
@@ -117,11 +172,15 @@ def _count_local_files(inputs: Sequence[tuple[str, str]]) -> int | None:
 def main(argv: Sequence[str] | None = None) -> int:
     args, beam_args = _parser().parse_known_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if not args.quiet:
+    if not getattr(args, "quiet", False):
         logging.getLogger("connectors").setLevel(logging.INFO)
     try:
         if args.command == "replay":
             return replay(args, beam_args)
+        if args.command == "eval":
+            if beam_args:
+                raise CliError(f"unknown arguments: {' '.join(beam_args)}")
+            return evaluate(args)
     except CliError as exc:
         print(f"newswatch: error: {exc}", file=sys.stderr)
         return 2

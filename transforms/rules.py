@@ -166,35 +166,55 @@ class _Occurrence:
     word: int = -1
 
 
+class _Node:
+    """A node of the word-level phrase trie: children by word key, terms ending here."""
+
+    __slots__ = ("children", "terms")
+
+    def __init__(self) -> None:
+        self.children: dict[int, _Node] = {}
+        self.terms: list[str] = []
+
+
 @dataclass(slots=True)
 class _Compiled:
     pack: Pack
     automaton: Any
     keys: list[tuple[str, bool]]  # key id -> (folded word, is stem)
-    # first word key -> [(term id, tuple of key ids)]
-    phrases: dict[int, list[tuple[str, tuple[int, ...]]]] = field(default_factory=dict)
-    needs_words: bool = False
+    # Phrases as a trie over word keys: walking it costs what the text
+    # matches, not how many phrases share a first word.
+    roots: dict[int, _Node] = field(default_factory=dict)
+    # term id -> indexes of the rules that cannot fire without it
+    triggers: dict[str, list[int]] = field(default_factory=dict)
 
 
 def _compile(pack: Pack) -> _Compiled:
     automaton = ahocorasick.Automaton()
     key_ids: dict[tuple[str, bool], int] = {}
-    phrases: dict[int, list[tuple[str, tuple[int, ...]]]] = defaultdict(list)
+    roots: dict[int, _Node] = {}
     for term_id, pats in pack.patterns.items():
         for pat in pats:
-            ids = []
+            node = None
             for word in pat.split():
                 stem = word.endswith("*")
                 folded = fold(word.rstrip("*")).strip()
                 kid = key_ids.setdefault((folded, stem), len(key_ids))
-                ids.append(kid)
-            phrases[ids[0]].append((term_id, tuple(ids)))
+                children = roots if node is None else node.children
+                node = children.setdefault(kid, _Node())
+            if term_id not in node.terms:
+                node.terms.append(term_id)
     keys = [k for k, _ in sorted(key_ids.items(), key=lambda kv: kv[1])]
     for kid, (word, stem) in enumerate(keys):
-        automaton.add_word(" " + word + ("" if stem else " "), kid)
+        # The value carries what the scan needs, so no lookup per hit.
+        automaton.add_word(" " + word + ("" if stem else " "), (kid, len(word) - 1 if stem else len(word), stem))
     automaton.make_automaton()
-    needs_words = any(r.within is not None or r.none_within is not None for r in pack.rules)
-    return _Compiled(pack, automaton, keys, dict(phrases), needs_words)
+    # A rule needs its first all-term, or else one of its any-terms: only
+    # rules so triggered by a term found in the text are evaluated.
+    triggers: dict[str, list[int]] = defaultdict(list)
+    for index, rule in enumerate(pack.rules):
+        for term in rule.all[:1] or rule.any:
+            triggers[term].append(index)
+    return _Compiled(pack, automaton, keys, roots, dict(triggers))
 
 
 class RuleEngine:
@@ -268,12 +288,14 @@ class RuleEngine:
         by_term: dict[str, list[_Occurrence]] = defaultdict(list)
         for occ in occurrences:
             by_term[occ.term].append(occ)
-        if compiled.needs_words:
+        candidates_idx = sorted({i for term in by_term for i in compiled.triggers.get(term, ())})
+        rules = [compiled.pack.rules[i] for i in candidates_idx]
+        if any(r.within is not None or r.none_within is not None for r in rules):
             starts = [m.start() for m in _WORD_START.finditer(folded.text)]
             for occ in occurrences:
                 occ.word = bisect.bisect_right(starts, occ.start) - 1
         fired: dict[str, list[tuple[Rule, list[_Occurrence]]]] = defaultdict(list)
-        for rule in compiled.pack.rules:
+        for rule in rules:
             evidence = _fire(rule, by_term)
             if evidence is not None:
                 fired[rule.category].append((rule, evidence))
@@ -328,40 +350,44 @@ class RuleEngine:
 
 def _find_terms(compiled: _Compiled, folded: Folded, document: str) -> list[_Occurrence]:
     text = folded.text
-    hits: dict[int, list[tuple[int, int]]] = defaultdict(list)  # start -> [(key id, end)]
-    for last, kid in compiled.automaton.iter(text):
-        word, stem = compiled.keys[kid]
-        start = last - len(word) + (1 if stem else 0)
-        end = text.find(" ", last) if stem else last
-        hits[start].append((kid, end))
-    found = []
+    hits: dict[int, list[tuple[int, int]]] = defaultdict(list)  # word start -> [(key id, end)]
+    find = text.find
+    for last, (kid, back, stem) in compiled.automaton.iter(text):
+        hits[last - back].append((kid, find(" ", last) if stem else last))
+    found: list[_Occurrence] = []
+    roots = compiled.roots
     for start, entries in hits.items():
         for kid, end in entries:
-            for term, ids in compiled.phrases.get(kid, ()):
-                phrase_end = _extend(ids, end, hits, folded, document)
-                if phrase_end is not None:
-                    found.append(_Occurrence(term, start, phrase_end))
+            node = roots.get(kid)
+            if node is None:
+                continue
+            if node.children:
+                _walk(node, start, end, hits, folded, document, found)
+            else:
+                found.extend(_Occurrence(term, start, end) for term in node.terms)
     found.sort(key=lambda o: (o.start, o.end, o.term))
     return found
 
 
-def _extend(ids, end, hits, folded: Folded, document: str) -> int | None:
-    """End of the phrase ``ids`` whose first word ends at ``end``, or None."""
+def _walk(node: _Node, start: int, end: int, hits, folded: Folded, document: str, found: list) -> None:
+    """Record the terms ending at ``node`` and follow the phrase trie past ``end``."""
+    for term in node.terms:
+        found.append(_Occurrence(term, start, end))
+    if not node.children:
+        return
+    # Words of a phrase may be separated by whitespace or hyphens only:
+    # a comma or a full stop between them breaks the phrase.
     text = folded.text
+    pos = end
     limit = len(text) - 1
-    for kid in ids[1:]:
-        # Words of a phrase may be separated by whitespace or hyphens only:
-        # a comma or a full stop between them breaks the phrase.
-        pos = end
-        while pos < limit and text[pos] == " ":
-            if document[folded.original(pos)] not in _GAP_CHARS:
-                return None
-            pos += 1
-        nxt = [e for k, e in hits.get(pos, ()) if k == kid]
-        if not nxt:
-            return None
-        end = nxt[0]
-    return end
+    while pos < limit and text[pos] == " ":
+        if document[folded.original(pos)] not in _GAP_CHARS:
+            return
+        pos += 1
+    for kid, next_end in hits.get(pos, ()):
+        child = node.children.get(kid)
+        if child is not None:
+            _walk(child, start, next_end, hits, folded, document, found)
 
 
 def _fire(rule: Rule, by_term: Mapping[str, list[_Occurrence]]) -> list[_Occurrence] | None:
