@@ -64,7 +64,7 @@ def _entry_text(entry: Any) -> str:
 def _entry_raw(entry: Any) -> str:
     # A canonical serialisation of what the parser gave us, for raw_sha256.
     keys = ("id", "link", "title", "summary", "author", "published", "updated")
-    fields = [f"{k}={entry.get(k, '')}" for k in keys]
+    fields = [f"{k}={dict.get(entry, k, '')}" for k in keys]
     fields.append("content=" + "\x1e".join(c.get("value", "") for c in entry.get("content") or []))
     return "\x1f".join(fields)
 
@@ -80,7 +80,8 @@ def entry_to_item(entry: Any, source: Source, fetched: str | None, origin: str |
     text = _entry_text(entry)
     if not (guid or link or title.strip() or text.strip()):
         return "entry has no id, link, title or text"
-    published = _iso(entry.get("published_parsed") or entry.get("updated_parsed"))
+    # dict.get skips FeedParserDict's deprecated updated→published key mapping.
+    published = _iso(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
     return Item(
         source=source,
         guid=guid,

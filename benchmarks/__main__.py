@@ -1,0 +1,24 @@
+"""Run every benchmark in turn: ``python -m benchmarks`` (what ``make bench`` does)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+
+BENCHMARKS = ("flag_bench", "langid_bench", "dedup_bench", "replay_bench")
+
+
+def main() -> int:
+    for name in BENCHMARKS:
+        module = importlib.import_module(f"benchmarks.{name}")
+        print(f"\n=== {name} ===", flush=True)
+        started = time.monotonic()
+        sys.argv = [name]
+        module.main()
+        print(f"({name} took {time.monotonic() - started:.0f} s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
