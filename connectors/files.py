@@ -19,7 +19,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from connectors.feeds import DEFAULT_MAX_BYTES, parse_feed
-from transforms.item import DeadLetter, to_json
+from transforms.item import DeadLetter, Item, to_json
 
 __all__ = [
     "expand_inputs",
@@ -155,6 +155,7 @@ class ReadFeedFiles(beam.PTransform):
             | "Match" >> fileio.MatchAll(empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
             | "Reshuffle" >> beam.Reshuffle()
             | "Parse" >> beam.ParDo(_ReadAndParseFn(self._roots, self._max_bytes, self._total))
+            .with_output_types(Item)
             .with_outputs(FILES, DEAD_LETTERS, main=ITEMS)
         )
         return {ITEMS: parsed[ITEMS], DEAD_LETTERS: parsed[DEAD_LETTERS], FILES: parsed[FILES]}

@@ -64,4 +64,4 @@ class Flagging(beam.PTransform):
         RuleEngine.load(self._packs_dir, self._thresholds)
 
     def expand(self, items):
-        return items | "Flag" >> beam.ParDo(_FlagFn(self._packs_dir, self._thresholds))
+        return items | "Flag" >> beam.ParDo(_FlagFn(self._packs_dir, self._thresholds)).with_output_types(Item)

@@ -198,4 +198,4 @@ class DetectLanguage(beam.PTransform):
         self._backend = backend
 
     def expand(self, items):
-        return items | "DetectLanguage" >> beam.ParDo(_DetectFn(self._backend))
+        return items | "DetectLanguage" >> beam.ParDo(_DetectFn(self._backend)).with_output_types(Item)

@@ -163,6 +163,6 @@ class Normalise(beam.PTransform):
     """Items → normalised items, with a ``dead_letter`` tagged output."""
 
     def expand(self, items):
-        return items | "Normalise" >> beam.ParDo(_NormaliseFn()).with_outputs(
+        return items | "Normalise" >> beam.ParDo(_NormaliseFn()).with_output_types(Item).with_outputs(
             DEAD_LETTER_TAG, main="items"
         )
