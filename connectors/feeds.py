@@ -92,9 +92,21 @@ def entry_to_item(entry: Any, source: Source, fetched: str | None, origin: str |
         published=published,
         fetched=fetched,
         origin=origin,
-        language_hint=_language_hint(entry.get("language")),
+        language_hint=_language_hint(_entry_language(entry)),
         raw_sha256=sha256_hex(_entry_raw(entry)),
     )
+
+
+def _entry_language(entry: Any) -> Any:
+    # Per-entry language: RSS dc:language, or Atom xml:lang on the entry's
+    # title or content (feedparser reports it in the detail dicts).
+    if entry.get("language"):
+        return entry["language"]
+    for key in ("title_detail", "summary_detail"):
+        detail = entry.get(key)
+        if isinstance(detail, dict) and detail.get("language"):
+            return detail["language"]
+    return None
 
 
 def _language_hint(value: Any) -> str | None:

@@ -56,6 +56,17 @@ def _author(obj: dict[str, Any]) -> str | None:
     return None
 
 
+def _clean(value: Any) -> Any:
+    """JSON may carry lone surrogates (``"\\ud800"``), which no UTF-8 sink can write."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    return value
+
+
 def _entry(obj: dict[str, Any], feed_language: str | None) -> dict[str, Any]:
     content = []
     if isinstance(obj.get("content_html"), str):
@@ -83,7 +94,7 @@ def parse_json_feed(data: bytes) -> JsonFeed:
         ValueError: not JSON, not a JSON Feed, or ``items`` is not a list.
     """
     try:
-        doc = json.loads(data.decode("utf-8-sig"))
+        doc = _clean(json.loads(data.decode("utf-8-sig")))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"not valid UTF-8 JSON: {exc}") from exc
     if not isinstance(doc, dict):

@@ -160,7 +160,8 @@ class DeadLetter:
 
 def sha256_hex(data: bytes | str) -> str:
     if isinstance(data, str):
-        data = data.encode("utf-8")
+        # surrogatepass: a lone surrogate must not stop an item from being hashed.
+        data = data.encode("utf-8", "surrogatepass")
     return hashlib.sha256(data).hexdigest()
 
 

@@ -54,7 +54,8 @@ DEFAULT_THRESHOLD = 0.5
 MAX_TERMS_PER_FLAG = 20
 _GAP_CHARS = frozenset(" \n\t\u00a0-\u2010\u2011\u2012\u2013")
 _WORD_START = re.compile(r"(?<= )[^ ]")
-_SENTENCE_END = re.compile(r"[.!?։。؟\n]")
+_FIELD_SEPARATOR = "\u2029"
+_SENTENCE_END = re.compile(r"[.!?։。؟\n\u2029]")
 
 
 class PackError(ValueError):
@@ -141,6 +142,10 @@ def load_pack(path: Path) -> Pack:
         _need(spec.get("category") in CATEGORIES, where, f"category must be one of {CATEGORIES}")
         weight = spec.get("weight")
         _need(isinstance(weight, (int, float)) and 0 <= weight <= 1, where, "weight must be in [0, 1]")
+        for key in ("within", "none_within"):
+            value = spec.get(key)
+            _need(value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0),
+                  where, f"{key} must be a positive whole number of words (got {value!r})")
         rule = Rule(
             id=rid,
             category=spec["category"],
@@ -274,13 +279,14 @@ class RuleEngine:
         if compiled is None:
             return Evaluation(lang, (), ())
         names = list(fields)
-        # Fields are joined with a newline so phrases never run across them.
+        # Fields are joined with a paragraph separator, which is not a phrase
+        # gap, so no phrase runs from one field into the next.
         bounds = []
         pos = 0
         for name in names:
             bounds.append(pos)
             pos += len(fields[name]) + 1
-        document = "\n".join(fields[n] for n in names)
+        document = _FIELD_SEPARATOR.join(fields[n] for n in names)
         folded = Folded(document)
         occurrences = _find_terms(compiled, folded, document)
         if not occurrences:

@@ -1,0 +1,83 @@
+"""Case and diacritic folding, and the way back to original offsets."""
+
+from __future__ import annotations
+
+import pytest
+
+from transforms.folding import Folded, fold, fold_char
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("War CRIMES", "war crimes"),
+        ("Exécutions sommaires", "executions sommaires"),
+        ("Çağ Şəhər Ölüm", "cag səhər olum"),  # ə is a letter of its own, not a diacritic
+        ("ВОЕННЫЕ Преступления", "военные преступления"),
+        ("ÀÉÎÕÜ", "aeiou"),
+    ],
+)
+def test_case_and_diacritics_fold(text, folded):
+    assert fold(text) == folded
+
+
+def test_turkish_capital_dotted_i_folds_to_one_plain_i():
+    # Plain casefold would give "i" + U+0307 and shift every later offset.
+    assert fold("İSTANBUL İnsan") == "istanbul insan"
+    assert len(fold("İSTANBUL")) == len("İSTANBUL")
+
+
+def test_arabic_variants_fold_to_one_spelling():
+    arabic_yeh_kaf = "\u0643\u062a\u0627\u0628 \u0639\u0644\u064a"  # كتاب علي
+    farsi_yeh_keheh = "\u06a9\u062a\u0627\u0628 \u0639\u0644\u06cc"  # کتاب علی
+    assert fold(arabic_yeh_kaf) == fold(farsi_yeh_keheh) == farsi_yeh_keheh
+    assert fold("\u0649") == "\u06cc"  # alef maksura
+    assert fold("\u0623\u0625\u0622") == "\u0627\u0627\u0627"  # hamza and madda forms → alef
+
+
+def test_harakat_and_tatweel_are_deleted():
+    with_harakat = "\u0645\u064e\u062c\u0652\u0632\u064e\u0631\u064e\u0629\u064c"  # مَجْزَرَةٌ
+    assert fold(with_harakat) == "\u0645\u062c\u0632\u0631\u0629"
+    assert fold("\u0645\u0640\u0640\u062c") == "\u0645\u062c"  # tatweel
+    assert fold_char("\u064e") == ""
+
+
+def test_offsets_map_back_when_characters_were_deleted():
+    original = "\u0642\u064e\u062a\u064e\u0644\u064e \u0639\u0645\u062f"  # قَتَلَ عمد
+    folded = Folded(original)
+    assert folded.text == " \u0642\u062a\u0644 \u0639\u0645\u062f "
+    # Padded offsets 1..3 are the three letters; 4 is the space; 5 starts the next word.
+    assert [folded.original(i) for i in (1, 2, 3, 4, 5)] == [0, 2, 4, 6, 7]
+    # The end of the last word maps to the end of the original.
+    assert folded.original(len(folded.text) - 1) == len(original)
+    # A span of the folded text slices the original with its harakat.
+    start, end = folded.original(1), folded.original(4)
+    assert original[start:end] == "\u0642\u064e\u062a\u064e\u0644\u064e"
+
+
+def test_offsets_map_back_over_decomposed_accents():
+    original = "une exe\u0301cution"
+    folded = Folded(original)
+    assert folded.text == " une execution "
+    start = folded.text.index("execution")
+    end = start + len("execution")
+    assert original[folded.original(start) : folded.original(end)] == "exe\u0301cution"
+
+
+def test_offsets_are_shared_when_nothing_is_deleted():
+    original = "Tom, Jerry!"
+    folded = Folded(original)
+    assert len(folded.text) == len(original) + 2
+    assert all(folded.original(i) == i - 1 for i in range(1, len(original) + 1))
+
+
+@pytest.mark.parametrize(
+    "sep", [",", ".", "!", "?", "-", "—", "«", "»", "\u00a0", "\t", "\n", "/", "'"]
+)
+def test_punctuation_and_whitespace_become_a_space(sep):
+    assert fold(f"a{sep}b") == "a b"
+
+
+def test_letters_and_digits_of_other_scripts_are_kept():
+    assert fold("Հայաստան 2024") == "հայաստան 2024"
+    assert fold("١٢٣") == "١٢٣"  # Arabic-Indic digits are digits

@@ -1,0 +1,162 @@
+"""The item record: its one JSON form, its identity, its Beam coder."""
+
+from __future__ import annotations
+
+import json
+
+import apache_beam as beam
+import pytest
+
+from transforms.coders import DeadLetterCoder, ItemCoder
+from transforms.item import (
+    SCHEMA_VERSION,
+    DeadLetter,
+    Duplicate,
+    Flag,
+    MatchedTerm,
+    Report,
+    Source,
+    from_dict,
+    from_json,
+    item_id,
+    to_dict,
+    to_json,
+)
+
+OTHER = Source(kind="feed", name="Other Wire", url="https://other.example/feed")
+
+
+@pytest.fixture
+def full_item(make_item):
+    """An item with every nested record filled in."""
+    term = MatchedTerm(
+        term_id="war_crime",
+        gloss="war crime",
+        field="title",
+        start=4,
+        end=14,
+        text="war crimes",
+        rule="wc",
+    )
+    flag = Flag(
+        category="war_crime_allegation",
+        score=0.95,
+        terms=(term,),
+        snippet="UN: war crimes reported.",
+        rules=("wc",),
+    )
+    return make_item(
+        id="a" * 32,
+        canonical_url="https://wire.example/news/1",
+        language="en",
+        language_confidence=0.99,
+        language_hint="en",
+        rules_language="en",
+        flags=(flag,),
+        other_categories=("other_investigation",),
+        duplicate=Duplicate(of="b" * 32, kind="url"),
+        also_reported_by=(Report(id="c" * 32, source=OTHER, url="https://other.example/x"),),
+        author="Désirée Ünal",
+        raw_sha256="d" * 64,
+    )
+
+
+def test_json_round_trip_keeps_every_field(full_item):
+    back = from_json(to_json(full_item))
+    assert back == full_item
+    assert back.flags[0].terms[0].text == "war crimes"
+    assert back.duplicate == Duplicate(of="b" * 32, kind="url", similarity=1.0)
+    assert back.also_reported_by[0].source == OTHER
+
+
+def test_json_round_trip_of_a_bare_item(make_item):
+    item = make_item(guid=None, url=None)
+    assert from_json(to_json(item)) == item
+
+
+def test_json_has_sorted_keys_and_is_deterministic(full_item):
+    line = to_json(full_item)
+    assert line == to_json(from_json(line))
+    keys = list(json.loads(line))
+    assert keys == sorted(keys)
+    assert "\n" not in line
+    # Non-ASCII is written as is, not \u-escaped.
+    assert "Désirée Ünal" in line
+
+
+def test_dict_form_reports_flagged(full_item, make_item):
+    assert to_dict(full_item)["flagged"] is True
+    assert to_dict(make_item())["flagged"] is False
+
+
+@pytest.mark.parametrize("version", [SCHEMA_VERSION + 1, 0, None, "1"])
+def test_unknown_schema_version_is_refused(make_item, version):
+    d = to_dict(make_item())
+    d["schema_version"] = version
+    with pytest.raises(ValueError, match=r"schema_version must be 1 \(got"):
+        from_dict(d)
+
+
+def test_missing_schema_version_is_refused(make_item):
+    d = to_dict(make_item())
+    del d["schema_version"]
+    with pytest.raises(ValueError, match="schema_version"):
+        from_json(json.dumps(d))
+
+
+def test_same_bare_guid_in_two_sources_gives_two_ids(make_item):
+    a = make_item()
+    assert item_id(a.source, "1", None, "x") != item_id(OTHER, "1", None, "x")
+
+
+def test_guid_wins_over_url_and_content(make_item):
+    src = make_item().source
+    one = item_id(src, "g-1", "https://wire.example/a", "content one")
+    assert one == item_id(src, "g-1", "https://wire.example/b", "content two")
+    assert one != item_id(src, "g-2", "https://wire.example/a", "content one")
+
+
+def test_without_guid_the_canonical_url_identifies_across_sources(make_item):
+    src = make_item().source
+    url = "https://wire.example/news/1"
+    assert item_id(src, None, url, "one") == item_id(OTHER, None, url, "two")
+    assert item_id(src, None, url, "one") != item_id(src, None, url + "?p=2", "one")
+    # An empty guid is no guid.
+    assert item_id(src, "", url, "one") == item_id(src, None, url, "one")
+
+
+def test_without_guid_or_url_content_identifies_within_one_source(make_item):
+    src = make_item().source
+    assert item_id(src, None, None, "Test") == item_id(src, None, None, "Test")
+    assert item_id(src, None, None, "Test") != item_id(src, None, None, "Test 2")
+    assert item_id(src, None, None, "Test") != item_id(OTHER, None, None, "Test")
+
+
+def test_item_id_is_32_hex_chars(make_item):
+    ident = item_id(make_item().source, "1", None, "")
+    assert len(ident) == 32
+    int(ident, 16)
+
+
+def test_item_coder_round_trip_and_determinism(full_item):
+    coder = ItemCoder()
+    encoded = coder.encode(full_item)
+    assert coder.decode(encoded) == full_item
+    assert encoded == coder.encode(coder.decode(encoded))
+    assert encoded == to_json(full_item).encode("utf-8")
+    assert coder.is_deterministic()
+    assert coder.to_type_hint() is type(full_item)
+
+
+def test_dead_letter_coder_round_trip():
+    letter = DeadLetter(
+        stage="parse", reason="not a feed", path="feeds/x.xml", kind="file", raw="<html>"
+    )
+    coder = DeadLetterCoder()
+    assert coder.decode(coder.encode(letter)) == letter
+    assert coder.is_deterministic()
+
+
+def test_coders_are_registered_for_the_records(full_item):
+    assert isinstance(beam.coders.registry.get_coder(type(full_item)), ItemCoder)
+    assert isinstance(beam.coders.registry.get_coder(DeadLetter), DeadLetterCoder)

@@ -1,0 +1,228 @@
+"""Normalisation: plain text from HTML, canonical URLs, identity."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.util import assert_that, equal_to
+
+from transforms.item import item_id
+from transforms.normalise import (
+    DEAD_LETTER_TAG,
+    Normalise,
+    _NormaliseFn,
+    canonical_url,
+    html_to_text,
+    normalise_item,
+    url_key,
+)
+
+# ---------------------------------------------------------------- html_to_text
+
+
+def test_block_tags_become_line_breaks():
+    markup = (
+        "<h2>Title</h2><p>First para.</p><p>Second<br>line</p><ul><li>one</li><li>two</li></ul>"
+    )
+    assert html_to_text(markup) == "Title\n\nFirst para.\n\nSecond\nline\n\none\n\ntwo"
+
+
+def test_inline_tags_do_not_break_words():
+    assert (
+        html_to_text("<p>war <b>cri</b><i>mes</i> and <a href='x'>more</a></p>")
+        == "war crimes and more"
+    )
+
+
+def test_script_style_and_friends_are_removed():
+    markup = (
+        "<p>Before</p><script>var x = '<p>no</p>';</script><style>p { color: red }</style>"
+        "<noscript>enable js</noscript><p>After</p>"
+    )
+    assert html_to_text(markup) == "Before\n\nAfter"
+
+
+@pytest.mark.parametrize(
+    ("markup", "text"),
+    [
+        (
+            "Tom &amp; Jerry &quot;quoted&quot; &#233;t&eacute; &#x2014; end",
+            'Tom & Jerry "quoted" été — end',
+        ),
+        ("<p>a &lt;b&gt; c</p>", "a <b> c"),
+        ("<p>x&nbsp;&nbsp;y</p>", "x y"),
+    ],
+)
+def test_entities_are_decoded(markup, text):
+    assert html_to_text(markup) == text
+
+
+def test_whitespace_is_collapsed():
+    assert html_to_text("  a \t b\u00a0\u2003c  \r\n\r\n\r\n\n  d  ") == "a b c\n\nd"
+    assert html_to_text("<div>\n   a   \n</div>\n\n\n<div> b </div>") == "a\n\nb"
+
+
+def test_result_is_nfc():
+    decomposed = "Le re\u0301sume\u0301"
+    assert unicodedata.is_normalized("NFD", decomposed)
+    text = html_to_text(decomposed)
+    assert text == "Le r\u00e9sum\u00e9"
+    assert unicodedata.is_normalized("NFC", text)
+    assert html_to_text("<p>caf" + "e\u0301</p>") == "caf\u00e9"
+
+
+def test_empty_markup_gives_empty_text():
+    assert html_to_text("") == ""
+    assert html_to_text("<b></b><p> </p>") == ""
+
+
+# ---------------------------------------------------------------- canonical_url
+
+
+def test_scheme_and_host_case_default_port_and_fragment():
+    assert (
+        canonical_url("HTTP://Example.COM:80/News/Item#comments") == "http://example.com/News/Item"
+    )
+    assert canonical_url("https://Example.com:443/a") == "https://example.com/a"
+
+
+def test_non_default_port_is_kept():
+    assert canonical_url("https://example.com:8443/a") == "https://example.com:8443/a"
+
+
+def test_tracking_params_removed_others_kept_and_sorted():
+    url = "https://example.com/a?utm_source=rss&z=3&utm_medium=x&fbclid=abc&b=2&gclid=q&a=1&UTM_Campaign=c"
+    assert canonical_url(url) == "https://example.com/a?a=1&b=2&z=3"
+
+
+def test_only_tracking_params_leave_no_query():
+    assert (
+        canonical_url("https://example.com/a?utm_source=twitter&fbclid=abc123")
+        == "https://example.com/a"
+    )
+
+
+def test_empty_path_becomes_root():
+    assert canonical_url("http://example.com") == "http://example.com/"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://example.com/file",
+        "mailto:desk@example.com",
+        "javascript:alert(1)",
+        "/relative/path",
+        "example.com/a",
+    ],
+)
+def test_non_http_urls_give_none(url):
+    assert canonical_url(url) is None
+
+
+@pytest.mark.parametrize(
+    "url", [None, "", "not a url", "http://", "http://[::1", "https://example.com:99999999/"]
+)
+def test_garbage_gives_none(url):
+    assert canonical_url(url) is None
+
+
+def test_ipv6_literal_host_is_canonicalised_not_raised():
+    # A valid URL; the function promises a canonical form or None, never an exception
+    # (an exception dead-letters the whole item in the Normalise stage).
+    assert canonical_url("http://[2001:db8::1]:8080/a") == "http://[2001:db8::1]:8080/a"
+
+
+def test_url_key_ignores_scheme_and_www():
+    a = url_key(canonical_url("https://www.example.com/story?id=7"))
+    b = url_key(canonical_url("http://example.com/story?id=7&utm_source=x"))
+    assert a == b == "example.com/story?id=7"
+    assert url_key(canonical_url("https://example.com/story?id=8")) != a
+    assert url_key(None) is None
+
+
+def test_url_key_keeps_other_subdomains():
+    assert url_key("https://news.example.com/a") == "news.example.com/a"
+
+
+# ---------------------------------------------------------------- normalise_item
+
+
+def test_normalise_item_sets_text_canonical_url_and_id(make_item):
+    raw = make_item(
+        title="<b>Shelling</b> &amp; arrests",
+        text="<p>One.</p><p>Two.</p>",
+        url="https://WIRE.example/news/1?utm_source=rss",
+    )
+    item = normalise_item(raw)
+    assert item.title == "Shelling & arrests"
+    assert item.text == "One.\n\nTwo."
+    assert item.canonical_url == "https://wire.example/news/1"
+    assert item.id == item_id(
+        raw.source, raw.guid, item.canonical_url, item.title + "\n" + item.text
+    )
+    assert item.url == raw.url  # the link as published is kept
+
+
+def test_normalise_item_title_is_one_line(make_item):
+    assert "\n" not in normalise_item(make_item(title="<p>One</p><p>Two</p>")).title
+
+
+def test_normalise_item_id_falls_back_to_url_then_content(make_item):
+    by_url = normalise_item(make_item(guid=None, url="https://wire.example/news/1#top"))
+    same_url = normalise_item(
+        make_item(guid=None, url="https://wire.example/news/1", title="Other")
+    )
+    assert by_url.id == same_url.id
+    by_content = normalise_item(make_item(guid=None, url=None))
+    assert by_content.canonical_url is None
+    assert by_content.id not in (by_url.id, "")
+
+
+def test_normalise_fn_called_directly(make_item):
+    fn = _NormaliseFn()
+    fn.setup()
+    good = list(fn.process(make_item()))
+    assert len(good) == 1 and good[0].id
+    [dead] = list(fn.process(make_item(guid=None, url=None, title="<b></b>", text="<p> </p>")))
+    assert dead.tag == DEAD_LETTER_TAG
+    assert dead.value.stage == "normalise"
+    assert "empty after removing markup" in dead.value.reason
+
+
+def test_normalise_composite(pipeline, make_item):
+    raw = [
+        make_item(guid="g-1", title="<b>First</b>", text="<p>a &amp; b</p>"),
+        make_item(guid=None, url="https://wire.example/2?fbclid=x", title="Second", text=""),
+        make_item(guid=None, url=None, title="<b></b>", text=""),
+    ]
+    with pipeline as p:
+        out = p | beam.Create(raw) | Normalise()
+        assert_that(
+            out["items"]
+            | "Items" >> beam.Map(lambda i: (i.guid, i.title, i.text, i.canonical_url)),
+            equal_to(
+                [
+                    ("g-1", "First", "a & b", "https://wire.example/news/1"),
+                    (None, "Second", "", "https://wire.example/2"),
+                ]
+            ),
+            label="items",
+        )
+        assert_that(
+            out[DEAD_LETTER_TAG]
+            | "Dead" >> beam.Map(lambda d: (d.stage, d.reason, d.path, d.kind)),
+            equal_to(
+                [
+                    (
+                        "normalise",
+                        "entry is empty after removing markup",
+                        "https://wire.example/rss",
+                        "entry",
+                    )
+                ]
+            ),
+            label="dead_letter",
+        )
