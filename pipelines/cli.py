@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--output", default="out", metavar="DIR",
                         help="directory for items.jsonl, flagged.jsonl, dead_letter.jsonl, summary.json (default: out)")
     replay.add_argument("--language_backend", default="cascade",
-                        help="cascade (default), cld2, langid or langdetect")
+                        help="cascade (default: script, then CLD2, then lingua), cld2, lingua, langid or langdetect")
     replay.add_argument("--packs_dir", default=None, metavar="DIR", help="rule packs directory (default: bundled packs)")
     replay.add_argument("--thresholds", default="", metavar="SPEC",
                         help="per-category score thresholds, e.g. war_crime_allegation=0.6,investigation=0.5")

@@ -70,7 +70,7 @@ class NewswatchOptions(PipelineOptions):
     def _add_argparse_args(cls, parser) -> None:
         parser.add_argument(
             "--language_backend", default="cascade", choices=sorted(BACKENDS),
-            help="language identification backend (default: cascade = CLD2, then py3langid)",
+            help="language identification backend (default: cascade = script, then CLD2, then lingua)",
         )
         parser.add_argument(
             "--packs_dir", default=None,
