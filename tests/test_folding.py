@@ -81,3 +81,11 @@ def test_punctuation_and_whitespace_become_a_space(sep):
 def test_letters_and_digits_of_other_scripts_are_kept():
     assert fold("Հայաստան 2024") == "հայաստան 2024"
     assert fold("١٢٣") == "١٢٣"  # Arabic-Indic digits are digits
+
+
+def test_turkish_dotless_i_and_capital_i_fold_alike():
+    assert fold("SOYKIRIM") == fold("soykırım") == "soykirim"
+
+
+def test_every_apostrophe_folds_to_a_word_break():
+    assert fold("в’язниця") == fold("вʼязниця") == fold("в'язниця") == "в язниця"

@@ -461,3 +461,9 @@ def test_flagging_composite(pipeline, packs_dir, make_item):
                 ]
             ),
         )
+
+
+def test_language_with_a_region_uses_the_base_pack(engine):
+    assert engine.pack_for("es-419") == "es"
+    assert engine.pack_for("pt_BR") == engine.pack_for("pt")
+    assert engine.pack_for(None) == "xx"

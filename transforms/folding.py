@@ -27,6 +27,14 @@ _SPECIAL = {
     "\u0671": "\u0627",  # alef wasla → alef
     "\u0640": "",  # tatweel
     "\u0130": "i",  # Turkish capital dotted I
+    # Dotless ı: "SOYKIRIM" casefolds to "soykirim", so "soykırım" must too.
+    "\u0131": "i",
+    # Apostrophes of every kind separate words, so that a pattern written with
+    # one matches text written with another (Ukrainian в’язниця / вʼязниця).
+    "\u02bc": " ",
+    "\u2019": " ",
+    "\u2018": " ",
+    "'": " ",
 }
 
 

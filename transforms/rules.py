@@ -52,7 +52,10 @@ CROSS_LANGUAGE = "xx"
 PACKS_DIR = Path(__file__).parent / "packs"
 DEFAULT_THRESHOLD = 0.5
 MAX_TERMS_PER_FLAG = 20
-_GAP_CHARS = frozenset(" \n\t\u00a0-\u2010\u2011\u2012\u2013")
+# What may stand between the words of a phrase: whitespace, hyphens, and
+# apostrophes (French "crimes contre l'humanité" is the phrase
+# "crimes contre l humanite").
+_GAP_CHARS = frozenset(" \n\t\u00a0-\u2010\u2011\u2012\u2013'\u2018\u2019\u02bc")
 _WORD_START = re.compile(r"(?<= )[^ ]")
 _FIELD_SEPARATOR = "\u2029"
 _SENTENCE_END = re.compile(r"[.!?։。؟\n\u2029]")
@@ -265,8 +268,10 @@ class RuleEngine:
 
     def pack_for(self, language: str | None) -> str:
         """The pack an item in ``language`` is matched with."""
-        if language and language in self._compiled:
-            return language
+        if language:
+            base = language.lower().replace("_", "-").split("-")[0]  # es-419 → es
+            if base in self._compiled:
+                return base
         return CROSS_LANGUAGE
 
     def evaluate(self, fields: Mapping[str, str], language: str | None) -> Evaluation:

@@ -1,0 +1,128 @@
+"""English pack: inflected positives and near-miss negatives."""
+
+from __future__ import annotations
+
+import pytest
+
+from transforms.rules import RuleEngine
+
+LANG = "en"
+
+
+@pytest.fixture(scope="module")
+def rules_engine() -> RuleEngine:
+    return RuleEngine.load()
+
+
+def _evaluate(engine, text, title=""):
+    fields = {"title": title, "text": text}
+    result = engine.evaluate(fields, language=LANG)
+    assert result.rules_language == LANG
+    for flag in result.candidates:
+        for term in flag.terms:
+            assert fields[term.field][term.start : term.end] == term.text
+    return result
+
+
+POSITIVES = [
+    # (text, category, a matched span that must slice the original text)
+    (
+        "Prosecutors say the footage shows soldiers executing unarmed prisoners of war near Bakhmut, "
+        "which would be a war crime.",
+        "war_crime_allegation",
+        "war crime",
+    ),
+    (
+        "The UN commission said the strikes on the camp may amount to Crimes Against Humanity.",
+        "war_crime_allegation",
+        "Crimes Against Humanity",
+    ),
+    (
+        "Forensic teams exhumed bodies from mass graves in the forest outside Izium.",
+        "war_crime_allegation",
+        "mass graves",
+    ),
+    (
+        "The International Criminal Court issued arrest warrants over the unlawful deportation of children.",
+        "investigation",
+        "International Criminal Court",
+    ),
+    (
+        "Relatives accused the security services of the enforced disappearances of dozens of activists.",
+        "war_crime_allegation",
+        "enforced disappearances",
+    ),
+    (
+        "Human Rights Watch called for an independent investigation into the torture of detainees at the base.",
+        "investigation",
+        "torture",
+    ),
+    (
+        "Cluster munitions were fired into a residential district of Kharkiv, the governor said.",
+        "war_crime_allegation",
+        "Cluster munitions",
+    ),
+    (
+        "Those responsible for the massacres of villagers must be brought to justice, the minister said.",
+        "war_crime_allegation",
+        "massacres",
+    ),
+    (
+        "A fact-finding mission will examine allegations of summary executions in the region.",
+        "investigation",
+        "fact-finding mission",
+    ),
+    (
+        "The military prosecutor's office opened a criminal case into the killing of civilians in the village.",
+        "investigation",
+        "criminal case",
+    ),
+    (
+        "Witnesses said white phosphorus was dropped on the town, and a detainee died in custody days later.",
+        "war_crime_allegation",
+        "white phosphorus",
+    ),
+    (
+        "Shelling of a crowded market killed 17 civilians in Kostiantynivka on Wednesday.",
+        "war_crime_allegation",
+        "Shelling",
+    ),
+]
+
+
+@pytest.mark.parametrize("text,category,span", POSITIVES)
+def test_positive(rules_engine, text, category, span):
+    result = _evaluate(rules_engine, text)
+    flagged = {f.category: f for f in result.flags}
+    assert category in flagged, [(f.category, f.score, f.rules) for f in result.candidates]
+    spans = [t.text for f in result.flags for t in f.terms]
+    assert span in spans, spans
+
+
+def test_title_field_spans(rules_engine):
+    title = "Kremlin accused of war crimes in Mariupol"
+    result = _evaluate(rules_engine, "No further details were given.", title=title)
+    terms = [t for f in result.flags for t in f.terms]
+    assert any(t.field == "title" and t.text == "war crimes" for t in terms)
+
+
+NEGATIVES = [
+    "Liverpool's 7-0 massacre of Manchester United left the visiting fans in shock at Anfield.",
+    "Russian forces advanced near Avdiivka on Tuesday as foreign ministers met in Geneva to discuss a ceasefire.",
+    "The ICC confirmed the T20 World Cup final will be played in Ahmedabad after the semifinal washout.",
+    "The chief executive said the restructuring plan had been executed flawlessly.",
+    "The new horror movie is a two-hour torture for the audience, critics said.",
+]
+
+
+@pytest.mark.parametrize("text", NEGATIVES)
+def test_negative(rules_engine, text):
+    result = _evaluate(rules_engine, text)
+    assert result.flags == (), [(f.category, f.rules) for f in result.flags]
+
+
+def test_antitrust_probe_is_other_investigation(rules_engine):
+    text = "The European Commission opened an antitrust investigation into Google's advertising business."
+    result = _evaluate(rules_engine, text)
+    assert result.flags == ()
+    assert "other_investigation" in {c.category for c in result.candidates}

@@ -1,0 +1,98 @@
+"""Spanish pack: inflected positives and near-miss negatives."""
+
+from __future__ import annotations
+
+import pytest
+
+from transforms.rules import RuleEngine
+
+LANG = "es"
+
+
+@pytest.fixture(scope="module")
+def rules_engine() -> RuleEngine:
+    return RuleEngine.load()
+
+
+def _evaluate(engine, text, title=""):
+    fields = {"title": title, "text": text}
+    result = engine.evaluate(fields, language=LANG)
+    assert result.rules_language == LANG
+    for flag in result.candidates:
+        for term in flag.terms:
+            assert fields[term.field][term.start : term.end] == term.text
+    return result
+
+
+# (text, category, a matched span that must slice the original text)
+POSITIVES = [
+    (
+        "La ONU denunció que los bombardeos podrían constituir crímenes de guerra.",
+        "war_crime_allegation",
+        "crímenes de guerra",
+    ),
+    (
+        "La Fiscalía imputó a doce militares por los llamados falsos positivos, ejecuciones extrajudiciales de civiles.",
+        "war_crime_allegation",
+        "ejecuciones extrajudiciales",
+    ),
+    (
+        "La Corte Penal Internacional abrió una investigación por crímenes de lesa humanidad en Venezuela.",
+        "investigation",
+        "Corte Penal Internacional",
+    ),
+    (
+        "Las autoridades hallaron una fosa clandestina con restos de al menos 30 personas en Jalisco.",
+        "war_crime_allegation",
+        "fosa clandestina",
+    ),
+    (
+        "Familiares de víctimas de desaparición forzada marcharon para exigir justicia.",
+        "war_crime_allegation",
+        "desaparición forzada",
+    ),
+    (
+        "Un bombardeo contra un mercado mató a 25 civiles, entre ellos varios niños.",
+        "war_crime_allegation",
+        "bombardeo",
+    ),
+    (
+        "Human Rights Watch documentó torturas a detenidos en centros de detención clandestinos.",
+        "investigation",
+        "torturas",
+    ),
+    (
+        "Los responsables de la masacre deben ser llevados ante la justicia, exigió la CIDH.",
+        "war_crime_allegation",
+        "masacre",
+    ),
+]
+
+NEGATIVES = [
+    "El Real Madrid firmó una auténtica masacre con una goleada de 7-0 en el estadio.",
+    "Las tropas rusas avanzaron cerca de Avdíivka mientras los cancilleres se reunían en Ginebra.",
+    "El partido oficialista ejecutó su estrategia electoral con disciplina.",
+]
+
+CORPORATE_PROBE = "La CNMC abrió una investigación contra la empresa por prácticas contrarias a la libre competencia."
+
+
+@pytest.mark.parametrize("text,category,span", POSITIVES)
+def test_positive(rules_engine, text, category, span):
+    result = _evaluate(rules_engine, text)
+    flagged = {f.category for f in result.flags}
+    assert category in flagged, [(f.category, f.score, f.rules) for f in result.candidates]
+    spans = [t.text for f in result.flags for t in f.terms]
+    assert span in spans, spans
+
+
+@pytest.mark.parametrize("text", NEGATIVES)
+def test_negative(rules_engine, text):
+    result = _evaluate(rules_engine, text)
+    assert result.flags == (), [(f.category, f.rules) for f in result.flags]
+
+
+def test_corporate_probe_is_other_investigation(rules_engine):
+    result = _evaluate(rules_engine, CORPORATE_PROBE)
+    assert result.flags == ()
+    assert "other_investigation" in {c.category for c in result.candidates}

@@ -1,0 +1,98 @@
+"""French pack: inflected positives and near-miss negatives."""
+
+from __future__ import annotations
+
+import pytest
+
+from transforms.rules import RuleEngine
+
+LANG = "fr"
+
+
+@pytest.fixture(scope="module")
+def rules_engine() -> RuleEngine:
+    return RuleEngine.load()
+
+
+def _evaluate(engine, text, title=""):
+    fields = {"title": title, "text": text}
+    result = engine.evaluate(fields, language=LANG)
+    assert result.rules_language == LANG
+    for flag in result.candidates:
+        for term in flag.terms:
+            assert fields[term.field][term.start : term.end] == term.text
+    return result
+
+
+# (text, category, a matched span that must slice the original text)
+POSITIVES = [
+    (
+        "Selon l'ONU, ces frappes pourraient constituer des crimes de guerre.",
+        "war_crime_allegation",
+        "crimes de guerre",
+    ),
+    (
+        "Le procureur a dénoncé des crimes contre l’humanité commis dans la région.",
+        "war_crime_allegation",
+        "crimes contre",
+    ),
+    (
+        "La Cour pénale internationale a émis un mandat d'arrêt contre le dirigeant.",
+        "investigation",
+        "Cour pénale internationale",
+    ),
+    (
+        "Un charnier contenant plus de 200 corps a été découvert près de la ville.",
+        "war_crime_allegation",
+        "charnier",
+    ),
+    (
+        "Amnesty International réclame une enquête indépendante sur les tortures infligées aux détenus.",
+        "investigation",
+        "tortures",
+    ),
+    (
+        "Des bombardements sur un quartier résidentiel ont tué douze civils, dont quatre enfants.",
+        "war_crime_allegation",
+        "bombardements",
+    ),
+    (
+        "Les enquêteurs de l'ONU ont documenté des exécutions sommaires de prisonniers de guerre.",
+        "investigation",
+        "exécutions sommaires",
+    ),
+    (
+        "Les responsables de ces massacres doivent être traduits en justice, a déclaré le ministre.",
+        "war_crime_allegation",
+        "massacres",
+    ),
+]
+
+NEGATIVES = [
+    "Le PSG a réalisé un véritable massacre en écrasant Montpellier 6-0 lors de ce match de Ligue 1.",
+    "Les troupes russes ont progressé près d'Avdiïvka, tandis que les ministres se réunissaient à Genève.",
+    "Le plan de restructuration a été exécuté par la nouvelle direction de l'entreprise.",
+]
+
+CORPORATE_PROBE = "L'Autorité de la concurrence a ouvert une enquête sur des soupçons d'abus de position dominante."
+
+
+@pytest.mark.parametrize("text,category,span", POSITIVES)
+def test_positive(rules_engine, text, category, span):
+    result = _evaluate(rules_engine, text)
+    flagged = {f.category for f in result.flags}
+    assert category in flagged, [(f.category, f.score, f.rules) for f in result.candidates]
+    spans = [t.text for f in result.flags for t in f.terms]
+    assert span in spans, spans
+
+
+@pytest.mark.parametrize("text", NEGATIVES)
+def test_negative(rules_engine, text):
+    result = _evaluate(rules_engine, text)
+    assert result.flags == (), [(f.category, f.rules) for f in result.flags]
+
+
+def test_corporate_probe_is_other_investigation(rules_engine):
+    result = _evaluate(rules_engine, CORPORATE_PROBE)
+    assert result.flags == ()
+    assert "other_investigation" in {c.category for c in result.candidates}
