@@ -1,10 +1,9 @@
 """Case and diacritic folding that keeps character offsets.
 
 Matching happens on a folded copy of the text; evidence must point into the
-original. The fold maps each character to at most one character, so the
-folded text is as long as the original unless some characters were deleted
-(stand-alone combining marks such as Arabic harakat). In that rare case an
-offset map is built; otherwise offsets are shared.
+original. The fold maps each character to at most one character; runs of whitespace
+become one space and stand-alone combining marks (Arabic harakat) are
+deleted, and :class:`Folded` maps offsets back to the original.
 
 Characters that are not letters or digits fold to a space, so words are
 exactly the runs of non-space characters of the folded text.
@@ -12,6 +11,8 @@ exactly the runs of non-space characters of the folded text.
 
 from __future__ import annotations
 
+import bisect
+import re
 import unicodedata
 
 __all__ = ["fold", "fold_char", "Folded"]
@@ -66,31 +67,75 @@ for _cp in range(0x250):
     _TABLE[_cp]  # warm the Latin range so the common case never misses
 
 
+_WHITESPACE_RUN = re.compile(r"\s{2,}")
+
+
 class Folded:
     """A folded text and the way back to original offsets.
+
+    Runs of whitespace fold to a single space, so that phrase patterns match
+    across a line break or a double space; deleted characters (stand-alone
+    combining marks) vanish. Both are undone by :meth:`original`.
 
     Attributes:
         text: the folded text, padded with one space on each side.
     """
 
-    __slots__ = ("text", "_origin")
+    __slots__ = ("text", "_origin", "_run_at", "_run_shift")
 
     def __init__(self, original: str) -> None:
         folded = original.translate(_TABLE)
         self._origin: list[int] | None = None
+        self._run_at: list[int] = []
+        self._run_shift: list[int] = []
         if len(folded) != len(original):
-            origin = []
-            for i, ch in enumerate(original):
-                if _TABLE[ord(ch)]:
-                    origin.append(i)
-            origin.append(len(original))
-            self._origin = origin
+            folded = self._slow(original)
+        else:
+            runs = _WHITESPACE_RUN.finditer(original)
+            pieces = []
+            previous = removed = 0
+            for run in runs:
+                start, end = run.span()
+                pieces.append(folded[previous : start + 1])
+                removed += end - start - 1
+                # From this folded position on, originals lie `removed` further.
+                self._run_at.append(start + 1 - (removed - (end - start - 1)))
+                self._run_shift.append(removed)
+                previous = end
+            if pieces:
+                pieces.append(folded[previous:])
+                folded = "".join(pieces)
         self.text = " " + folded + " "
+
+    def _slow(self, original: str) -> str:
+        # Deletions change lengths: map every kept character (rare: Arabic
+        # harakat, decomposed text), collapsing whitespace runs on the way.
+        origin: list[int] = []
+        out: list[str] = []
+        previous_space = False
+        for i, ch in enumerate(original):
+            value = _TABLE[ord(ch)]
+            if not value:
+                continue
+            space = ch.isspace()
+            if space and previous_space:
+                continue
+            previous_space = space
+            origin.append(i)
+            out.append(value)
+        origin.append(len(original))
+        self._origin = origin
+        return "".join(out)
 
     def original(self, padded_offset: int) -> int:
         """Original offset of a position in the padded folded text."""
         i = padded_offset - 1
-        return i if self._origin is None else self._origin[i]
+        if self._origin is not None:
+            return self._origin[i]
+        if not self._run_at:
+            return i
+        k = bisect.bisect_right(self._run_at, i)
+        return i + (self._run_shift[k - 1] if k else 0)
 
 
 def fold(text: str) -> str:

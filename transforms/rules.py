@@ -55,8 +55,8 @@ MAX_TERMS_PER_FLAG = 20
 # What may stand between the words of a phrase: whitespace, hyphens, and
 # apostrophes (French "crimes contre l'humanité" is the phrase
 # "crimes contre l humanite").
-_GAP_CHARS = frozenset(" \n\t\u00a0-\u2010\u2011\u2012\u2013'\u2018\u2019\u02bc")
-_WORD_START = re.compile(r"(?<= )[^ ]")
+_GAP_CHARS = frozenset(" \n\t\u00a0-\u2010\u2011\u2012\u2013'\u2018\u2019\u02bc\u200c\u200d")
+_WORD_START = re.compile(r" [^ ]")
 _FIELD_SEPARATOR = "\u2029"
 _SENTENCE_END = re.compile(r"[.!?։。؟\n\u2029]")
 
@@ -188,12 +188,30 @@ class _Node:
 class _Compiled:
     pack: Pack
     automaton: Any
-    keys: list[tuple[str, bool]]  # key id -> (folded word, is stem)
-    # Phrases as a trie over word keys: walking it costs what the text
-    # matches, not how many phrases share a first word.
+    # Phrases as a trie over segment keys: walking it costs what the text
+    # matches, not how many phrases share a first segment.
     roots: dict[int, _Node] = field(default_factory=dict)
     # term id -> indexes of the rules that cannot fire without it
     triggers: dict[str, list[int]] = field(default_factory=dict)
+
+
+def _segments(pattern: str) -> list[tuple[str, bool]]:
+    """Split a pattern after each stem: ``a b* c d`` → ``[("a b", stem), ("c d", exact)]``.
+
+    A segment is one automaton key, so the words inside it (often function
+    words: "crimes against humanity") never become keys of their own that
+    would hit on every "the" and "of" of a text.
+    """
+    segments: list[tuple[str, bool]] = []
+    words: list[str] = []
+    for word in pattern.split():
+        words.append(fold(word.rstrip("*")).strip())
+        if word.endswith("*"):
+            segments.append((" ".join(words), True))
+            words = []
+    if words:
+        segments.append((" ".join(words), False))
+    return segments
 
 
 def _compile(pack: Pack) -> _Compiled:
@@ -203,18 +221,19 @@ def _compile(pack: Pack) -> _Compiled:
     for term_id, pats in pack.patterns.items():
         for pat in pats:
             node = None
-            for word in pat.split():
-                stem = word.endswith("*")
-                folded = fold(word.rstrip("*")).strip()
-                kid = key_ids.setdefault((folded, stem), len(key_ids))
+            for segment in _segments(pat):
+                kid = key_ids.setdefault(segment, len(key_ids))
                 children = roots if node is None else node.children
                 node = children.setdefault(kid, _Node())
             if term_id not in node.terms:
                 node.terms.append(term_id)
-    keys = [k for k, _ in sorted(key_ids.items(), key=lambda kv: kv[1])]
-    for kid, (word, stem) in enumerate(keys):
-        # The value carries what the scan needs, so no lookup per hit.
-        automaton.add_word(" " + word + ("" if stem else " "), (kid, len(word) - 1 if stem else len(word), stem))
+    for (segment, stem), kid in key_ids.items():
+        # The value carries what the scan needs, so no lookup per hit: how far
+        # back the segment starts, whether it is a stem, and where its inner
+        # word gaps are (to check them against the original text).
+        gaps = tuple(i for i, ch in enumerate(segment) if ch == " ")
+        back = len(segment) - 1 if stem else len(segment)
+        automaton.add_word(" " + segment + ("" if stem else " "), (kid, back, stem, gaps))
     automaton.make_automaton()
     # A rule needs its first all-term, or else one of its any-terms: only
     # rules so triggered by a term found in the text are evaluated.
@@ -222,7 +241,7 @@ def _compile(pack: Pack) -> _Compiled:
     for index, rule in enumerate(pack.rules):
         for term in rule.all[:1] or rule.any:
             triggers[term].append(index)
-    return _Compiled(pack, automaton, keys, roots, dict(triggers))
+    return _Compiled(pack, automaton, roots, dict(triggers))
 
 
 class RuleEngine:
@@ -302,7 +321,9 @@ class RuleEngine:
         candidates_idx = sorted({i for term in by_term for i in compiled.triggers.get(term, ())})
         rules = [compiled.pack.rules[i] for i in candidates_idx]
         if any(r.within is not None or r.none_within is not None for r in rules):
-            starts = [m.start() for m in _WORD_START.finditer(folded.text)]
+            # Word numbers are needed only up to the last occurrence.
+            last = occurrences[-1].start + 1
+            starts = [m.start() + 1 for m in _WORD_START.finditer(folded.text, 0, last)]
             for occ in occurrences:
                 occ.word = bisect.bisect_right(starts, occ.start) - 1
         fired: dict[str, list[tuple[Rule, list[_Occurrence]]]] = defaultdict(list)
@@ -361,10 +382,16 @@ class RuleEngine:
 
 def _find_terms(compiled: _Compiled, folded: Folded, document: str) -> list[_Occurrence]:
     text = folded.text
-    hits: dict[int, list[tuple[int, int]]] = defaultdict(list)  # word start -> [(key id, end)]
+    hits: dict[int, list[tuple[int, int]]] = defaultdict(list)  # segment start -> [(key id, end)]
     find = text.find
-    for last, (kid, back, stem) in compiled.automaton.iter(text):
-        hits[last - back].append((kid, find(" ", last) if stem else last))
+    original = folded.original
+    for last, (kid, back, stem, gaps) in compiled.automaton.iter(text):
+        start = last - back
+        # Inside a segment, words may be separated by whitespace, a hyphen or
+        # an apostrophe only: a comma or a full stop breaks the phrase.
+        if gaps and any(document[original(start + g)] not in _GAP_CHARS for g in gaps):
+            continue
+        hits[start].append((kid, find(" ", last) if stem else last))
     found: list[_Occurrence] = []
     roots = compiled.roots
     for start, entries in hits.items():
@@ -386,8 +413,7 @@ def _walk(node: _Node, start: int, end: int, hits, folded: Folded, document: str
         found.append(_Occurrence(term, start, end))
     if not node.children:
         return
-    # Words of a phrase may be separated by whitespace or hyphens only:
-    # a comma or a full stop between them breaks the phrase.
+    # Between segments the same holds as inside one (see _find_terms).
     text = folded.text
     pos = end
     limit = len(text) - 1
