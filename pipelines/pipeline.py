@@ -16,7 +16,7 @@ import apache_beam as beam
 import transforms.coders  # noqa: F401 - registers the deterministic record coders
 from connectors.files import DEAD_LETTERS, FILES, ITEMS, WriteJsonl
 from pipelines.summary import Summarise
-from transforms.dedup import ExactDedup
+from transforms.dedup import Dedup
 from transforms.flagging import Flagging
 from transforms.language import DetectLanguage
 from transforms.normalise import DEAD_LETTER_TAG, Normalise
@@ -52,7 +52,7 @@ def build(p: beam.Pipeline, source: beam.PTransform, config: StageConfig = Stage
     normalised = read[ITEMS] | "Normalise" >> Normalise()
     identified = normalised["items"] | "Language" >> DetectLanguage(config.language_backend)
     flagged_all = identified | "Flagging" >> Flagging(config.packs_dir, config.thresholds)
-    dedup = flagged_all | "Dedup" >> ExactDedup()
+    dedup = flagged_all | "Dedup" >> Dedup()
     items = (dedup["unique"], dedup["duplicates"]) | "AllItems" >> beam.Flatten()
     dead = (read[DEAD_LETTERS], normalised[DEAD_LETTER_TAG]) | "AllDeadLetters" >> beam.Flatten()
     flagged = dedup["unique"] | "OnlyFlagged" >> beam.Filter(lambda item: bool(item.flags))

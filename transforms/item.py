@@ -26,6 +26,7 @@ __all__ = [
     "Flag",
     "Duplicate",
     "Report",
+    "ReportUpdate",
     "Item",
     "DeadLetter",
     "item_id",
@@ -102,6 +103,19 @@ class Report:
     id: str
     source: Source
     url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportUpdate:
+    """An addition to an item's ``also_reported_by``, made after the item went out.
+
+    In streaming the representative of a story is emitted when it arrives; a
+    later copy cannot change it, so the copy produces this update, keyed by
+    the representative's id, for sinks to apply as an upsert.
+    """
+
+    representative_id: str
+    report: Report
 
 
 @dataclass(frozen=True, slots=True)

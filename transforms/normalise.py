@@ -102,6 +102,8 @@ def canonical_url(url: str | None) -> str | None:
     if scheme not in ("http", "https") or not parts.hostname:
         return None
     host = parts.hostname.rstrip(".")
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)])
@@ -109,12 +111,46 @@ def canonical_url(url: str | None) -> str | None:
     return canonicalize_url(urlunsplit((scheme, host, path, query, "")))
 
 
+# AMP copies of a page: a cache's URL, then the publisher's own conventions.
+_AMP_CACHE = re.compile(r"^(?:www\.google\.[a-z.]+/amp/s/|[^/]+\.cdn\.ampproject\.org/[cv]/s/)")
+_AMP_PATH = re.compile(r"(?:/amp/?|\.amp)$")
+
+
+def _without_amp_params(query: str) -> str:
+    # Filter the already canonical query as text: re-encoding could change it.
+    kept = []
+    for pair in query.split("&"):
+        name, _, value = pair.partition("=")
+        name = name.lower()
+        if name == "amp" or (name == "outputtype" and value.lower() == "amp"):
+            continue
+        kept.append(pair)
+    return "&".join(kept)
+
+
 def url_key(canonical: str | None) -> str | None:
-    """The dedup key of a canonical URL: scheme and a leading ``www.`` ignored."""
+    """The dedup key of a canonical URL: one key for every address of one page.
+
+    Ignores the scheme, a leading ``www.``, a trailing slash, and the AMP
+    variants of a page: an ``amp.`` host, a ``/amp`` or ``/amp/`` path end,
+    ``.amp.html`` for ``.html``, an ``amp`` or ``outputType=amp`` parameter,
+    and Google's and the AMP project's cache addresses. Tracking parameters
+    are already gone (:func:`canonical_url`).
+    """
     if not canonical:
         return None
-    rest = canonical.split("://", 1)[1]
-    return rest[4:] if rest.startswith("www.") else rest
+    rest = _AMP_CACHE.sub("", canonical.split("://", 1)[1])
+    rest, _, query = rest.partition("?")
+    host, slash, path = rest.partition("/")
+    for prefix in ("www.", "amp."):
+        host = host[len(prefix):] if host.startswith(prefix) else host
+    path = "/" + path if slash else "/"
+    if path.endswith(".amp.html"):
+        path = path[: -len(".amp.html")] + ".html"
+    path = _AMP_PATH.sub("", path)
+    path = path.rstrip("/") or "/"
+    query = _without_amp_params(query) if query else ""
+    return host + path + ("?" + query if query else "")
 
 
 def normalise_item(item: Item) -> Item:
