@@ -21,8 +21,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# Flag precision/recall and language-ID accuracy, then the dedup benchmark
+# (about 4 minutes): results also in out/eval.json and out/dedup_eval.json.
 eval: $(STAMP)
 	$(VENV)/bin/newswatch eval
+	$(PY) -m benchmarks.dedup_eval
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

@@ -148,6 +148,11 @@ class Item:
     def flagged(self) -> bool:
         return bool(self.flags)
 
+    @property
+    def story_id(self) -> str:
+        """The story's cluster id: its representative's id (its own for a representative)."""
+        return self.duplicate.of if self.duplicate else self.id
+
     def replace(self, **changes: Any) -> Item:
         return dataclasses.replace(self, **changes)
 
@@ -202,7 +207,9 @@ def to_dict(record: Item | DeadLetter) -> dict[str, Any]:
     """The one dict form of a record (JSON-ready)."""
     out = dataclasses.asdict(record)
     if isinstance(record, Item):
+        # Derived, for consumers that group or filter without our code.
         out["flagged"] = record.flagged
+        out["story_id"] = record.story_id
     return out
 
 
