@@ -84,11 +84,21 @@ def long_run(pool: list[DedupKeys], days: int, every_seconds: int = 10) -> list[
             persisted = sum(len(r) + _FRAMING for r in state.records())
             next_cleanup += cleanup
             current, _ = tracemalloc.get_traced_memory()
-            samples.append({"day": now // (_DAY * _MICROS), "items_seen": step, "remembered": len(state),
-                            "persisted_bytes": persisted, "heap_bytes": current, "rss_mb": round(_rss_mb(), 1)})
+            samples.append(
+                {
+                    "day": now // (_DAY * _MICROS),
+                    "items_seen": step,
+                    "remembered": len(state),
+                    "persisted_bytes": persisted,
+                    "heap_bytes": current,
+                    "rss_mb": round(_rss_mb(), 1),
+                }
+            )
         base = pool[step % len(pool)]
         # A fresh entry each time (own id, URL and text hash); the text fingerprint repeats per pass.
-        keys = replace(base, id=f"{step:032x}", url=rng.getrandbits(64), content=rng.getrandbits(64))
+        keys = replace(
+            base, id=f"{step:032x}", url=rng.getrandbits(64), content=rng.getrandbits(64)
+        )
         state.observe(keys, now)
     tracemalloc.stop()
     seconds = time.perf_counter() - started
@@ -117,8 +127,14 @@ def stream_run(items: list[Item], ttl: int = 600, every: int = 2) -> dict:
             before = list(records.read())
             super()._expire(key, fired, records, meta, expiry)
             after = list(records.read())
-            here.FIRINGS.append((fired.micros // _MICROS, len(before), len(after),
-                                 sum(len(r) + _FRAMING for r in after)))
+            here.FIRINGS.append(
+                (
+                    fired.micros // _MICROS,
+                    len(before),
+                    len(after),
+                    sum(len(r) + _FRAMING for r in after),
+                )
+            )
 
     stream = TestStream(coder=ItemCoder())
     for n, item in enumerate(items):
@@ -133,7 +149,9 @@ def stream_run(items: list[Item], ttl: int = 600, every: int = 2) -> dict:
             p
             | stream.advance_watermark_to_infinity()
             | beam.Map(lambda item: ("newswatch", item))
-            | beam.ParDo(MeasuredFn(NearConfig(), ttl, ttl / 7)).with_outputs(DUPLICATES_TAG, UPDATES_TAG, main="u")
+            | beam.ParDo(MeasuredFn(NearConfig(), ttl, ttl / 7)).with_outputs(
+                DUPLICATES_TAG, UPDATES_TAG, main="u"
+            )
         )
     seconds = time.perf_counter() - started
     firings = here.FIRINGS
@@ -154,8 +172,12 @@ FIRINGS: list = []
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora", default=str(DEFAULT_CORPORA))
-    parser.add_argument("--days", type=int, default=28, help="simulated days of the long run (default 28 = 4 TTLs)")
-    parser.add_argument("--stream-items", type=int, default=2000, help="items through the real streaming run")
+    parser.add_argument(
+        "--days", type=int, default=28, help="simulated days of the long run (default 28 = 4 TTLs)"
+    )
+    parser.add_argument(
+        "--stream-items", type=int, default=2000, help="items through the real streaming run"
+    )
     args = parser.parse_args()
     items = load_items(Path(args.corpora) / "feeds" / "real")
     copies: dict[str, list[Item]] = {}
@@ -164,41 +186,58 @@ def main() -> None:
     ordered = [x for item in items for x in (item, *copies.get(item.id, ()))]
     started = time.perf_counter()
     pool = [dedup_keys(item) for item in ordered]
-    print(f"{len(pool)} items (real and generated copies) fingerprinted in {time.perf_counter() - started:.1f} s")
+    print(
+        f"{len(pool)} items (real and generated copies) fingerprinted in {time.perf_counter() - started:.1f} s"
+    )
 
     sizes = record_sizes(pool)
-    print(f"persisted state per remembered item: mean {sizes['mean']:.0f} B, median {sizes['p50']:.0f} B, "
-          f"p95 {sizes['p95']} B, max {sizes['max']} B (goal <= 256 B; {sizes['records']} records; "
-          f"story {sizes['story_mean']:.0f} B, copy {sizes['copy_mean']:.0f} B)")
+    print(
+        f"persisted state per remembered item: mean {sizes['mean']:.0f} B, median {sizes['p50']:.0f} B, "
+        f"p95 {sizes['p95']} B, max {sizes['max']} B (goal <= 256 B; {sizes['records']} records; "
+        f"story {sizes['story_mean']:.0f} B, copy {sizes['copy_mean']:.0f} B)"
+    )
 
     samples = long_run(pool, args.days)
-    print(f"long run: one item every 10 s for {args.days} days, TTL 7 days, cleanup daily "
-          f"({samples[-1]['items_per_second']} items/s)")
-    print(f"  {'day':>4} {'seen':>8} {'remembered':>10} {'persisted MB':>13} {'B/item':>7} {'heap MB':>8} "
-          f"{'heap B/item':>11} {'RSS MB':>7}")
+    print(
+        f"long run: one item every 10 s for {args.days} days, TTL 7 days, cleanup daily "
+        f"({samples[-1]['items_per_second']} items/s)"
+    )
+    print(
+        f"  {'day':>4} {'seen':>8} {'remembered':>10} {'persisted MB':>13} {'B/item':>7} {'heap MB':>8} "
+        f"{'heap B/item':>11} {'RSS MB':>7}"
+    )
     for s in samples:
         per = s["persisted_bytes"] / max(1, s["remembered"])
         heap = s["heap_bytes"] / max(1, s["remembered"])
-        print(f"  {s['day']:>4} {s['items_seen']:>8} {s['remembered']:>10} {s['persisted_bytes'] / 2**20:>13.1f} "
-              f"{per:>7.0f} {s['heap_bytes'] / 2**20:>8.1f} {heap:>11.0f} {s['rss_mb']:>7.1f}")
+        print(
+            f"  {s['day']:>4} {s['items_seen']:>8} {s['remembered']:>10} {s['persisted_bytes'] / 2**20:>13.1f} "
+            f"{per:>7.0f} {s['heap_bytes'] / 2**20:>8.1f} {heap:>11.0f} {s['rss_mb']:>7.1f}"
+        )
     # Warm-up: one TTL to fill the state, one more for the tables' hash maps to reach their size.
     warm = [s for s in samples if s["day"] >= 14]
     if len(warm) >= 2:
+
         def spread(key: str) -> str:
             values = [s[key] for s in warm]
             return f"{min(values) / statistics.fmean(values):.3f}..{max(values) / statistics.fmean(values):.3f}"
 
-        print(f"  after warm-up (days {warm[0]['day']}-{warm[-1]['day']}, min..max over mean): remembered "
-              f"{spread('remembered')}, persisted {spread('persisted_bytes')}, heap {spread('heap_bytes')}, "
-              f"RSS {spread('rss_mb')}")
+        print(
+            f"  after warm-up (days {warm[0]['day']}-{warm[-1]['day']}, min..max over mean): remembered "
+            f"{spread('remembered')}, persisted {spread('persisted_bytes')}, heap {spread('heap_bytes')}, "
+            f"RSS {spread('rss_mb')}"
+        )
 
     if args.stream_items:
         run = stream_run(ordered[: args.stream_items])
-        print(f"streaming run (BundleBasedDirectRunner + TestStream, TTL 600 s, an item every 2 s): "
-              f"{run['items']} items in {run['seconds']} s, {run['firings']} timer firings")
+        print(
+            f"streaming run (BundleBasedDirectRunner + TestStream, TTL 600 s, an item every 2 s): "
+            f"{run['items']} items in {run['seconds']} s, {run['firings']} timer firings"
+        )
         print(f"  remembered after each firing: {run['remembered_after_firing']}")
-        print(f"  persisted bytes per remembered item {run['bytes_per_item']}; state cleared at the end: "
-              f"{run['cleared_at_end']}")
+        print(
+            f"  persisted bytes per remembered item {run['bytes_per_item']}; state cleared at the end: "
+            f"{run['cleared_at_end']}"
+        )
 
 
 if __name__ == "__main__":

@@ -36,15 +36,15 @@ from transforms.neardup import MAX_TOKENS, shingle_hashes, tokens
 from transforms.normalise import canonical_url, normalise_item, url_key
 
 __all__ = [
-    "URL_KINDS",
-    "TEXT_KINDS",
-    "VARIANT_KINDS",
     "MIN_BASE_WORDS",
     "MIN_PAIR_WORDS",
+    "TEXT_KINDS",
+    "URL_KINDS",
+    "VARIANT_KINDS",
     "Variant",
+    "hard_negatives",
     "load_items",
     "make_variants",
-    "hard_negatives",
     "same_headline_pairs",
 ]
 
@@ -111,15 +111,24 @@ def _later(stamp: str | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _copy(base: Item, n: int, kind: str, *, url: str | None = None, title: str | None = None,
-          text: str | None = None) -> Item:
+def _copy(
+    base: Item,
+    n: int,
+    kind: str,
+    *,
+    url: str | None = None,
+    title: str | None = None,
+    text: str | None = None,
+) -> Item:
     """``base`` as another outlet carries it (at its own URL unless given).
 
     The copy is built already normalised, not normalised again: a second pass
     would change the base's own text too (double-escaped markup in a few
     feeds), and the copy must differ from its base only as intended.
     """
-    outlet = Source(kind="feed", name=f"Syndicator {kind}", url=f"https://syndicator-{kind}.example/rss")
+    outlet = Source(
+        kind="feed", name=f"Syndicator {kind}", url=f"https://syndicator-{kind}.example/rss"
+    )
     url = f"https://syndicator-{kind}.example/story/{n}" if url is None else url
     title = base.title if title is None else title
     text = base.text if text is None else text
@@ -144,17 +153,23 @@ def _amp(url: str, form: int) -> tuple[str, str]:
     parts = urlsplit(url)
     host, path = parts.netloc, parts.path or "/"
     if form == 0:
-        return "path /amp", urlunsplit((parts.scheme, host, path.rstrip("/") + "/amp", parts.query, ""))
+        return "path /amp", urlunsplit(
+            (parts.scheme, host, path.rstrip("/") + "/amp", parts.query, "")
+        )
     if form == 1:
-        return "path /amp/", urlunsplit((parts.scheme, host, path.rstrip("/") + "/amp/", parts.query, ""))
+        return "path /amp/", urlunsplit(
+            (parts.scheme, host, path.rstrip("/") + "/amp/", parts.query, "")
+        )
     if form == 2:
         query = (parts.query + "&" if parts.query else "") + "amp=1"
         return "query amp=1", urlunsplit((parts.scheme, host, path, query, ""))
     if form == 3:
-        bare = host[4:] if host.startswith("www.") else host
+        bare = host.removeprefix("www.")
         return "amp. host", urlunsplit((parts.scheme, "amp." + bare, path, parts.query, ""))
     if path.endswith(".html"):
-        return ".amp.html", urlunsplit((parts.scheme, host, path[:-5] + ".amp.html", parts.query, ""))
+        return ".amp.html", urlunsplit(
+            (parts.scheme, host, path[:-5] + ".amp.html", parts.query, "")
+        )
     return "path /amp", urlunsplit((parts.scheme, host, path.rstrip("/") + "/amp", parts.query, ""))
 
 
@@ -195,7 +210,7 @@ def _rewrite(passage: str, rng: random.Random) -> str:
     """An editor's rewrite: same facts (every figure kept), other wording and order."""
     words = passage.split()
     keep = [w for w in words if any(c.isdigit() for c in w) or rng.random() >= 0.3]
-    chunks = [keep[i:i + 4] for i in range(0, len(keep), 4)]
+    chunks = [keep[i : i + 4] for i in range(0, len(keep), 4)]
     rng.shuffle(chunks)
     return rng.choice(_DATELINE) + " ".join(w for chunk in chunks for w in chunk)
 
@@ -227,7 +242,9 @@ def _unicode(text: str, rng: random.Random) -> tuple[str, str]:
     if "nbsp" in forms:
         out = re.sub(r" ", lambda m: "\u00a0" if rng.random() < 0.3 else " ", out)
     if "zwsp" in forms:
-        out = re.sub(r"(\w{4})(\w{4})", lambda m: m[1] + ("\u200b" if rng.random() < 0.1 else "") + m[2], out)
+        out = re.sub(
+            r"(\w{4})(\w{4})", lambda m: m[1] + ("\u200b" if rng.random() < 0.1 else "") + m[2], out
+        )
     if "quotes" in forms:
         out = out.replace('"', "\u201c").replace("'", "\u2019")
     if "spaces" in forms:
@@ -249,9 +266,15 @@ def make_variants(items: list[Item], seed: int = 7) -> Iterator[Variant]:
         if base.canonical_url:
             url = base.url.strip()
             teaser = _teaser(base.text)
-            params = "utm_source=twitter&utm_medium=social&utm_campaign=feed&fbclid=IwAR0x" + base.id[:8]
+            params = (
+                "utm_source=twitter&utm_medium=social&utm_campaign=feed&fbclid=IwAR0x" + base.id[:8]
+            )
             sep = "&" if urlsplit(url).query else "?"
-            flip = ("http://" + url[8:]) if url.startswith("https://") else ("https://" + url.split("://", 1)[1])
+            flip = (
+                ("http://" + url[8:])
+                if url.startswith("https://")
+                else ("https://" + url.split("://", 1)[1])
+            )
             host = urlsplit(url).netloc
             www = url.replace(host, host[4:] if host.startswith("www.") else "www." + host, 1)
             detail, amp = _amp(url, n % 5)
@@ -270,9 +293,15 @@ def make_variants(items: list[Item], seed: int = 7) -> Iterator[Variant]:
         yield Variant("lead_changed", detail, base, _copy(base, n, "lead_changed", text=text))
         detail, text = _truncate(base.text, rng)
         yield Variant("truncated", detail, base, _copy(base, n, "truncated", text=text))
-        boiler = rng.choice(_BOILERPLATE).format(title=base.title, outlet=base.source.name or "the outlet")
-        yield Variant("boilerplate", boiler[:30], base,
-                      _copy(base, n, "boilerplate", text=base.text + "\n\n" + boiler))
+        boiler = rng.choice(_BOILERPLATE).format(
+            title=base.title, outlet=base.source.name or "the outlet"
+        )
+        yield Variant(
+            "boilerplate",
+            boiler[:30],
+            base,
+            _copy(base, n, "boilerplate", text=base.text + "\n\n" + boiler),
+        )
         detail, text = _unicode(base.text, rng)
         _, title = _unicode(base.title, rng)
         yield Variant("unicode", detail, base, _copy(base, n, "unicode", title=title, text=text))
@@ -320,8 +349,9 @@ def _overlaps(sets: list[set]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return i[keep], j[keep], jac[keep]
 
 
-def hard_negatives(items: list[Item], by_shingles: int = 2000, by_words: int = 1000,
-                   per_feed: int = 200) -> list[tuple[str, Item, Item, float]]:
+def hard_negatives(
+    items: list[Item], by_shingles: int = 2000, by_words: int = 1000, per_feed: int = 200
+) -> list[tuple[str, Item, Item, float]]:
     """The most similar pairs of different stories within each feed.
 
     Returns ``(how, a, b, overlap)`` tuples: the ``by_shingles`` pairs with the
@@ -343,7 +373,13 @@ def hard_negatives(items: list[Item], by_shingles: int = 2000, by_words: int = 1
         bodies = {i.id: tokens(i.text) for i in group}
         title_words = [tokens(i.title) for i in group]
         for how, sets in (
-            ("shingles", [set(shingle_hashes(t + bodies[i.id][:MAX_TOKENS])) for t, i in zip(title_words, group)]),
+            (
+                "shingles",
+                [
+                    set(shingle_hashes(t + bodies[i.id][:MAX_TOKENS]))
+                    for t, i in zip(title_words, group)
+                ],
+            ),
             ("words", [set(t + bodies[i.id]) for t, i in zip(title_words, group)]),
         ):
             rows, cols, jac = _overlaps(sets)
@@ -359,9 +395,13 @@ def hard_negatives(items: list[Item], by_shingles: int = 2000, by_words: int = 1
     top = heapq.nlargest(by_shingles, candidates["shingles"], key=lambda t: t[:3])
     chosen = {frozenset(t[1:3]) for t in top}
     rest = heapq.nlargest(
-        by_words, (t for t in candidates["words"] if frozenset(t[1:3]) not in chosen), key=lambda t: t[:3]
+        by_words,
+        (t for t in candidates["words"] if frozenset(t[1:3]) not in chosen),
+        key=lambda t: t[:3],
     )
-    return [("shingles", a, b, j) for j, _, _, a, b in top] + [("words", a, b, j) for j, _, _, a, b in rest]
+    return [("shingles", a, b, j) for j, _, _, a, b in top] + [
+        ("words", a, b, j) for j, _, _, a, b in rest
+    ]
 
 
 def same_headline_pairs(items: list[Item]) -> list[tuple[Item, Item]]:
@@ -377,8 +417,10 @@ def same_headline_pairs(items: list[Item]) -> list[tuple[Item, Item]]:
     pairs = []
     for group in groups.values():
         for i, a in enumerate(group):
-            for b in group[i + 1:]:
-                if a.id == b.id or (a.canonical_url and url_key(a.canonical_url) == url_key(b.canonical_url)):
+            for b in group[i + 1 :]:
+                if a.id == b.id or (
+                    a.canonical_url and url_key(a.canonical_url) == url_key(b.canonical_url)
+                ):
                     continue
                 if content_key(a) is not None and content_key(a) == content_key(b):
                     continue

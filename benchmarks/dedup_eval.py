@@ -51,7 +51,9 @@ _NUMBER = re.compile(r"\d+")
 _FOREVER = 10**9  # seconds: a batch has no time-to-live
 
 
-def run_decisions(items: list[Item], keys: dict[str, DedupKeys], config: NearConfig) -> dict[str, tuple[str, str]]:
+def run_decisions(
+    items: list[Item], keys: dict[str, DedupKeys], config: NearConfig
+) -> dict[str, tuple[str, str]]:
     """id → (cluster, kind) for every item, deciding in rank order as the batch does."""
     state = DedupState(config, ttl_seconds=_FOREVER)
     out: dict[str, tuple[str, str]] = {}
@@ -112,8 +114,15 @@ def beam_check(items: list[Item], config: NearConfig, expected: dict[str, tuple[
             (
                 (out["unique"], out["duplicates"])
                 | beam.Flatten()
-                | beam.Map(lambda i: json.dumps([i.id, i.duplicate.kind if i.duplicate else "new",
-                                                 i.duplicate.of if i.duplicate else i.id]))
+                | beam.Map(
+                    lambda i: json.dumps(
+                        [
+                            i.id,
+                            i.duplicate.kind if i.duplicate else "new",
+                            i.duplicate.of if i.duplicate else i.id,
+                        ]
+                    )
+                )
                 | beam.io.WriteToText(str(dst), shard_name_template="", num_shards=1)
             )
         seconds = time.perf_counter() - started
@@ -130,20 +139,33 @@ def beam_check(items: list[Item], config: NearConfig, expected: dict[str, tuple[
         return item_id
 
     differ = sum(
-        (cluster(item_id), kind) != (expected[item_id][0], expected[item_id][1]) for item_id, (kind, _) in first.items()
+        (cluster(item_id), kind) != (expected[item_id][0], expected[item_id][1])
+        for item_id, (kind, _) in first.items()
     )
     differ += sum(1 for item_id, kind, of in rows if kind == "id" and of != item_id)
     kinds = Counter(kind for _, kind, _ in rows)
-    return {"items": len(items), "outputs": len(rows), "kinds": dict(kinds), "disagreements": differ,
-            "seconds": round(seconds, 1)}
+    return {
+        "items": len(items),
+        "outputs": len(rows),
+        "kinds": dict(kinds),
+        "disagreements": differ,
+        "seconds": round(seconds, 1),
+    }
 
 
-def sweep(variants: list[Variant], negatives, headlines, keys: dict[str, DedupKeys], base: NearConfig) -> list[dict]:
+def sweep(
+    variants: list[Variant], negatives, headlines, keys: dict[str, DedupKeys], base: NearConfig
+) -> list[dict]:
     """Pairwise recall and false merges around the defaults (the measurement behind them)."""
     rows = []
-    grid = [("threshold", (0.3, 0.4, 0.5, 0.6)), ("containment", (0.7, 0.8, 0.9)),
-            ("edited_threshold", (0.5, 0.6, 0.7, 0.8)), ("title_agree", (0.5, 0.6, 0.7, 0.8)),
-            ("strong", (0.7, 0.8, 0.9)), ("min_shingles", (5, 10, 15, 20))]
+    grid = [
+        ("threshold", (0.3, 0.4, 0.5, 0.6)),
+        ("containment", (0.7, 0.8, 0.9)),
+        ("edited_threshold", (0.5, 0.6, 0.7, 0.8)),
+        ("title_agree", (0.5, 0.6, 0.7, 0.8)),
+        ("strong", (0.7, 0.8, 0.9)),
+        ("min_shingles", (5, 10, 15, 20)),
+    ]
     text_variants = [v for v in variants if v.kind not in URL_KINDS]
     for name, values in grid:
         for value in values:
@@ -154,9 +176,17 @@ def sweep(variants: list[Variant], negatives, headlines, keys: dict[str, DedupKe
             merged = sum(pair_decision(keys[a.id], keys[b.id], config) for _, a, b, _ in negatives)
             same = sum(pair_decision(keys[a.id], keys[b.id], config) for a, b in headlines)
             recall = {k: round(sum(f) / len(f), 4) for k, f in found.items()}
-            rows.append({"setting": name, "value": value, "min_recall": min(recall.values()), "recall": recall,
-                         "false_merges": merged, "false_merge_rate": round(merged / len(negatives), 5),
-                         "same_headline_merges": same})
+            rows.append(
+                {
+                    "setting": name,
+                    "value": value,
+                    "min_recall": min(recall.values()),
+                    "recall": recall,
+                    "false_merges": merged,
+                    "false_merge_rate": round(merged / len(negatives), 5),
+                    "same_headline_merges": same,
+                }
+            )
     return rows
 
 
@@ -164,8 +194,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora", default=str(DEFAULT_CORPORA))
     parser.add_argument("--output", default="out/dedup_eval.json")
-    parser.add_argument("--beam-check", type=int, default=1500, metavar="N",
-                        help="also run the Beam batch Dedup on N base items and their copies (0: skip)")
+    parser.add_argument(
+        "--beam-check",
+        type=int,
+        default=1500,
+        metavar="N",
+        help="also run the Beam batch Dedup on N base items and their copies (0: skip)",
+    )
     parser.add_argument("--no-sweep", action="store_true", help="skip the threshold sweep")
     args = parser.parse_args()
     config = NearConfig()
@@ -193,20 +228,35 @@ def main() -> None:
         of_kind = [v for v in variants if v.kind == kind]
         found = [clusters[v.item.id][0] == clusters[v.base.id][0] for v in of_kind]
         by_pass = Counter(clusters[v.item.id][1] for v, ok in zip(of_kind, found) if ok)
-        entry = {"copies": len(of_kind), "found": sum(found), "recall": round(sum(found) / len(of_kind), 4),
-                 "found_by": {("first" if k == "new" else k): n for k, n in by_pass.items()},
-                 "pairwise_recall": round(sum(pair_decision(keys[v.base.id], keys[v.item.id], config)
-                                              for v in of_kind) / len(of_kind), 4)}
+        entry = {
+            "copies": len(of_kind),
+            "found": sum(found),
+            "recall": round(sum(found) / len(of_kind), 4),
+            "found_by": {("first" if k == "new" else k): n for k, n in by_pass.items()},
+            "pairwise_recall": round(
+                sum(pair_decision(keys[v.base.id], keys[v.item.id], config) for v in of_kind)
+                / len(of_kind),
+                4,
+            ),
+        }
         if kind in URL_KINDS:
-            same = sum(url_key(v.item.canonical_url) == url_key(v.base.canonical_url) for v in of_kind)
+            same = sum(
+                url_key(v.item.canonical_url) == url_key(v.base.canonical_url) for v in of_kind
+            )
             entry["url_key_equal"] = round(same / len(of_kind), 4)
             details = defaultdict(list)
             for v in of_kind:
-                details[v.detail].append(url_key(v.item.canonical_url) == url_key(v.base.canonical_url))
-            entry["url_key_equal_by_form"] = {d: round(sum(x) / len(x), 4) for d, x in sorted(details.items())}
+                details[v.detail].append(
+                    url_key(v.item.canonical_url) == url_key(v.base.canonical_url)
+                )
+            entry["url_key_equal_by_form"] = {
+                d: round(sum(x) / len(x), 4) for d, x in sorted(details.items())
+            }
         recall[kind] = entry
 
-    merged = [(how, a, b, j) for how, a, b, j in negatives if clusters[a.id][0] == clusters[b.id][0]]
+    merged = [
+        (how, a, b, j) for how, a, b, j in negatives if clusters[a.id][0] == clusters[b.id][0]
+    ]
     pair_merged = sum(pair_decision(keys[a.id], keys[b.id], config) for _, a, b, _ in negatives)
     hardest = sorted(negatives, key=lambda n: -n[3])[:100]
     by_how = Counter(how for how, *_ in negatives)
@@ -221,22 +271,37 @@ def main() -> None:
         "hard_negatives": {
             "pairs": len(negatives),
             "feeds": len({a.origin for _, a, _, _ in negatives}),
-            "overlap_range": [round(min(n[3] for n in negatives), 3), round(max(n[3] for n in negatives), 3)],
+            "overlap_range": [
+                round(min(n[3] for n in negatives), 3),
+                round(max(n[3] for n in negatives), 3),
+            ],
             "false_merges": len(merged),
             "false_merge_rate": round(len(merged) / len(negatives), 5),
             "pairwise_false_merges": pair_merged,
-            "by_selection": {how: {"pairs": n, "false_merges": merged_how.get(how, 0)} for how, n in by_how.items()},
-            "hardest_100_false_merges": sum(clusters[a.id][0] == clusters[b.id][0] for _, a, b, _ in hardest),
-            "merged_pairs": [{"how": how, "overlap": round(j, 3), "a": a.title, "b": b.title,
-                              "feed": a.origin} for how, a, b, j in merged],
+            "by_selection": {
+                how: {"pairs": n, "false_merges": merged_how.get(how, 0)}
+                for how, n in by_how.items()
+            },
+            "hardest_100_false_merges": sum(
+                clusters[a.id][0] == clusters[b.id][0] for _, a, b, _ in hardest
+            ),
+            "merged_pairs": [
+                {"how": how, "overlap": round(j, 3), "a": a.title, "b": b.title, "feed": a.origin}
+                for how, a, b, j in merged
+            ],
         },
         "figure_negatives": {"pairs": len(figures), "false_merges": figure_merged},
         "same_headline_pairs": {"pairs": len(headlines), "merged_pairwise": headline_merged},
-        "seconds": {"prepare": round(prepared, 1), "decide": round(decide_seconds, 1),
-                    "items_per_second": round(len(items + variants) / decide_seconds)},
+        "seconds": {
+            "prepare": round(prepared, 1),
+            "decide": round(decide_seconds, 1),
+            "items_per_second": round(len(items + variants) / decide_seconds),
+        },
     }
     if args.beam_check:
-        sample_ids = {i.id for i in items[:: max(1, len(items) // args.beam_check)][: args.beam_check]}
+        sample_ids = {
+            i.id for i in items[:: max(1, len(items) // args.beam_check)][: args.beam_check]
+        }
         sample = [i for i in items if i.id in sample_ids]
         sample += [v.item for v in variants if v.base.id in sample_ids]
         result["beam_check"] = beam_check(sample, config, run_decisions(sample, keys, config))
@@ -246,33 +311,47 @@ def main() -> None:
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-    print(f"dedup benchmark: {len(items)} real items, {len(variants)} generated copies, "
-          f"{len(negatives)} hard negative pairs from {result['hard_negatives']['feeds']} feeds")
+    print(
+        f"dedup benchmark: {len(items)} real items, {len(variants)} generated copies, "
+        f"{len(negatives)} hard negative pairs from {result['hard_negatives']['feeds']} feeds"
+    )
     print(f"config: {json.dumps(asdict(config))}")
     print(f"{'copy kind':<14}{'copies':>8}{'recall':>9}{'pairwise':>10}  found by")
     for kind, entry in recall.items():
         extra = f"  url key equal {entry['url_key_equal']:.4f}" if "url_key_equal" in entry else ""
-        print(f"{kind:<14}{entry['copies']:>8}{entry['recall']:>9.4f}{entry['pairwise_recall']:>10.4f}  "
-              f"{dict(sorted(entry['found_by'].items()))}{extra}")
+        print(
+            f"{kind:<14}{entry['copies']:>8}{entry['recall']:>9.4f}{entry['pairwise_recall']:>10.4f}  "
+            f"{dict(sorted(entry['found_by'].items()))}{extra}"
+        )
     hn = result["hard_negatives"]
-    print(f"hard negatives: {hn['false_merges']} of {hn['pairs']} merged = {hn['false_merge_rate']:.3%} "
-          f"(goal <= 0.5%); pairwise {hn['pairwise_false_merges']}; of the 100 most similar: "
-          f"{hn['hardest_100_false_merges']}")
+    print(
+        f"hard negatives: {hn['false_merges']} of {hn['pairs']} merged = {hn['false_merge_rate']:.3%} "
+        f"(goal <= 0.5%); pairwise {hn['pairwise_false_merges']}; of the 100 most similar: "
+        f"{hn['hardest_100_false_merges']}"
+    )
     for m in hn["merged_pairs"]:
         print(f"  merged ({m['how']}, overlap {m['overlap']}): {m['a'][:60]!r} ~ {m['b'][:60]!r}")
     print(f"same text, other figures: {figure_merged} of {len(figures)} merged")
-    print(f"same headline, other URL and text (ambiguous, not in the negatives): {headline_merged} of "
-          f"{len(headlines)} pairs would merge")
+    print(
+        f"same headline, other URL and text (ambiguous, not in the negatives): {headline_merged} of "
+        f"{len(headlines)} pairs would merge"
+    )
     if "beam_check" in result:
         bc = result["beam_check"]
-        print(f"Beam batch Dedup on {bc['items']} items: {bc['disagreements']} decisions differ from the "
-              f"state machine ({bc['seconds']} s)")
+        print(
+            f"Beam batch Dedup on {bc['items']} items: {bc['disagreements']} decisions differ from the "
+            f"state machine ({bc['seconds']} s)"
+        )
     if "sweep" in result:
         print("sweep (pairwise, one setting changed at a time):")
-        print(f"  {'setting':<17}{'value':>6}  {'min recall':>10}  {'false merges':>12}  {'same-headline merges':>20}")
+        print(
+            f"  {'setting':<17}{'value':>6}  {'min recall':>10}  {'false merges':>12}  {'same-headline merges':>20}"
+        )
         for row in result["sweep"]:
-            print(f"  {row['setting']:<17}{row['value']:>6}  {row['min_recall']:>10.4f}  {row['false_merges']:>12}"
-                  f"  {row['same_headline_merges']:>20}")
+            print(
+                f"  {row['setting']:<17}{row['value']:>6}  {row['min_recall']:>10.4f}  {row['false_merges']:>12}"
+                f"  {row['same_headline_merges']:>20}"
+            )
     print(f"decisions: {result['seconds']['items_per_second']} items/s; wrote {out}")
 
 

@@ -32,7 +32,9 @@ def load_items(corpora: Path) -> list[Item]:
     with (corpora / "labeled" / "dev.jsonl").open(encoding="utf-8") as handle:
         for line in handle:
             row = json.loads(line)
-            raw = Item(source=Source("bench", "", ""), guid=row["id"], url=None, title="", text=row["text"])
+            raw = Item(
+                source=Source("bench", "", ""), guid=row["id"], url=None, title="", text=row["text"]
+            )
             items.append(identify(detector, normalise_item(raw)))
     return items
 
@@ -88,10 +90,16 @@ def main() -> None:
         big = RuleEngine.load(tmp)
         big_rate, big_flagged = rate(big, items, args.repeat)
     print(f"flagging, {len(items)} dev items, best of {args.repeat}, one core")
-    print(f"  packs as shipped  {count_patterns(PACKS_DIR):>7} patterns  {base_rate:>9,.0f} items/s  ({base_flagged} flagged)")
-    print(f"  terms x10         {terms:>7} patterns  {big_rate:>9,.0f} items/s  ({big_flagged} flagged)")
-    print(f"  slowdown x10 / shipped: {base_rate / big_rate:.2f}x (goal <= 2x); goal 20,000 items/s: "
-          f"{'met' if base_rate >= 20000 else 'NOT met'}")
+    print(
+        f"  packs as shipped  {count_patterns(PACKS_DIR):>7} patterns  {base_rate:>9,.0f} items/s  ({base_flagged} flagged)"
+    )
+    print(
+        f"  terms x10         {terms:>7} patterns  {big_rate:>9,.0f} items/s  ({big_flagged} flagged)"
+    )
+    print(
+        f"  slowdown x10 / shipped: {base_rate / big_rate:.2f}x (goal <= 2x); goal 20,000 items/s: "
+        f"{'met' if base_rate >= 20000 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

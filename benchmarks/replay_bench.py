@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from connectors.feeds import parse_feed
-from pipelines.cli import DEFAULT_CORPORA, main as cli_main
+from pipelines.cli import DEFAULT_CORPORA
+from pipelines.cli import main as cli_main
 from transforms.flagging import flag_item
 from transforms.language import identify, make_detector
 from transforms.normalise import normalise_item
@@ -46,8 +47,14 @@ def main() -> None:
     runs = {}
     for label, extra in (
         ("FnApiRunner", []),
-        ("DirectRunner multi_processing x2",
-         ["--runner=DirectRunner", "--direct_running_mode=multi_processing", "--direct_num_workers=2"]),
+        (
+            "DirectRunner multi_processing x2",
+            [
+                "--runner=DirectRunner",
+                "--direct_running_mode=multi_processing",
+                "--direct_num_workers=2",
+            ],
+        ),
     ):
         with tempfile.TemporaryDirectory() as out:
             started = time.perf_counter()
@@ -56,10 +63,16 @@ def main() -> None:
             counts = json.loads(Path(out, "summary.json").read_text())
             assert code == 0, f"{label}: identities broken"
     print(f"replay of {len(files)} real feed files, {count} items (cores: {os.cpu_count()})")
-    print(f"  plain loop (baseline)     {loop_seconds:6.1f} s  {count / loop_seconds:8,.0f} items/s  1.00x")
+    print(
+        f"  plain loop (baseline)     {loop_seconds:6.1f} s  {count / loop_seconds:8,.0f} items/s  1.00x"
+    )
     for label, seconds in runs.items():
-        print(f"  {label:<25} {seconds:6.1f} s  {count / seconds:8,.0f} items/s  {loop_seconds / seconds:.2f}x")
-    print(f"  last run: {counts.get('entries.unique', 0)} unique, {counts.get('entries.duplicate', 0)} duplicates")
+        print(
+            f"  {label:<25} {seconds:6.1f} s  {count / seconds:8,.0f} items/s  {loop_seconds / seconds:.2f}x"
+        )
+    print(
+        f"  last run: {counts.get('entries.unique', 0)} unique, {counts.get('entries.duplicate', 0)} duplicates"
+    )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import feedparser
 from connectors.jsonfeed import looks_like_json_feed, parse_json_feed
 from transforms.item import DeadLetter, Item, Source, sha256_hex
 
-__all__ = ["FeedOutcome", "parse_feed", "entry_to_item", "DEFAULT_MAX_BYTES", "RAW_EXCERPT"]
+__all__ = ["DEFAULT_MAX_BYTES", "RAW_EXCERPT", "FeedOutcome", "entry_to_item", "parse_feed"]
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 # Dead-letter records keep this much of the raw input: enough to see what it
@@ -69,7 +69,9 @@ def _entry_raw(entry: Any) -> str:
     return "\x1f".join(fields)
 
 
-def entry_to_item(entry: Any, source: Source, fetched: str | None, origin: str | None = None) -> Item | str:
+def entry_to_item(
+    entry: Any, source: Source, fetched: str | None, origin: str | None = None
+) -> Item | str:
     """One feedparser entry to an :class:`Item`, or the reason it cannot be one.
 
     ``origin`` is the file (or archive record) the entry was read from.
@@ -148,7 +150,9 @@ def parse_feed(
         The file's outcome. Never raises for bad input.
     """
     if len(data) > max_bytes:
-        return _dead(path, "read", f"file is {len(data)} bytes, over the limit of {max_bytes}", data)
+        return _dead(
+            path, "read", f"file is {len(data)} bytes, over the limit of {max_bytes}", data
+        )
     if not data.strip():
         return _dead(path, "parse", "not a feed: file is empty", data)
     if looks_like_json_feed(data):
@@ -207,10 +211,17 @@ def _from_json_feed(path: str, data: bytes, fetched: str | None) -> FeedOutcome:
     for entry in feed.entries:
         result = entry_to_item(entry, source, fetched, path)
         if isinstance(result, str):
-            letters.append(DeadLetter(stage="parse", reason=result, path=path, raw=str(entry)[:RAW_EXCERPT]))
+            letters.append(
+                DeadLetter(stage="parse", reason=result, path=path, raw=str(entry)[:RAW_EXCERPT])
+            )
         else:
             if result.language_hint is None and feed.language:
                 result = result.replace(language_hint=_language_hint(feed.language))
             items.append(result)
-    return FeedOutcome(path=path, status="parsed", items=tuple(items),
-                       dead_letters=tuple(letters), feed_version=feed.version)
+    return FeedOutcome(
+        path=path,
+        status="parsed",
+        items=tuple(items),
+        dead_letters=tuple(letters),
+        feed_version=feed.version,
+    )

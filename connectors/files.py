@@ -22,13 +22,13 @@ from connectors.feeds import DEFAULT_MAX_BYTES, parse_feed
 from transforms.item import DeadLetter, Item, to_json
 
 __all__ = [
-    "expand_inputs",
-    "relative_name",
-    "ReadFeedFiles",
-    "WriteJsonl",
-    "ITEMS",
     "DEAD_LETTERS",
     "FILES",
+    "ITEMS",
+    "ReadFeedFiles",
+    "WriteJsonl",
+    "expand_inputs",
+    "relative_name",
 ]
 
 ITEMS = "items"
@@ -70,7 +70,7 @@ def relative_name(path: str, roots: Sequence[str]) -> str:
         prefix = root.rstrip("/") + "/"
         if path.startswith(prefix) and len(prefix) > len(best):
             best = prefix
-    return path[len(best):] if best else path
+    return path[len(best) :] if best else path
 
 
 class _ReadAndParseFn(beam.DoFn):
@@ -125,8 +125,13 @@ class _ReadAndParseFn(beam.DoFn):
             self._last = now
             rate = self._done / max(now - self._started, 1e-9)
             of = f"/{self._total}" if self._total else ""
-            _log.info("progress: %d%s files, %d entries read (%.0f files/s)",
-                         self._done, of, self._entries_done, rate)
+            _log.info(
+                "progress: %d%s files, %d entries read (%.0f files/s)",
+                self._done,
+                of,
+                self._entries_done,
+                rate,
+            )
 
 
 class ReadFeedFiles(beam.PTransform):
@@ -138,8 +143,12 @@ class ReadFeedFiles(beam.PTransform):
         total_files: known number of files, for the progress line.
     """
 
-    def __init__(self, inputs: Sequence[tuple[str, str]], max_bytes: int = DEFAULT_MAX_BYTES,
-                 total_files: int | None = None) -> None:
+    def __init__(
+        self,
+        inputs: Sequence[tuple[str, str]],
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        total_files: int | None = None,
+    ) -> None:
         super().__init__()
         if max_bytes <= 0:
             raise ValueError(f"max_bytes must be positive (got {max_bytes!r})")
@@ -154,7 +163,8 @@ class ReadFeedFiles(beam.PTransform):
             | "Patterns" >> beam.Create(self._patterns)
             | "Match" >> fileio.MatchAll(empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
             | "Reshuffle" >> beam.Reshuffle()
-            | "Parse" >> beam.ParDo(_ReadAndParseFn(self._roots, self._max_bytes, self._total))
+            | "Parse"
+            >> beam.ParDo(_ReadAndParseFn(self._roots, self._max_bytes, self._total))
             .with_output_types(Item)
             .with_outputs(FILES, DEAD_LETTERS, main=ITEMS)
         )

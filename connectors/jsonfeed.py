@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = ["JsonFeed", "looks_like_json_feed", "parse_json_feed"]
@@ -42,8 +42,8 @@ def _struct(value: Any) -> time.struct_time | None:
     except ValueError:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).timetuple()
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).timetuple()
 
 
 def _author(obj: dict[str, Any]) -> str | None:
@@ -110,7 +110,7 @@ def parse_json_feed(data: bytes) -> JsonFeed:
     # as empty: nothing in the file is dropped silently.
     entries = tuple(_entry(o if isinstance(o, dict) else {}, language) for o in items)
     return JsonFeed(
-        version="json" + version[len(_VERSION_PREFIX):].replace(".", ""),
+        version="json" + version[len(_VERSION_PREFIX) :].replace(".", ""),
         title=str(doc.get("title") or ""),
         home_page_url=doc.get("home_page_url"),
         feed_url=doc.get("feed_url"),

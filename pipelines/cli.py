@@ -46,16 +46,38 @@ def _parser() -> argparse.ArgumentParser:
         description="Replay saved RSS/Atom/JSON feeds through the pipeline, deterministically.",
         epilog=_BEAM_HELP,
     )
-    replay.add_argument("paths", nargs="+", metavar="PATH", help="feed files or directories (read recursively)")
-    replay.add_argument("--output", default="out", metavar="DIR",
-                        help="directory for items.jsonl, flagged.jsonl, dead_letter.jsonl, summary.json (default: out)")
-    replay.add_argument("--language_backend", default="cascade",
-                        help="cascade (default: script, then CLD2, then lingua), cld2, lingua, langid or langdetect")
-    replay.add_argument("--packs_dir", default=None, metavar="DIR", help="rule packs directory (default: bundled packs)")
-    replay.add_argument("--thresholds", default="", metavar="SPEC",
-                        help="per-category score thresholds, e.g. war_crime_allegation=0.6,investigation=0.5")
-    replay.add_argument("--max_bytes", default="20971520", metavar="N",
-                        help="dead-letter files larger than N bytes without parsing (default 20 MB)")
+    replay.add_argument(
+        "paths", nargs="+", metavar="PATH", help="feed files or directories (read recursively)"
+    )
+    replay.add_argument(
+        "--output",
+        default="out",
+        metavar="DIR",
+        help="directory for items.jsonl, flagged.jsonl, dead_letter.jsonl, summary.json (default: out)",
+    )
+    replay.add_argument(
+        "--language_backend",
+        default="cascade",
+        help="cascade (default: script, then CLD2, then lingua), cld2, lingua, langid or langdetect",
+    )
+    replay.add_argument(
+        "--packs_dir",
+        default=None,
+        metavar="DIR",
+        help="rule packs directory (default: bundled packs)",
+    )
+    replay.add_argument(
+        "--thresholds",
+        default="",
+        metavar="SPEC",
+        help="per-category score thresholds, e.g. war_crime_allegation=0.6,investigation=0.5",
+    )
+    replay.add_argument(
+        "--max_bytes",
+        default="20971520",
+        metavar="N",
+        help="dead-letter files larger than N bytes without parsing (default 20 MB)",
+    )
     replay.add_argument("--quiet", action="store_true", help="no progress lines")
 
     evaluate = sub.add_parser(
@@ -63,16 +85,32 @@ def _parser() -> argparse.ArgumentParser:
         help="measure flag precision/recall and language-ID accuracy on labelled corpora",
         description="Measure the flag on a labelled set and language identification on the langid corpus.",
     )
-    evaluate.add_argument("--corpora", default=str(DEFAULT_CORPORA), metavar="DIR",
-                          help=f"the shared corpora folder (default: {DEFAULT_CORPORA})")
-    evaluate.add_argument("--dev", default=None, metavar="JSONL",
-                          help="labelled set (default: CORPORA/labeled/dev.jsonl)")
-    evaluate.add_argument("--output", default="out/eval.json", metavar="FILE",
-                          help="where to write the JSON results (default: out/eval.json)")
+    evaluate.add_argument(
+        "--corpora",
+        default=str(DEFAULT_CORPORA),
+        metavar="DIR",
+        help=f"the shared corpora folder (default: {DEFAULT_CORPORA})",
+    )
+    evaluate.add_argument(
+        "--dev",
+        default=None,
+        metavar="JSONL",
+        help="labelled set (default: CORPORA/labeled/dev.jsonl)",
+    )
+    evaluate.add_argument(
+        "--output",
+        default="out/eval.json",
+        metavar="FILE",
+        help="where to write the JSON results (default: out/eval.json)",
+    )
     evaluate.add_argument("--language_backend", default="cascade", help="backend used for flagging")
     evaluate.add_argument("--packs_dir", default=None, metavar="DIR", help="rule packs directory")
-    evaluate.add_argument("--thresholds", default="", metavar="SPEC", help="per-category thresholds")
-    evaluate.add_argument("--skip_langid", action="store_true", help="skip the language-ID accuracy table")
+    evaluate.add_argument(
+        "--thresholds", default="", metavar="SPEC", help="per-category thresholds"
+    )
+    evaluate.add_argument(
+        "--skip_langid", action="store_true", help="skip the language-ID accuracy table"
+    )
     return parser
 
 
@@ -94,7 +132,9 @@ def replay(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         thresholds = parse_thresholds(args.thresholds)
         max_bytes = positive_int(args.max_bytes)
         if args.language_backend not in BACKENDS:
-            raise ValueError(f"--language_backend must be one of {sorted(BACKENDS)} (got {args.language_backend!r})")
+            raise ValueError(
+                f"--language_backend must be one of {sorted(BACKENDS)} (got {args.language_backend!r})"
+            )
         if args.packs_dir:
             RuleEngine.load(args.packs_dir, thresholds)
     except (FileNotFoundError, ValueError, PackError) as exc:
@@ -117,7 +157,9 @@ def replay(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         counts = json.load(handle)
     print(render(counts))
     print(f"took          {elapsed:.1f} s")
-    print(f"outputs       {', '.join(os.path.join(output, n) for n in ('flagged.jsonl', 'items.jsonl', 'dead_letter.jsonl', 'summary.json'))}")
+    print(
+        f"outputs       {', '.join(os.path.join(output, n) for n in ('flagged.jsonl', 'items.jsonl', 'dead_letter.jsonl', 'summary.json'))}"
+    )
     return 1 if check_identities(counts) else 0
 
 

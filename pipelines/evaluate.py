@@ -20,7 +20,7 @@ from transforms.language import identify, make_detector
 from transforms.normalise import normalise_item
 from transforms.rules import RuleEngine
 
-__all__ = ["Counts", "flag_quality", "format_flag_table", "format_errors", "load_labelled"]
+__all__ = ["Counts", "flag_quality", "format_errors", "format_flag_table", "load_labelled"]
 
 
 @dataclass(slots=True)
@@ -58,8 +58,16 @@ class Counts:
         return 2 * p * r / (p + r) if p and r else None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "tn": self.tn, "positives": self.positives,
-                "precision": self.precision, "recall": self.recall, "f1": self.f1}
+        return {
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "tn": self.tn,
+            "positives": self.positives,
+            "precision": self.precision,
+            "recall": self.recall,
+            "f1": self.f1,
+        }
 
 
 def load_labelled(path: Path) -> list[dict[str, Any]]:
@@ -89,11 +97,18 @@ def _source_group(source: str) -> str:
 
 
 def _as_item(row: Mapping[str, Any]) -> Item:
-    return Item(source=Source(kind="eval", name=row.get("source", ""), url=row.get("source", "")),
-                guid=str(row["id"]), url=None, title="", text=row["text"])
+    return Item(
+        source=Source(kind="eval", name=row.get("source", ""), url=row.get("source", "")),
+        guid=str(row["id"]),
+        url=None,
+        title="",
+        text=row["text"],
+    )
 
 
-def flag_quality(rows: Iterable[Mapping[str, Any]], engine: RuleEngine, backend: str = "cascade") -> dict:
+def flag_quality(
+    rows: Iterable[Mapping[str, Any]], engine: RuleEngine, backend: str = "cascade"
+) -> dict:
     """Precision, recall and F1 of the flag, overall, per source and per language.
 
     Language is the detected one (as in the pipeline), grouped under the
@@ -111,18 +126,24 @@ def flag_quality(rows: Iterable[Mapping[str, Any]], engine: RuleEngine, backend:
         by_source[_source_group(row.get("source", ""))].add(predicted, actual)
         by_language[row.get("lang") or "und"].add(predicted, actual)
         if predicted != actual:
-            errors.append({
-                "id": row["id"],
-                "kind": "false_positive" if predicted else "false_negative",
-                "language": item.language,
-                "text": row["text"][:300],
-                "evidence": [
-                    {"category": f.category, "score": f.score, "rules": list(f.rules),
-                     "terms": [t.text for t in f.terms]}
-                    for f in item.flags
-                ],
-                "note": row.get("note", ""),
-            })
+            errors.append(
+                {
+                    "id": row["id"],
+                    "kind": "false_positive" if predicted else "false_negative",
+                    "language": item.language,
+                    "text": row["text"][:300],
+                    "evidence": [
+                        {
+                            "category": f.category,
+                            "score": f.score,
+                            "rules": list(f.rules),
+                            "terms": [t.text for t in f.terms],
+                        }
+                        for f in item.flags
+                    ],
+                    "note": row.get("note", ""),
+                }
+            )
     return {
         "overall": overall.as_dict(),
         "by_source": {k: v.as_dict() for k, v in sorted(by_source.items())},
@@ -136,11 +157,15 @@ def _fmt(value: float | None) -> str:
 
 
 def format_flag_table(result: Mapping[str, Any]) -> str:
-    lines = [f"{'group':<28} {'pos':>4} {'tp':>4} {'fp':>4} {'fn':>4} {'prec':>6} {'recall':>6} {'f1':>6}"]
+    lines = [
+        f"{'group':<28} {'pos':>4} {'tp':>4} {'fp':>4} {'fn':>4} {'prec':>6} {'recall':>6} {'f1':>6}"
+    ]
 
     def row(name: str, c: Mapping[str, Any]) -> None:
-        lines.append(f"{name:<28} {c['positives']:>4} {c['tp']:>4} {c['fp']:>4} {c['fn']:>4} "
-                     f"{_fmt(c['precision']):>6} {_fmt(c['recall']):>6} {_fmt(c['f1']):>6}")
+        lines.append(
+            f"{name:<28} {c['positives']:>4} {c['tp']:>4} {c['fp']:>4} {c['fn']:>4} "
+            f"{_fmt(c['precision']):>6} {_fmt(c['recall']):>6} {_fmt(c['f1']):>6}"
+        )
 
     row("overall", result["overall"])
     for name, c in result["by_source"].items():
@@ -153,8 +178,12 @@ def format_flag_table(result: Mapping[str, Any]) -> str:
 def format_errors(errors: Sequence[Mapping[str, Any]], limit: int = 40) -> str:
     lines = []
     for e in errors[:limit]:
-        why = "; ".join(f"{x['category']} {x['score']} {x['rules']} {x['terms'][:4]}" for x in e["evidence"])
-        lines.append(f"{e['kind']:<15} {e['id']:<14} {e['text'][:90]!r}" + (f"  <- {why}" if why else ""))
+        why = "; ".join(
+            f"{x['category']} {x['score']} {x['rules']} {x['terms'][:4]}" for x in e["evidence"]
+        )
+        lines.append(
+            f"{e['kind']:<15} {e['id']:<14} {e['text'][:90]!r}" + (f"  <- {why}" if why else "")
+        )
     if len(errors) > limit:
         lines.append(f"... {len(errors) - limit} more in the JSON output")
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from connectors.feeds import DEFAULT_MAX_BYTES
 from transforms.language import BACKENDS
 from transforms.rules import CATEGORIES
 
-__all__ = ["NewswatchOptions", "parse_thresholds", "check_output_dir", "positive_int"]
+__all__ = ["NewswatchOptions", "check_output_dir", "parse_thresholds", "positive_int"]
 
 
 def positive_int(value: str) -> int:
@@ -37,7 +37,9 @@ def parse_thresholds(spec: str | None) -> dict[str, float]:
         name, sep, value = part.partition("=")
         name = name.strip()
         if not sep or name not in CATEGORIES:
-            raise ValueError(f"thresholds must look like category=score with category in {CATEGORIES} (got {part!r})")
+            raise ValueError(
+                f"thresholds must look like category=score with category in {CATEGORIES} (got {part!r})"
+            )
         try:
             score = float(value)
         except ValueError:
@@ -69,18 +71,24 @@ class NewswatchOptions(PipelineOptions):
     @classmethod
     def _add_argparse_args(cls, parser) -> None:
         parser.add_argument(
-            "--language_backend", default="cascade", choices=sorted(BACKENDS),
+            "--language_backend",
+            default="cascade",
+            choices=sorted(BACKENDS),
             help="language identification backend (default: cascade = script, then CLD2, then lingua)",
         )
         parser.add_argument(
-            "--packs_dir", default=None,
+            "--packs_dir",
+            default=None,
             help="directory of rule packs (*.yaml); default: the packs shipped with newswatch",
         )
         parser.add_argument(
-            "--thresholds", default="",
+            "--thresholds",
+            default="",
             help="score threshold per category, e.g. war_crime_allegation=0.5,investigation=0.6",
         )
         parser.add_argument(
-            "--max_bytes", type=int, default=DEFAULT_MAX_BYTES,
+            "--max_bytes",
+            type=int,
+            default=DEFAULT_MAX_BYTES,
             help="files larger than this many bytes are dead-lettered unparsed (default 20 MB)",
         )

@@ -21,7 +21,7 @@ from transforms.flagging import Flagging
 from transforms.language import DetectLanguage
 from transforms.normalise import DEAD_LETTER_TAG, Normalise
 
-__all__ = ["StageConfig", "build", "write_files", "OUTPUT_FILES"]
+__all__ = ["OUTPUT_FILES", "StageConfig", "build", "write_files"]
 
 OUTPUT_FILES = ("items.jsonl", "flagged.jsonl", "dead_letter.jsonl", "summary.json")
 
@@ -59,8 +59,13 @@ def build(p: beam.Pipeline, source: beam.PTransform, config: StageConfig = Stage
     summary = {"items": items, "dead_letters": dead, "files": read[FILES], "read": read[ITEMS]} | (
         "Summary" >> Summarise()
     )
-    return {"items": items, "unique": dedup["unique"], "flagged": flagged, "dead_letters": dead,
-            "summary": summary}
+    return {
+        "items": items,
+        "unique": dedup["unique"],
+        "flagged": flagged,
+        "dead_letters": dead,
+        "summary": summary,
+    }
 
 
 def write_files(outputs: dict, output_dir: str) -> None:
@@ -68,7 +73,9 @@ def write_files(outputs: dict, output_dir: str) -> None:
     join = os.path.join if "://" not in output_dir else (lambda a, b: a.rstrip("/") + "/" + b)
     outputs["items"] | "WriteItems" >> WriteJsonl(join(output_dir, "items.jsonl"))
     outputs["flagged"] | "WriteFlagged" >> WriteJsonl(join(output_dir, "flagged.jsonl"))
-    outputs["dead_letters"] | "WriteDeadLetters" >> WriteJsonl(join(output_dir, "dead_letter.jsonl"))
+    outputs["dead_letters"] | "WriteDeadLetters" >> WriteJsonl(
+        join(output_dir, "dead_letter.jsonl")
+    )
     outputs["summary"] | "WriteSummary" >> beam.io.WriteToText(
         join(output_dir, "summary.json"), shard_name_template="", num_shards=1
     )

@@ -16,7 +16,7 @@ from transforms.item import DeadLetter, Item
 
 READ_STAGES = frozenset({"read", "parse"})
 
-__all__ = ["Summarise", "check_identities", "render", "item_keys", "dead_letter_keys"]
+__all__ = ["Summarise", "check_identities", "dead_letter_keys", "item_keys", "render"]
 
 
 def item_keys(item: Item) -> list[str]:
@@ -70,10 +70,15 @@ def check_identities(counts: Mapping[str, int]) -> list[str]:
     files_read = files + counts.get("files.dead_letter", 0)
     dead_files = _sum(counts, "dead_letter_files.")
     if counts.get("files.dead_letter", 0) != dead_files:
-        problems.append(f"dead-lettered files {counts.get('files.dead_letter', 0)} != dead-letter records {dead_files}")
+        problems.append(
+            f"dead-lettered files {counts.get('files.dead_letter', 0)} != dead-letter records {dead_files}"
+        )
     read = counts.get("entries.read", 0)
-    accounted = (counts.get("entries.unique", 0) + counts.get("entries.duplicate", 0)
-                 + counts.get("entries.dead_letter", 0))
+    accounted = (
+        counts.get("entries.unique", 0)
+        + counts.get("entries.duplicate", 0)
+        + counts.get("entries.dead_letter", 0)
+    )
     if read != accounted:
         problems.append(f"entries read {read} != unique + duplicates + dead-lettered {accounted}")
     if files_read and files_read != _sum(counts, "files."):
@@ -83,7 +88,7 @@ def check_identities(counts: Mapping[str, int]) -> list[str]:
 
 def render(counts: Mapping[str, int]) -> str:
     """The summary for people."""
-    c = lambda k: counts.get(k, 0)  # noqa: E731
+    c = lambda k: counts.get(k, 0)
     files_read = c("files.parsed") + c("files.empty") + c("files.dead_letter")
     lines = [
         f"files read    {files_read:>8} = parsed {c('files.parsed')} + empty {c('files.empty')}"
@@ -91,12 +96,20 @@ def render(counts: Mapping[str, int]) -> str:
         f"entries read  {c('entries.read'):>8} = unique {c('entries.unique')} + duplicates"
         f" {c('entries.duplicate')} + dead-lettered {c('entries.dead_letter')}",
     ]
-    dups = ", ".join(f"{k.split('.', 1)[1]} {v}" for k, v in sorted(counts.items()) if k.startswith("duplicates."))
+    dups = ", ".join(
+        f"{k.split('.', 1)[1]} {v}"
+        for k, v in sorted(counts.items())
+        if k.startswith("duplicates.")
+    )
     lines.append(f"duplicates    {dups or 'none'}")
-    langs = sorted(((v, k.split(".", 1)[1]) for k, v in counts.items() if k.startswith("language.")), reverse=True)
+    langs = sorted(
+        ((v, k.split(".", 1)[1]) for k, v in counts.items() if k.startswith("language.")),
+        reverse=True,
+    )
     lines.append("languages     " + (", ".join(f"{lang} {n}" for n, lang in langs) or "none"))
     flagged = ", ".join(
-        f"{k.split('.', 1)[1]} {v}" for k, v in sorted(counts.items())
+        f"{k.split('.', 1)[1]} {v}"
+        for k, v in sorted(counts.items())
         if k.startswith("flagged.") and k != "flagged.any"
     )
     lines.append(f"flagged       {c('flagged.any')} items ({flagged or 'none'})")

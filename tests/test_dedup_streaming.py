@@ -15,9 +15,9 @@ from apache_beam.utils.timestamp import Timestamp
 from transforms.coders import ItemCoder
 from transforms.dedup import Dedup, rank
 from transforms.item import Item, Report, ReportUpdate, Source
+from transforms.neardup import NearConfig
 from transforms.normalise import normalise_item
 from transforms.streaming_dedup import StreamingDedup, _StreamingDedupFn
-from transforms.neardup import NearConfig
 
 WIRE = Source(kind="feed", name="Wire", url="https://wire.example/rss")
 MONITOR = Source(kind="feed", name="Monitor", url="https://monitor.example/rss")
@@ -41,8 +41,16 @@ SHELLING = (
 
 
 def _item(guid: str, source: Source, url: str, title: str, text: str, hour: int) -> Item:
-    return normalise_item(Item(source=source, guid=guid, url=url, title=title, text=text,
-                               published=f"2026-03-10T{hour:02d}:00:00Z"))
+    return normalise_item(
+        Item(
+            source=source,
+            guid=guid,
+            url=url,
+            title=title,
+            text=text,
+            published=f"2026-03-10T{hour:02d}:00:00Z",
+        )
+    )
 
 
 @pytest.fixture
@@ -51,19 +59,62 @@ def stories() -> list[Item]:
     words = GRAVE.split()
     return [
         _item("grave", WIRE, "https://wire.example/2026/03/izium-grave", GRAVE_TITLE, GRAVE, 8),
-        _item("grave-amp", MONITOR, "http://www.wire.example/2026/03/izium-grave/amp?utm_source=tg",
-              "Izium: mass grave found", "A short teaser of the wire story.", 9),
-        _item("grave-retitled", HERALD, "https://herald.example/a/1", "UPDATE: " + GRAVE_TITLE, GRAVE, 10),
-        _item("grave-teaser", DAILY, "https://daily.example/b/2", GRAVE_TITLE,
-              " ".join(words[: len(words) // 2]) + " …", 11),
-        _item("grave-footer", MONITOR, "https://monitor.example/c/3", GRAVE_TITLE,
-              GRAVE + "\n\nThe post appeared first on Monitor. Subscribe to our newsletter.", 12),
-        _item("shelling", WIRE, "https://wire.example/2026/03/izium-market", SHELLING_TITLE,
-              SHELLING.format(dead=4, hurt=11), 13),
-        _item("shelling-later", WIRE, "https://wire.example/2026/03/izium-market-2", SHELLING_TITLE,
-              SHELLING.format(dead=7, hurt=19), 14),
-        _item("ceasefire", HERALD, "https://herald.example/a/9", "Ceasefire talks resume in Geneva",
-              "Delegations met again on Monday; no agreement on prisoner exchanges was reported.", 15),
+        _item(
+            "grave-amp",
+            MONITOR,
+            "http://www.wire.example/2026/03/izium-grave/amp?utm_source=tg",
+            "Izium: mass grave found",
+            "A short teaser of the wire story.",
+            9,
+        ),
+        _item(
+            "grave-retitled",
+            HERALD,
+            "https://herald.example/a/1",
+            "UPDATE: " + GRAVE_TITLE,
+            GRAVE,
+            10,
+        ),
+        _item(
+            "grave-teaser",
+            DAILY,
+            "https://daily.example/b/2",
+            GRAVE_TITLE,
+            " ".join(words[: len(words) // 2]) + " …",
+            11,
+        ),
+        _item(
+            "grave-footer",
+            MONITOR,
+            "https://monitor.example/c/3",
+            GRAVE_TITLE,
+            GRAVE + "\n\nThe post appeared first on Monitor. Subscribe to our newsletter.",
+            12,
+        ),
+        _item(
+            "shelling",
+            WIRE,
+            "https://wire.example/2026/03/izium-market",
+            SHELLING_TITLE,
+            SHELLING.format(dead=4, hurt=11),
+            13,
+        ),
+        _item(
+            "shelling-later",
+            WIRE,
+            "https://wire.example/2026/03/izium-market-2",
+            SHELLING_TITLE,
+            SHELLING.format(dead=7, hurt=19),
+            14,
+        ),
+        _item(
+            "ceasefire",
+            HERALD,
+            "https://herald.example/a/9",
+            "Ceasefire talks resume in Geneva",
+            "Delegations met again on Monday; no agreement on prisoner exchanges was reported.",
+            15,
+        ),
     ]
 
 
@@ -81,8 +132,13 @@ EXPECTED = {
 
 def _decisions(by_id: dict[str, Item]):
     """A transform: items → (guid, kind, guid of the representative) tuples."""
-    return beam.Map(lambda i: (i.guid, i.duplicate.kind, by_id[i.duplicate.of].guid) if i.duplicate
-                    else (i.guid, None, None))
+    return beam.Map(
+        lambda i: (
+            (i.guid, i.duplicate.kind, by_id[i.duplicate.of].guid)
+            if i.duplicate
+            else (i.guid, None, None)
+        )
+    )
 
 
 def _expected() -> list[tuple]:
@@ -103,20 +159,30 @@ def test_near_pass_marks_copies_and_credits_the_representative(pipeline, stories
     with pipeline as p:
         out = p | beam.Create(stories) | Dedup()
         assert_that(
-            out["duplicates"] | "Kinds" >> beam.Map(lambda i: (i.guid, i.duplicate.kind, by_id[i.duplicate.of].guid)),
+            out["duplicates"]
+            | "Kinds" >> beam.Map(lambda i: (i.guid, i.duplicate.kind, by_id[i.duplicate.of].guid)),
             equal_to([(g, *d) for g, d in EXPECTED.items() if d]),
             label="duplicates",
         )
         assert_that(
-            out["unique"] | "Reports" >> beam.Map(lambda i: (i.guid, sorted(by_id[r.id].guid for r in i.also_reported_by))),
-            equal_to([("grave", ["grave-amp", "grave-footer", "grave-retitled", "grave-teaser"]),
-                      ("shelling", []), ("shelling-later", []), ("ceasefire", [])]),
+            out["unique"]
+            | "Reports"
+            >> beam.Map(lambda i: (i.guid, sorted(by_id[r.id].guid for r in i.also_reported_by))),
+            equal_to(
+                [
+                    ("grave", ["grave-amp", "grave-footer", "grave-retitled", "grave-teaser"]),
+                    ("shelling", []),
+                    ("shelling-later", []),
+                    ("ceasefire", []),
+                ]
+            ),
             label="reports",
         )
         assert_that(
             out["duplicates"]
             | "Near" >> beam.Filter(lambda i: i.duplicate.kind == "near")
-            | "Similar" >> beam.Map(lambda i: 0.4 <= i.duplicate.similarity <= 1.0 and not i.also_reported_by),
+            | "Similar"
+            >> beam.Map(lambda i: 0.4 <= i.duplicate.similarity <= 1.0 and not i.also_reported_by),
             equal_to([True, True, True]),
             label="similarity",
         )
@@ -125,8 +191,10 @@ def test_near_pass_marks_copies_and_credits_the_representative(pipeline, stories
 def test_dedup_without_near_is_the_exact_passes(pipeline, stories):
     with pipeline as p:
         out = p | beam.Create(stories) | Dedup(near=None)
-        assert_that(out["duplicates"] | beam.Map(lambda i: (i.guid, i.duplicate.kind)),
-                    equal_to([("grave-amp", "url")]))
+        assert_that(
+            out["duplicates"] | beam.Map(lambda i: (i.guid, i.duplicate.kind)),
+            equal_to([("grave-amp", "url")]),
+        )
 
 
 # ---------------------------------------------------------------- streaming
@@ -146,9 +214,19 @@ def test_streaming_and_batch_make_the_same_decisions(pipeline, stories):
         out = p | stream.advance_watermark_to_infinity() | StreamingDedup()
         decided = (out["unique"], out["duplicates"]) | beam.Flatten() | _decisions(by_id)
         assert_that(decided, equal_to(_expected()), label="decisions")
-        credited = out["updates"] | beam.Map(lambda u: (by_id[u.representative_id].guid, by_id[u.report.id].guid))
-        assert_that(credited, equal_to([("grave", g) for g in ("grave-amp", "grave-footer", "grave-retitled",
-                                                                "grave-teaser")]), label="updates")
+        credited = out["updates"] | beam.Map(
+            lambda u: (by_id[u.representative_id].guid, by_id[u.report.id].guid)
+        )
+        assert_that(
+            credited,
+            equal_to(
+                [
+                    ("grave", g)
+                    for g in ("grave-amp", "grave-footer", "grave-retitled", "grave-teaser")
+                ]
+            ),
+            label="updates",
+        )
 
 
 def test_streaming_ttl_drops_inside_admits_after_and_the_timer_clears_state(stories):
@@ -167,14 +245,29 @@ def test_streaming_ttl_drops_inside_admits_after_and_the_timer_clears_state(stor
     )
     with beam.Pipeline(options=_streaming_options()) as p:
         out = p | stream | StreamingDedup(ttl_seconds=ttl, cleanup_seconds=10)
-        assert_that(out["unique"] | "U" >> beam.Map(lambda i: i.guid),
-                    equal_to(["grave", "grave-teaser", "grave-amp"]), label="unique")
-        assert_that(out["duplicates"] | "D" >> beam.Map(lambda i: (i.guid, i.duplicate.kind, i.duplicate.of)),
-                    equal_to([("grave-retitled", "near", original.id)]), label="duplicates")
-        assert_that(out["updates"], equal_to([ReportUpdate(original.id, Report(id=copy_one.id,
-                                                                               source=copy_one.source,
-                                                                               url=copy_one.url))]),
-                    label="updates")
+        assert_that(
+            out["unique"] | "U" >> beam.Map(lambda i: i.guid),
+            equal_to(["grave", "grave-teaser", "grave-amp"]),
+            label="unique",
+        )
+        assert_that(
+            out["duplicates"]
+            | "D" >> beam.Map(lambda i: (i.guid, i.duplicate.kind, i.duplicate.of)),
+            equal_to([("grave-retitled", "near", original.id)]),
+            label="duplicates",
+        )
+        assert_that(
+            out["updates"],
+            equal_to(
+                [
+                    ReportUpdate(
+                        original.id,
+                        Report(id=copy_one.id, source=copy_one.source, url=copy_one.url),
+                    )
+                ]
+            ),
+            label="updates",
+        )
 
 
 class _Bag:
@@ -234,6 +327,10 @@ def test_timer_removes_expired_records_and_clears_empty_state(stories):
     feed(stories[0], 2000)
     other = _StreamingDedupFn(NearConfig(), ttl_seconds=100, cleanup_seconds=10)
     other.setup()
-    (copy, update) = [o.value for o in other.process(("k", stories[2]), Timestamp(2001), records, meta, timer)]
+    (copy, update) = [
+        o.value for o in other.process(("k", stories[2]), Timestamp(2001), records, meta, timer)
+    ]
     assert (copy.duplicate.kind, copy.duplicate.of) == ("near", stories[0].id)
-    assert update == ReportUpdate(stories[0].id, Report(id=copy.id, source=copy.source, url=copy.url))
+    assert update == ReportUpdate(
+        stories[0].id, Report(id=copy.id, source=copy.source, url=copy.url)
+    )

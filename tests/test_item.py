@@ -164,7 +164,9 @@ def test_coders_are_registered_for_the_records(full_item):
 
 def test_story_id_is_the_representative_for_copies_and_own_id_otherwise(make_item):
     rep = make_item().replace(id="a" * 32)
-    copy = make_item().replace(id="b" * 32, duplicate=Duplicate(of=rep.id, kind="near", similarity=0.9))
+    copy = make_item().replace(
+        id="b" * 32, duplicate=Duplicate(of=rep.id, kind="near", similarity=0.9)
+    )
     assert json.loads(to_json(rep))["story_id"] == rep.id
     assert json.loads(to_json(copy))["story_id"] == rep.id
     assert from_json(to_json(copy)) == copy

@@ -156,9 +156,9 @@ def test_detect_language_composite(pipeline, make_item):
 
 # --- lingua backend, the cascade's routes, the accuracy evaluation ------------------------------
 
-from transforms.langid_backends import unique_script_language  # noqa: E402
-from transforms.language import CascadeDetector  # noqa: E402
-from transforms.language_eval import format_language_table, language_accuracy  # noqa: E402
+from transforms.langid_backends import unique_script_language
+from transforms.language import CascadeDetector
+from transforms.language_eval import format_language_table, language_accuracy
 
 GEORGIAN = (
     "ადამიანის უფლებების დამცველის ოფისმა სამშაბათს განაცხადა, "

@@ -58,12 +58,21 @@ def fp(title: str, text: str) -> Fingerprint:
     ("text", "expected"),
     [
         ("Обстріл Херсона: 3 загиблих", ["обстріл", "херсона", "3", "загиблих"]),  # Cyrillic
-        ("Ուկրաինայի ԶՈւ-ն հայտարարել է", ["ուկրաինայի", "զու", "ն", "հայտարարել", "է"]),  # Armenian
+        (
+            "Ուկրաինայի ԶՈւ-ն հայտարարել է",
+            ["ուկրաինայի", "զու", "ն", "հայտարարել", "է"],
+        ),  # Armenian
         ("قَصْف مدينة حلب", ["قصف", "مدینة", "حلب"]),  # harakat gone, Arabic yeh read as Farsi yeh
-        ("بمباران ۲۰۲۴ و ٢٠٢٤", ["بمباران", "2024", "و", "2024"]),  # Persian and Arabic-Indic digits
+        (
+            "بمباران ۲۰۲۴ و ٢٠٢٤",
+            ["بمباران", "2024", "و", "2024"],
+        ),  # Persian and Arabic-Indic digits
         ("東京で会議", ["東京", "京て", "て会", "会議"]),  # no spaces: character bigrams
         ("서울에서 회의가 열렸다", ["서울에서", "회의가", "열렸다"]),  # Hangul syllables kept whole
-        ("atro\u00adcity zero\u200bwidth Café ＡＢＣ１２", ["atrocity", "zerowidth", "cafe", "abc12"]),
+        (
+            "atro\u00adcity zero\u200bwidth Café ＡＢＣ１２",
+            ["atrocity", "zerowidth", "cafe", "abc12"],
+        ),
     ],
 )
 def test_tokens_across_scripts(text, expected):
@@ -74,7 +83,11 @@ def test_unicode_forms_do_not_change_tokens():
     import unicodedata
 
     nfd = unicodedata.normalize("NFD", "Émeutes à Erevan\u00a0: “témoins”")
-    assert tokens(nfd) == tokens("Emeutes a Erevan: \"temoins\"") == ["emeutes", "a", "erevan", "temoins"]
+    assert (
+        tokens(nfd)
+        == tokens('Emeutes a Erevan: "temoins"')
+        == ["emeutes", "a", "erevan", "temoins"]
+    )
 
 
 # ---------------------------------------------------------------- signatures
@@ -88,8 +101,14 @@ def test_signature_is_compact_and_deterministic_across_processes():
         "sys.stdout.write(fingerprint(sys.argv[1], sys.argv[2]).signature.hex())"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    other = subprocess.run([sys.executable, "-c", code, STORY_TITLE, STORY], capture_output=True, text=True,
-                           cwd=REPO, env=env, check=True).stdout
+    other = subprocess.run(
+        [sys.executable, "-c", code, STORY_TITLE, STORY],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        check=True,
+    ).stdout
     assert other == sig.hex()
 
 
@@ -97,7 +116,9 @@ def test_similarity_estimate_tracks_exact_jaccard():
     words = [f"w{i}" for i in range(600)]
     base = set(shingle_hashes(words))
     for keep in (1.0, 0.8, 0.5, 0.2):
-        changed = words[: int(len(words) * keep)] + [f"x{i}" for i in range(int(len(words) * (1 - keep)))]
+        changed = words[: int(len(words) * keep)] + [
+            f"x{i}" for i in range(int(len(words) * (1 - keep)))
+        ]
         other = set(shingle_hashes(changed))
         exact = len(base & other) / len(base | other)
         assert abs(jaccard(signature(list(base)), signature(list(other))) - exact) < 0.12
@@ -125,7 +146,10 @@ def test_copies_are_one_story():
     original = fp(STORY_TITLE, STORY)
     words = STORY.split()
     assert near_similarity(original, fp("UPDATE: " + STORY_TITLE, STORY)) >= 0.8
-    assert near_similarity(original, fp(STORY_TITLE, " ".join(words[: len(words) // 2]) + " …")) is not None
+    assert (
+        near_similarity(original, fp(STORY_TITLE, " ".join(words[: len(words) // 2]) + " …"))
+        is not None
+    )
     footer = STORY + "\n\nThe post appeared first on Kherson Today. Subscribe to our newsletter."
     assert near_similarity(original, fp(STORY_TITLE, footer)) is not None
 
@@ -141,16 +165,26 @@ def test_another_story_about_the_same_war_is_not_a_copy():
 
 
 def test_shelling_reports_with_different_casualty_figures_stay_apart():
-    report = ("Russian shelling hit a residential district of Kharkiv overnight, killing {} people and "
-              "wounding {} others, the regional governor said. Rescuers were still searching the rubble of "
-              "a five-storey building on Saturday morning, and power was cut to several streets.")
+    report = (
+        "Russian shelling hit a residential district of Kharkiv overnight, killing {} people and "
+        "wounding {} others, the regional governor said. Rescuers were still searching the rubble of "
+        "a five-storey building on Saturday morning, and power was cut to several streets."
+    )
     title = "Shelling of Kharkiv residential district kills civilians"
     first, second = fp(title, report.format(3, 12)), fp(title, report.format(5, 20))
     assert jaccard(first.signature, second.signature) > 0.7
     assert near_similarity(first, second) is None
-    assert near_similarity(fp(title + " 3", report.format(3, 12)), fp(title + " 5", report.format(3, 12))) is None
+    assert (
+        near_similarity(
+            fp(title + " 3", report.format(3, 12)), fp(title + " 5", report.format(3, 12))
+        )
+        is None
+    )
     # A truncated copy loses figures but gains none: still the same story.
-    assert near_similarity(first, fp(title, report.format(3, 12).split(", the regional")[0])) is not None
+    assert (
+        near_similarity(first, fp(title, report.format(3, 12).split(", the regional")[0]))
+        is not None
+    )
 
 
 def test_a_changed_headline_needs_nearly_the_same_text():
@@ -170,7 +204,9 @@ def _exact_jaccard(title_a: str, text_a: str, title_b: str, text_b: str) -> floa
 
 
 def test_too_little_text_is_never_a_near_copy():
-    assert near_similarity(fp("Ceasefire", "Talks resume."), fp("Ceasefire", "Talks resume.")) is None
+    assert (
+        near_similarity(fp("Ceasefire", "Talks resume."), fp("Ceasefire", "Talks resume.")) is None
+    )
     assert candidate_keys(fp("Ceasefire", "Talks resume."), NearConfig()) == []
 
 
@@ -184,12 +220,15 @@ def test_copies_share_a_candidate_key():
     config = NearConfig()
     a = set(candidate_keys(fp(STORY_TITLE, STORY), config))
     assert a & set(candidate_keys(fp("UPDATE: " + STORY_TITLE, STORY), config))
-    assert a & set(candidate_keys(fp(STORY_TITLE, " ".join(STORY.split()[:25])), config))  # the title key
+    assert a & set(
+        candidate_keys(fp(STORY_TITLE, " ".join(STORY.split()[:25])), config)
+    )  # the title key
     assert not a & set(candidate_keys(fp(OTHER_TITLE, OTHER), config))
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("threshold", 0), ("strong", 1.5), ("bands", 0), ("rows", 200), ("min_shingles", 0)]
+    ("name", "value"),
+    [("threshold", 0), ("strong", 1.5), ("bands", 0), ("rows", 200), ("min_shingles", 0)],
 )
 def test_config_rejects_bad_values(name, value):
     with pytest.raises(ValueError, match=name if name not in ("bands", "rows") else "bands\\*rows"):
@@ -220,9 +259,15 @@ def test_url_key_joins_scheme_www_tracking_and_amp_variants(variant):
 
 
 def test_url_key_amp_html_and_other_paths():
-    assert url_key(canonical_url("https://news.example/a/story.amp.html")) == "news.example/a/story.html"
+    assert (
+        url_key(canonical_url("https://news.example/a/story.amp.html"))
+        == "news.example/a/story.html"
+    )
     assert url_key(canonical_url("https://news.example/amplifier")) == "news.example/amplifier"
-    assert url_key(canonical_url("https://news.example/x?ampersand=1&id=3")) == "news.example/x?ampersand=1&id=3"
+    assert (
+        url_key(canonical_url("https://news.example/x?ampersand=1&id=3"))
+        == "news.example/x?ampersand=1&id=3"
+    )
     assert url_key(canonical_url("https://news.example/")) == "news.example/"
 
 
@@ -230,7 +275,7 @@ def test_url_key_amp_html_and_other_paths():
 
 
 def test_leaders_do_not_chain_copies():
-    r = lambda n: (f"2026-03-1{n}", "", str(n))  # noqa: E731
+    r = lambda n: (f"2026-03-1{n}", "", str(n))
     # b is a copy of a; c is like b but not like a: c is a story of its own, never a copy of b.
     edges = [(r(1), "a", r(2), "b", 0.7), (r(2), "b", r(3), "c", 0.7)]
     assert assign_leaders(edges) == {"b": ("a", 0.7)}
@@ -240,7 +285,7 @@ def test_leaders_do_not_chain_copies():
 
 
 def test_an_exact_copy_stands_in_for_its_story():
-    r = lambda n: (f"2026-03-1{n}", "", str(n))  # noqa: E731
+    r = lambda n: (f"2026-03-1{n}", "", str(n))
     # x is a url copy of a; c matches x only: c is a copy of a.
     assert assign_leaders([(r(2), "x", r(3), "c", 0.8)], links=[("x", "a")]) == {"c": ("a", 0.8)}
 
@@ -261,12 +306,20 @@ def test_state_decides_each_pass_and_forgets_after_the_ttl():
     again, _ = state.observe(dedup_keys(original), 10 * second)
     assert again.duplicate == Duplicate(of=original.id, kind="id") and again.credit is None
     amp = item("b", "https://wire.example/a/amp", "x", "y")
-    assert state.observe(dedup_keys(amp), 20 * second)[0].duplicate == Duplicate(of=original.id, kind="url")
+    assert state.observe(dedup_keys(amp), 20 * second)[0].duplicate == Duplicate(
+        of=original.id, kind="url"
+    )
     copy = item("c", "https://other.example/c", STORY_TITLE.upper(), STORY.replace(".", "!"))
-    assert state.observe(dedup_keys(copy), 30 * second)[0].duplicate == Duplicate(of=original.id, kind="content")
+    assert state.observe(dedup_keys(copy), 30 * second)[0].duplicate == Duplicate(
+        of=original.id, kind="content"
+    )
     edited = item("d", "https://other.example/d", "UPDATE: " + STORY_TITLE, STORY)
     near, _ = state.observe(dedup_keys(edited), 40 * second)
-    assert (near.duplicate.kind, near.duplicate.of, near.credit) == ("near", original.id, original.id)
+    assert (near.duplicate.kind, near.duplicate.of, near.credit) == (
+        "near",
+        original.id,
+        original.id,
+    )
     assert len(state) == 4
     late = item("e", "https://other.example/e", "UPDATE: " + STORY_TITLE, STORY + " More.")
     # The content copy (seen at 30 s) still stands for the story after the original's TTL...

@@ -55,7 +55,7 @@ def test_samples_flagged_exactly_as_expected(samples_run):
         for flag in item["flags"]:
             assert 0 < flag["score"] <= 1 and flag["snippet"] and flag["terms"]
             for term in flag["terms"]:
-                assert item[term["field"]][term["start"]:term["end"]] == term["text"]
+                assert item[term["field"]][term["start"] : term["end"]] == term["text"]
 
 
 def test_samples_categories_languages_and_duplicates(samples_run):
@@ -77,7 +77,9 @@ def test_samples_summary_identities(samples_run):
     counts = samples_run["counts"]
     assert check_identities(counts) == []
     assert counts["entries.read"] == len(expected())
-    assert counts["entries.unique"] == len(samples_run["items"]) - counts.get("entries.duplicate", 0)
+    assert counts["entries.unique"] == len(samples_run["items"]) - counts.get(
+        "entries.duplicate", 0
+    )
 
 
 def test_replay_is_deterministic(tmp_path, samples_run):
@@ -96,7 +98,12 @@ def test_seed_articles_are_flagged_in_english(tmp_path, corpora):
         lines = path.read_text(encoding="utf-8").strip().splitlines()
         title, body = lines[0], "\n".join(lines[1:])
         entries.append(
-            {"id": f"seed-{i}", "url": f"https://seeds.example/{i}", "title": title, "content_text": body}
+            {
+                "id": f"seed-{i}",
+                "url": f"https://seeds.example/{i}",
+                "title": title,
+                "content_text": body,
+            }
         )
     feed = {"version": "https://jsonfeed.org/version/1.1", "title": "Seeds", "items": entries}
     (tmp_path / "seeds.json").write_text(json.dumps(feed), encoding="utf-8")
@@ -149,16 +156,36 @@ def test_corpus_entry_counts_match_feedparser_index(corpus_run, corpora):
 
 def test_cli_rejects_bad_arguments_in_one_line(tmp_path):
     missing = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "replay", str(tmp_path / "nope"), "--output", str(tmp_path)],
-        capture_output=True, text=True, cwd=REPO,
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "replay",
+            str(tmp_path / "nope"),
+            "--output",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
     )
     assert missing.returncode == 2
     assert missing.stderr.strip().count("\n") == 0 and "does not exist" in missing.stderr
     blocker = tmp_path / "file"
     blocker.write_text("x")
     unwritable = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "replay", str(SAMPLES / "feeds"), "--output", str(blocker / "sub")],
-        capture_output=True, text=True, cwd=REPO,
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "replay",
+            str(SAMPLES / "feeds"),
+            "--output",
+            str(blocker / "sub"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
     )
     assert unwritable.returncode == 2 and "output directory" in unwritable.stderr
     assert "Traceback" not in unwritable.stderr
@@ -166,7 +193,10 @@ def test_cli_rejects_bad_arguments_in_one_line(tmp_path):
 
 def test_cli_help_explains_options():
     result = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "replay", "--help"], capture_output=True, text=True, cwd=REPO
+        [sys.executable, "-m", "pipelines.cli", "replay", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
     )
     assert result.returncode == 0
     for option in ("--output", "--language_backend", "--thresholds", "--max_bytes", "--runner"):

@@ -7,7 +7,16 @@ so every worker that unpickles one of these stages encodes items the same way.
 from transforms import coders as _coders  # noqa: F401 - registers ItemCoder and DeadLetterCoder
 from transforms.dedup import Dedup, ExactDedup, NearDedup
 from transforms.flagging import Flagging, flag_item
-from transforms.item import DeadLetter, Duplicate, Flag, Item, MatchedTerm, Report, ReportUpdate, Source
+from transforms.item import (
+    DeadLetter,
+    Duplicate,
+    Flag,
+    Item,
+    MatchedTerm,
+    Report,
+    ReportUpdate,
+    Source,
+)
 from transforms.language import DetectLanguage, make_detector
 from transforms.normalise import Normalise, canonical_url, html_to_text, normalise_item
 from transforms.rules import PackError, RuleEngine

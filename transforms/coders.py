@@ -14,7 +14,7 @@ import apache_beam as beam
 
 from transforms.item import DeadLetter, Item, dead_letter_from_dict, from_dict, to_json
 
-__all__ = ["ItemCoder", "DeadLetterCoder", "register"]
+__all__ = ["DeadLetterCoder", "ItemCoder", "register"]
 
 
 class ItemCoder(beam.coders.Coder):

@@ -41,16 +41,16 @@ from transforms.normalise import url_key
 
 __all__ = [
     "DUPLICATES_TAG",
-    "rank",
-    "content_key",
-    "url_dedup_key",
-    "resolve_group",
-    "verify_bucket",
-    "assign_leaders",
+    "MIN_CONTENT_CHARS",
+    "Dedup",
     "ExactDedup",
     "NearDedup",
-    "Dedup",
-    "MIN_CONTENT_CHARS",
+    "assign_leaders",
+    "content_key",
+    "rank",
+    "resolve_group",
+    "url_dedup_key",
+    "verify_bucket",
 ]
 
 DUPLICATES_TAG = "duplicates"
@@ -62,7 +62,13 @@ _LAST = "\uffff"
 
 def rank(item: Item) -> tuple[str, str, str, str, str]:
     """Total order that picks a group's representative: earliest first."""
-    return (item.published or _LAST, item.fetched or _LAST, item.id, item.raw_sha256, item.source.url)
+    return (
+        item.published or _LAST,
+        item.fetched or _LAST,
+        item.id,
+        item.raw_sha256,
+        item.source.url,
+    )
 
 
 def content_key(item: Item) -> str | None:
@@ -88,7 +94,9 @@ def resolve_group(kind: str, items: Iterable[Item]) -> list[Item]:
         if kind != "id":  # the same entry twice is not another outlet reporting it
             reports.append(Report(id=copy.id, source=copy.source, url=copy.url))
         reports.extend(copy.also_reported_by)
-    marked = [c.replace(duplicate=Duplicate(of=rep.id, kind=kind), also_reported_by=()) for c in copies]
+    marked = [
+        c.replace(duplicate=Duplicate(of=rep.id, kind=kind), also_reported_by=()) for c in copies
+    ]
     return [rep.replace(also_reported_by=tuple(reports)), *marked]
 
 
@@ -128,7 +136,8 @@ class _DedupPass(beam.PTransform):
         resolved = (
             parts.keyed
             | "Group" >> beam.GroupByKey()
-            | "Resolve" >> beam.ParDo(_ResolveFn(self._kind)).with_outputs(DUPLICATES_TAG, main="kept")
+            | "Resolve"
+            >> beam.ParDo(_ResolveFn(self._kind)).with_outputs(DUPLICATES_TAG, main="kept")
         )
         kept = (resolved.kept, parts.unkeyed) | "Kept" >> beam.Flatten()
         return kept, resolved[DUPLICATES_TAG]
@@ -161,7 +170,9 @@ Edge = tuple[tuple, str, tuple, str, float]
 _ANCHOR_KINDS = ("url", "content")
 
 
-def verify_bucket(members: Iterable[tuple[tuple, str, bytes, bool]], config: NearConfig) -> list[Edge]:
+def verify_bucket(
+    members: Iterable[tuple[tuple, str, bytes, bool]], config: NearConfig
+) -> list[Edge]:
     """Verified pairs among the items that share one candidate key.
 
     Args:
@@ -184,7 +195,9 @@ def verify_bucket(members: Iterable[tuple[tuple, str, bytes, bool]], config: Nea
     return edges
 
 
-def assign_leaders(edges: Iterable[Edge], links: Iterable[tuple[str, str]] = ()) -> dict[str, tuple[str, float]]:
+def assign_leaders(
+    edges: Iterable[Edge], links: Iterable[tuple[str, str]] = ()
+) -> dict[str, tuple[str, float]]:
     """Near copy id → (representative id, similarity), from verified pairs.
 
     Args:
@@ -240,14 +253,20 @@ class _MarkCopiesFn(beam.DoFn):
         self._dups.inc()
         reports = (Report(id=item.id, source=item.source, url=item.url), *item.also_reported_by)
         yield beam.pvalue.TaggedOutput("reports", (leader, (rank(item), reports)))
-        yield item.replace(duplicate=Duplicate(of=leader, kind="near", similarity=similarity), also_reported_by=())
+        yield item.replace(
+            duplicate=Duplicate(of=leader, kind="near", similarity=similarity), also_reported_by=()
+        )
 
 
 def _credit(joined) -> Iterable[Item]:
     _, grouped = joined
     for item in grouped["item"]:
         reports = [r for _, batch in sorted(grouped["reports"], key=lambda x: x[0]) for r in batch]
-        yield item.replace(also_reported_by=item.also_reported_by + tuple(reports)) if reports else item
+        yield (
+            item.replace(also_reported_by=item.also_reported_by + tuple(reports))
+            if reports
+            else item
+        )
 
 
 def _leaders(grouped) -> Iterable[tuple[str, tuple[str, float]]]:
@@ -272,7 +291,9 @@ class NearDedup(beam.PTransform):
     def expand(self, exact):
         config = self._config
         unique, duplicates = exact["unique"], exact["duplicates"]
-        anchors = duplicates | "ExactCopies" >> beam.Filter(lambda item: item.duplicate.kind in _ANCHOR_KINDS)
+        anchors = duplicates | "ExactCopies" >> beam.Filter(
+            lambda item: item.duplicate.kind in _ANCHOR_KINDS
+        )
 
         def members(item: Item):
             fp = fingerprint(item.title, item.text)
@@ -287,7 +308,9 @@ class NearDedup(beam.PTransform):
             | "Verify" >> beam.FlatMap(lambda bucket: verify_bucket(bucket[1], config))
             | "Edges" >> beam.Map(lambda edge: ("near", ("edge", *edge)))
         )
-        links = anchors | "Links" >> beam.Map(lambda item: ("near", ("link", item.id, item.duplicate.of)))
+        links = anchors | "Links" >> beam.Map(
+            lambda item: ("near", ("link", item.id, item.duplicate.of))
+        )
         # Verified pairs and exact links are few: one group takes them in rank order.
         decisions = (
             (edges, links)
@@ -299,16 +322,20 @@ class NearDedup(beam.PTransform):
         marked = (
             {"item": by_id, "decision": decisions}
             | "JoinDecisions" >> beam.CoGroupByKey()
-            | "Mark" >> beam.ParDo(_MarkCopiesFn()).with_output_types(Item).with_outputs(
-                "rest", "reports", main="copies"
-            )
+            | "Mark"
+            >> beam.ParDo(_MarkCopiesFn())
+            .with_output_types(Item)
+            .with_outputs("rest", "reports", main="copies")
         )
         kept = (
             {"item": marked.rest, "reports": marked.reports}
             | "JoinReports" >> beam.CoGroupByKey()
             | "Credit" >> beam.FlatMap(_credit).with_output_types(Item)
         )
-        return {"unique": kept, "duplicates": (duplicates, marked.copies) | "AllDuplicates" >> beam.Flatten()}
+        return {
+            "unique": kept,
+            "duplicates": (duplicates, marked.copies) | "AllDuplicates" >> beam.Flatten(),
+        }
 
 
 class Dedup(beam.PTransform):

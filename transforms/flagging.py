@@ -11,7 +11,7 @@ from transforms.item import Item
 from transforms.language import UNDETERMINED
 from transforms.rules import CATEGORIES, PACKS_DIR, RuleEngine
 
-__all__ = ["flag_item", "Flagging"]
+__all__ = ["Flagging", "flag_item"]
 
 
 def flag_item(engine: RuleEngine, item: Item) -> Item:
@@ -64,4 +64,6 @@ class Flagging(beam.PTransform):
         RuleEngine.load(self._packs_dir, self._thresholds)
 
     def expand(self, items):
-        return items | "Flag" >> beam.ParDo(_FlagFn(self._packs_dir, self._thresholds)).with_output_types(Item)
+        return items | "Flag" >> beam.ParDo(
+            _FlagFn(self._packs_dir, self._thresholds)
+        ).with_output_types(Item)

@@ -15,7 +15,7 @@ import bisect
 import re
 import unicodedata
 
-__all__ = ["fold", "fold_char", "Folded"]
+__all__ = ["Folded", "fold", "fold_char"]
 
 # Variants that one language's press writes interchangeably.
 _SPECIAL = {
@@ -81,7 +81,7 @@ class Folded:
         text: the folded text, padded with one space on each side.
     """
 
-    __slots__ = ("text", "_origin", "_run_at", "_run_shift")
+    __slots__ = ("_origin", "_run_at", "_run_shift", "text")
 
     def __init__(self, original: str) -> None:
         folded = original.translate(_TABLE)

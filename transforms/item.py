@@ -21,21 +21,21 @@ from typing import Any
 
 __all__ = [
     "SCHEMA_VERSION",
-    "Source",
-    "MatchedTerm",
-    "Flag",
+    "DeadLetter",
     "Duplicate",
+    "Flag",
+    "Item",
+    "MatchedTerm",
     "Report",
     "ReportUpdate",
-    "Item",
-    "DeadLetter",
+    "Source",
+    "dead_letter_from_dict",
+    "from_dict",
+    "from_json",
     "item_id",
     "sha256_hex",
-    "to_json",
-    "from_json",
     "to_dict",
-    "from_dict",
-    "dead_letter_from_dict",
+    "to_json",
 ]
 
 SCHEMA_VERSION = 1
@@ -260,4 +260,3 @@ def from_json(line: str | bytes) -> Item:
 
 def dead_letter_from_dict(d: dict[str, Any]) -> DeadLetter:
     return DeadLetter(**{k: d[k] for k in ("stage", "reason", "path", "kind", "raw")})
-

@@ -24,15 +24,15 @@ from typing import Any, Protocol
 
 __all__ = [
     "UNDETERMINED",
+    "Cld2Detector",
     "Detector",
+    "LangdetectDetector",
+    "LangidDetector",
+    "LinguaDetector",
     "iso639_1",
     "letter_count",
-    "unique_script_language",
-    "Cld2Detector",
-    "LinguaDetector",
-    "LangidDetector",
-    "LangdetectDetector",
     "lingua_model",
+    "unique_script_language",
 ]
 
 UNDETERMINED = "und"

@@ -45,15 +45,15 @@ from transforms.langid_backends import (
 )
 
 __all__ = [
-    "UNDETERMINED",
     "BACKENDS",
-    "Detector",
+    "UNDETERMINED",
     "CascadeDetector",
-    "make_detector",
-    "iso639_1",
+    "DetectLanguage",
+    "Detector",
     "detection_text",
     "identify",
-    "DetectLanguage",
+    "iso639_1",
+    "make_detector",
 ]
 
 DETECT_CHARS = 2000
@@ -185,4 +185,6 @@ class DetectLanguage(beam.PTransform):
         self._backend = backend
 
     def expand(self, items):
-        return items | "DetectLanguage" >> beam.ParDo(_DetectFn(self._backend)).with_output_types(Item)
+        return items | "DetectLanguage" >> beam.ParDo(_DetectFn(self._backend)).with_output_types(
+            Item
+        )

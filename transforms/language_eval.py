@@ -22,12 +22,12 @@ from typing import Any
 from transforms.language import BACKENDS, UNDETERMINED, make_detector
 
 __all__ = [
-    "TARGET_LANGUAGES",
-    "KINDS",
     "DEFAULT_LIMITS",
-    "read_texts",
-    "language_accuracy",
+    "KINDS",
+    "TARGET_LANGUAGES",
     "format_language_table",
+    "language_accuracy",
+    "read_texts",
 ]
 
 # The languages the project's sources write in (the list).

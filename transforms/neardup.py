@@ -40,25 +40,25 @@ import numpy as np
 from transforms.folding import fold_char
 
 __all__ = [
+    "FIGURES",
+    "MAX_TOKENS",
     "NUM_PERM",
     "SHINGLE",
-    "MAX_TOKENS",
     "TITLE_WORDS",
-    "FIGURES",
-    "NearConfig",
     "Fingerprint",
-    "tokens",
-    "shingle_hashes",
-    "signature",
-    "jaccard",
+    "NearConfig",
+    "candidate_keys",
     "containment",
-    "title_hashes",
-    "title_similarity",
     "figures",
     "figures_differ",
     "fingerprint",
-    "candidate_keys",
+    "jaccard",
     "near_similarity",
+    "shingle_hashes",
+    "signature",
+    "title_hashes",
+    "title_similarity",
+    "tokens",
 ]
 
 NUM_PERM = 128
@@ -147,8 +147,13 @@ class Fingerprint:
         for n in counts:
             parts.append(struct.unpack_from(f"<{n}H", data, at))
             at += 2 * n
-        return cls(signature=bytes(data[at:]), size=size, title=parts[0], figures=parts[1],
-                   text_figures=parts[2])
+        return cls(
+            signature=bytes(data[at:]),
+            size=size,
+            title=parts[0],
+            figures=parts[1],
+            text_figures=parts[2],
+        )
 
 
 # ---------------------------------------------------------------- tokens
@@ -202,7 +207,7 @@ def tokens(text: str) -> list[str]:
             elif len(dense) == 1:
                 out.append(dense)
             else:
-                out.extend(dense[i:i + 2] for i in range(len(dense) - 1))
+                out.extend(dense[i : i + 2] for i in range(len(dense) - 1))
     return out
 
 
@@ -216,7 +221,7 @@ def shingle_hashes(words: Sequence[str], k: int = SHINGLE) -> list[int]:
         return []
     if len(words) <= k:
         return [_hash32(" ".join(words))]
-    return list({_hash32(" ".join(words[i:i + k])) for i in range(len(words) - k + 1)})
+    return list({_hash32(" ".join(words[i : i + k])) for i in range(len(words) - k + 1)})
 
 
 # ---------------------------------------------------------------- MinHash
@@ -225,8 +230,12 @@ def shingle_hashes(words: Sequence[str], k: int = SHINGLE) -> list[int]:
 def _constants(name: str) -> np.ndarray:
     # From a hash, not a random generator: the same on every worker, run and numpy version.
     return np.array(
-        [int.from_bytes(hashlib.blake2b(f"{_SEED}:{name}:{i}".encode(), digest_size=8).digest(), "little")
-         for i in range(NUM_PERM)],
+        [
+            int.from_bytes(
+                hashlib.blake2b(f"{_SEED}:{name}:{i}".encode(), digest_size=8).digest(), "little"
+            )
+            for i in range(NUM_PERM)
+        ],
         dtype=np.uint64,
     )
 
@@ -247,14 +256,16 @@ def signature(hashes: Sequence[int]) -> bytes:
     mins = np.full(NUM_PERM, np.iinfo(np.uint64).max, dtype=np.uint64)
     # Chunks bound the temporary matrix for long texts.
     for start in range(0, len(values), 512):
-        chunk = values[start:start + 512, None]
+        chunk = values[start : start + 512, None]
         np.minimum(mins, ((chunk * _A + _B) >> _SHIFT).min(axis=0), out=mins)
     return (mins & np.uint64(0xFF)).astype(np.uint8).tobytes()
 
 
 def jaccard(a: bytes, b: bytes) -> float:
     """Estimated Jaccard similarity of the two shingle sets behind two signatures."""
-    agree = int(np.count_nonzero(np.frombuffer(a, np.uint8) == np.frombuffer(b, np.uint8))) / NUM_PERM
+    agree = (
+        int(np.count_nonzero(np.frombuffer(a, np.uint8) == np.frombuffer(b, np.uint8))) / NUM_PERM
+    )
     return max(0.0, (agree - _COLLIDE) / (1.0 - _COLLIDE))
 
 
@@ -339,13 +350,22 @@ def candidate_keys(fp: Fingerprint, config: NearConfig) -> list[str]:
     if fp.size < config.min_shingles:
         return []
     sig, rows = fp.signature, config.rows
-    keys = [f"{band:02x}{sig[band * rows:(band + 1) * rows].hex()}" for band in range(config.bands)]
+    keys = [
+        f"{band:02x}{sig[band * rows : (band + 1) * rows].hex()}" for band in range(config.bands)
+    ]
     if len(fp.title) >= 2:
-        keys.append("t" + hashlib.blake2b(struct.pack(f"<{len(fp.title)}H", *fp.title), digest_size=8).hexdigest())
+        keys.append(
+            "t"
+            + hashlib.blake2b(
+                struct.pack(f"<{len(fp.title)}H", *fp.title), digest_size=8
+            ).hexdigest()
+        )
     return keys
 
 
-def near_similarity(a: Fingerprint, b: Fingerprint, config: NearConfig = NearConfig()) -> float | None:
+def near_similarity(
+    a: Fingerprint, b: Fingerprint, config: NearConfig = NearConfig()
+) -> float | None:
     """The similarity of two items if they are one story, else None.
 
     Symmetric in ``a`` and ``b``. In order:
@@ -381,6 +401,9 @@ def near_similarity(a: Fingerprint, b: Fingerprint, config: NearConfig = NearCon
             return similarity
         contained = containment(similarity, a.size, b.size)
         return contained if contained >= config.containment else None
-    if similarity >= config.edited_threshold and title_similarity(a.title, b.title) >= config.title_agree:
+    if (
+        similarity >= config.edited_threshold
+        and title_similarity(a.title, b.title) >= config.title_agree
+    ):
         return similarity
     return None

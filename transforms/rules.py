@@ -35,13 +35,13 @@ from transforms.item import Flag, MatchedTerm
 
 __all__ = [
     "CATEGORIES",
-    "FLAG_CATEGORIES",
     "CROSS_LANGUAGE",
+    "FLAG_CATEGORIES",
     "PACKS_DIR",
+    "Evaluation",
+    "Pack",
     "PackError",
     "Rule",
-    "Pack",
-    "Evaluation",
     "RuleEngine",
     "load_pack",
 ]
@@ -144,11 +144,17 @@ def load_pack(path: Path) -> Pack:
         seen.add(rid)
         _need(spec.get("category") in CATEGORIES, where, f"category must be one of {CATEGORIES}")
         weight = spec.get("weight")
-        _need(isinstance(weight, (int, float)) and 0 <= weight <= 1, where, "weight must be in [0, 1]")
+        _need(
+            isinstance(weight, (int, float)) and 0 <= weight <= 1, where, "weight must be in [0, 1]"
+        )
         for key in ("within", "none_within"):
             value = spec.get(key)
-            _need(value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0),
-                  where, f"{key} must be a positive whole number of words (got {value!r})")
+            _need(
+                value is None
+                or (isinstance(value, int) and not isinstance(value, bool) and value > 0),
+                where,
+                f"{key} must be a positive whole number of words (got {value!r})",
+            )
         rule = Rule(
             id=rid,
             category=spec["category"],
@@ -256,7 +262,9 @@ class RuleEngine:
         self.thresholds = {c: DEFAULT_THRESHOLD for c in CATEGORIES}
         for category, value in (thresholds or {}).items():
             if category not in CATEGORIES:
-                raise ValueError(f"threshold for unknown category {category!r}; known: {CATEGORIES}")
+                raise ValueError(
+                    f"threshold for unknown category {category!r}; known: {CATEGORIES}"
+                )
             if not 0 <= value <= 1:
                 raise ValueError(f"threshold for {category} must be in [0, 1] (got {value!r})")
             self.thresholds[category] = value
@@ -336,7 +344,9 @@ class RuleEngine:
         for category in CATEGORIES:
             if category not in fired:
                 continue
-            flag = self._flag(category, fired[category], compiled.pack, folded, document, names, bounds, fields)
+            flag = self._flag(
+                category, fired[category], compiled.pack, folded, document, names, bounds, fields
+            )
             candidates.append(flag)
             if category in FLAG_CATEGORIES and flag.score >= self.thresholds[category]:
                 flags.append(flag)
@@ -407,7 +417,9 @@ def _find_terms(compiled: _Compiled, folded: Folded, document: str) -> list[_Occ
     return found
 
 
-def _walk(node: _Node, start: int, end: int, hits, folded: Folded, document: str, found: list) -> None:
+def _walk(
+    node: _Node, start: int, end: int, hits, folded: Folded, document: str, found: list
+) -> None:
     """Record the terms ending at ``node`` and follow the phrase trie past ``end``."""
     for term in node.terms:
         found.append(_Occurrence(term, start, end))

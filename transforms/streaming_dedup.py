@@ -50,7 +50,12 @@ import apache_beam as beam
 from apache_beam.coders import BytesCoder, StrUtf8Coder
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.timeutil import TimeDomain
-from apache_beam.transforms.userstate import BagStateSpec, ReadModifyWriteStateSpec, TimerSpec, on_timer
+from apache_beam.transforms.userstate import (
+    BagStateSpec,
+    ReadModifyWriteStateSpec,
+    TimerSpec,
+    on_timer,
+)
 from apache_beam.utils.timestamp import Timestamp
 
 from transforms.dedup import DUPLICATES_TAG, content_key, url_dedup_key
@@ -61,10 +66,10 @@ __all__ = [
     "DEFAULT_TTL_SECONDS",
     "UPDATES_TAG",
     "DedupKeys",
-    "Verdict",
     "DedupState",
-    "dedup_keys",
     "StreamingDedup",
+    "Verdict",
+    "dedup_keys",
 ]
 
 DEFAULT_TTL_SECONDS = 7 * 24 * 3600
@@ -127,10 +132,18 @@ class Verdict:
 class _Entry:
     """One remembered item, as held in memory."""
 
-    __slots__ = ("id", "rep", "expiry", "url", "content", "fp", "seq", "keys")
+    __slots__ = ("content", "expiry", "fp", "id", "keys", "rep", "seq", "url")
 
-    def __init__(self, id: str, rep: str, expiry: int, url: int | None, content: int | None,
-                 fp: Fingerprint | None, seq: int) -> None:
+    def __init__(
+        self,
+        id: str,
+        rep: str,
+        expiry: int,
+        url: int | None,
+        content: int | None,
+        fp: Fingerprint | None,
+        seq: int,
+    ) -> None:
         self.id, self.rep, self.expiry = id, rep, expiry
         self.url, self.content, self.fp, self.seq = url, content, fp, seq
         self.keys: list[int] = []
@@ -147,9 +160,9 @@ def _pack_id(value: str) -> tuple[bool, bytes]:
 
 def _unpack_id(data: bytes, at: int, hexed: bool) -> tuple[str, int]:
     if hexed:
-        return data[at:at + 16].hex(), at + 16
+        return data[at : at + 16].hex(), at + 16
     n = data[at]
-    return data[at + 1:at + 1 + n].decode("utf-8"), at + 1 + n
+    return data[at + 1 : at + 1 + n].decode("utf-8"), at + 1 + n
 
 
 def _encode(entry: _Entry) -> bytes:
@@ -197,7 +210,9 @@ class DedupState:
         ttl_seconds: how long an item is remembered after its event time.
     """
 
-    def __init__(self, config: NearConfig = NearConfig(), ttl_seconds: float = DEFAULT_TTL_SECONDS) -> None:
+    def __init__(
+        self, config: NearConfig = NearConfig(), ttl_seconds: float = DEFAULT_TTL_SECONDS
+    ) -> None:
         if ttl_seconds <= 0:
             raise ValueError(f"ttl_seconds must be positive (got {ttl_seconds!r})")
         self.config = config
@@ -260,12 +275,16 @@ class DedupState:
                     continue
                 checked.add(other.seq)
                 similarity = near_similarity(keys.near, other.fp, self.config)
-                if similarity is not None and (best is None or (-similarity, other.seq) < (-best[0], best[1])):
+                if similarity is not None and (
+                    best is None or (-similarity, other.seq) < (-best[0], best[1])
+                ):
                     best = (similarity, other.seq, other)
         if best is not None:
             similarity, _, match = best
-            verdict = Verdict(Duplicate(of=match.rep, kind="near", similarity=round(similarity, 4)),
-                              credit=match.rep)
+            verdict = Verdict(
+                Duplicate(of=match.rep, kind="near", similarity=round(similarity, 4)),
+                credit=match.rep,
+            )
             # A near copy is not matched against: chains of copies would drift from the story.
             entry = _Entry(keys.id, match.rep, expiry, keys.url, keys.content, None, self._seq)
             return verdict, self._remember(entry, [])
@@ -328,7 +347,10 @@ class DedupState:
 
     def _near_keys(self, fp: Fingerprint) -> list[int]:
         # The candidate keys as ints: in memory they cost half as much as strings.
-        return [int(k[1:], 16) | _TITLE_KEY if k[0] == "t" else int(k, 16) for k in candidate_keys(fp, self.config)]
+        return [
+            int(k[1:], 16) | _TITLE_KEY if k[0] == "t" else int(k, 16)
+            for k in candidate_keys(fp, self.config)
+        ]
 
 
 # ---------------------------------------------------------------- Beam
@@ -350,7 +372,8 @@ class _StreamingDedupFn(beam.DoFn):
         self._ttl = ttl_seconds
         self._every = max(1, int(cleanup_seconds * _MICROS))
         self._counters = {
-            kind: Metrics.counter("newswatch", f"duplicates_{kind}") for kind in ("id", "url", "content", "near")
+            kind: Metrics.counter("newswatch", f"duplicates_{kind}")
+            for kind in ("id", "url", "content", "near")
         }
         self._remembered = Metrics.counter("newswatch", "dedup_state_records_added")
         self._expired = Metrics.counter("newswatch", "dedup_state_records_expired")
@@ -375,8 +398,14 @@ class _StreamingDedupFn(beam.DoFn):
         # Expired records are removed in batches on a fixed grid, not one timer per record.
         return Timestamp(micros=(expiry_micros // self._every + 1) * self._every)
 
-    def process(self, element, timestamp=beam.DoFn.TimestampParam, records=beam.DoFn.StateParam(RECORDS),
-                meta=beam.DoFn.StateParam(META), expiry=beam.DoFn.TimerParam(EXPIRY)):
+    def process(
+        self,
+        element,
+        timestamp=beam.DoFn.TimestampParam,
+        records=beam.DoFn.StateParam(RECORDS),
+        meta=beam.DoFn.StateParam(META),
+        expiry=beam.DoFn.TimerParam(EXPIRY),
+    ):
         key, item = element
         version, state = self._state(key, records, meta)
         verdict, record = state.observe(dedup_keys(item), timestamp.micros)
@@ -395,15 +424,24 @@ class _StreamingDedupFn(beam.DoFn):
             yield item
             return
         self._counters[verdict.duplicate.kind].inc()
-        yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, item.replace(duplicate=verdict.duplicate, also_reported_by=()))
+        yield beam.pvalue.TaggedOutput(
+            DUPLICATES_TAG, item.replace(duplicate=verdict.duplicate, also_reported_by=())
+        )
         if verdict.credit is not None:
             report = Report(id=item.id, source=item.source, url=item.url)
-            yield beam.pvalue.TaggedOutput(UPDATES_TAG, ReportUpdate(representative_id=verdict.credit, report=report))
+            yield beam.pvalue.TaggedOutput(
+                UPDATES_TAG, ReportUpdate(representative_id=verdict.credit, report=report)
+            )
 
     @on_timer(EXPIRY)
-    def on_expiry(self, key=beam.DoFn.KeyParam, fired=beam.DoFn.TimestampParam,
-                  records=beam.DoFn.StateParam(RECORDS), meta=beam.DoFn.StateParam(META),
-                  expiry=beam.DoFn.TimerParam(EXPIRY)):
+    def on_expiry(
+        self,
+        key=beam.DoFn.KeyParam,
+        fired=beam.DoFn.TimestampParam,
+        records=beam.DoFn.StateParam(RECORDS),
+        meta=beam.DoFn.StateParam(META),
+        expiry=beam.DoFn.TimerParam(EXPIRY),
+    ):
         self._expire(key, fired, records, meta, expiry)
 
     def _expire(self, key, fired, records, meta, expiry) -> None:
@@ -434,8 +472,12 @@ class StreamingDedup(beam.PTransform):
         cleanup_seconds: how often expired items are removed (default ``ttl / 7``).
     """
 
-    def __init__(self, ttl_seconds: float = DEFAULT_TTL_SECONDS, config: NearConfig = NearConfig(),
-                 cleanup_seconds: float | None = None) -> None:
+    def __init__(
+        self,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        config: NearConfig = NearConfig(),
+        cleanup_seconds: float | None = None,
+    ) -> None:
         super().__init__()
         if ttl_seconds <= 0:
             raise ValueError(f"ttl_seconds must be positive (got {ttl_seconds!r})")
@@ -447,8 +489,13 @@ class StreamingDedup(beam.PTransform):
         out = (
             items
             | "Key" >> beam.Map(lambda item: (_KEY, item)).with_output_types(tuple[str, Item])
-            | "Decide" >> beam.ParDo(_StreamingDedupFn(self._config, self._ttl, self._every)).with_outputs(
+            | "Decide"
+            >> beam.ParDo(_StreamingDedupFn(self._config, self._ttl, self._every)).with_outputs(
                 DUPLICATES_TAG, UPDATES_TAG, main="unique"
             )
         )
-        return {"unique": out.unique, "duplicates": out[DUPLICATES_TAG], "updates": out[UPDATES_TAG]}
+        return {
+            "unique": out.unique,
+            "duplicates": out[DUPLICATES_TAG],
+            "updates": out[UPDATES_TAG],
+        }

@@ -3,25 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from transforms.rules import RuleEngine
+from packcheck import check_negative, check_other_investigation, check_positive
 
 LANG = "az"
-
-
-@pytest.fixture(scope="module")
-def rules_engine() -> RuleEngine:
-    return RuleEngine.load()
-
-
-def _evaluate(engine, text, title=""):
-    fields = {"title": title, "text": text}
-    result = engine.evaluate(fields, language=LANG)
-    assert result.rules_language == LANG
-    for flag in result.candidates:
-        for term in flag.terms:
-            assert fields[term.field][term.start : term.end] == term.text
-    return result
 
 
 # (text, category, a matched span that must slice the original text)
@@ -73,21 +57,14 @@ CORPORATE_PROBE = "Prokurorluq bankda mənimsəmə faktı üzrə cinayət işi b
 
 
 @pytest.mark.parametrize("text,category,span", POSITIVES)
-def test_positive(rules_engine, text, category, span):
-    result = _evaluate(rules_engine, text)
-    flagged = {f.category for f in result.flags}
-    assert category in flagged, [(f.category, f.score, f.rules) for f in result.candidates]
-    spans = [t.text for f in result.flags for t in f.terms]
-    assert span in spans, spans
+def test_positive(engine, text, category, span):
+    check_positive(engine, LANG, text, category, span)
 
 
 @pytest.mark.parametrize("text", NEGATIVES)
-def test_negative(rules_engine, text):
-    result = _evaluate(rules_engine, text)
-    assert result.flags == (), [(f.category, f.rules) for f in result.flags]
+def test_negative(engine, text):
+    check_negative(engine, LANG, text)
 
 
-def test_corporate_probe_is_other_investigation(rules_engine):
-    result = _evaluate(rules_engine, CORPORATE_PROBE)
-    assert result.flags == ()
-    assert "other_investigation" in {c.category for c in result.candidates}
+def test_corporate_probe_is_other_investigation(engine):
+    check_other_investigation(engine, LANG, CORPORATE_PROBE)

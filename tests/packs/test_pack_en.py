@@ -3,25 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from transforms.rules import RuleEngine
+from packcheck import check_negative, check_other_investigation, check_positive, evaluate
 
 LANG = "en"
-
-
-@pytest.fixture(scope="module")
-def rules_engine() -> RuleEngine:
-    return RuleEngine.load()
-
-
-def _evaluate(engine, text, title=""):
-    fields = {"title": title, "text": text}
-    result = engine.evaluate(fields, language=LANG)
-    assert result.rules_language == LANG
-    for flag in result.candidates:
-        for term in flag.terms:
-            assert fields[term.field][term.start : term.end] == term.text
-    return result
 
 
 POSITIVES = [
@@ -91,17 +75,13 @@ POSITIVES = [
 
 
 @pytest.mark.parametrize("text,category,span", POSITIVES)
-def test_positive(rules_engine, text, category, span):
-    result = _evaluate(rules_engine, text)
-    flagged = {f.category: f for f in result.flags}
-    assert category in flagged, [(f.category, f.score, f.rules) for f in result.candidates]
-    spans = [t.text for f in result.flags for t in f.terms]
-    assert span in spans, spans
+def test_positive(engine, text, category, span):
+    check_positive(engine, LANG, text, category, span)
 
 
-def test_title_field_spans(rules_engine):
+def test_title_field_spans(engine):
     title = "Kremlin accused of war crimes in Mariupol"
-    result = _evaluate(rules_engine, "No further details were given.", title=title)
+    result = evaluate(engine, LANG, "No further details were given.", title=title)
     terms = [t for f in result.flags for t in f.terms]
     assert any(t.field == "title" and t.text == "war crimes" for t in terms)
 
@@ -116,13 +96,10 @@ NEGATIVES = [
 
 
 @pytest.mark.parametrize("text", NEGATIVES)
-def test_negative(rules_engine, text):
-    result = _evaluate(rules_engine, text)
-    assert result.flags == (), [(f.category, f.rules) for f in result.flags]
+def test_negative(engine, text):
+    check_negative(engine, LANG, text)
 
 
-def test_antitrust_probe_is_other_investigation(rules_engine):
+def test_antitrust_probe_is_other_investigation(engine):
     text = "The European Commission opened an antitrust investigation into Google's advertising business."
-    result = _evaluate(rules_engine, text)
-    assert result.flags == ()
-    assert "other_investigation" in {c.category for c in result.candidates}
+    check_other_investigation(engine, LANG, text)

@@ -3,24 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from transforms.rules import RuleEngine
-
-
-@pytest.fixture(scope="module")
-def rules_engine() -> RuleEngine:
-    return RuleEngine.load()
-
-
-def _evaluate(engine, text, language, title=""):
-    fields = {"title": title, "text": text}
-    result = engine.evaluate(fields, language=language)
-    assert result.rules_language == "xx"
-    for flag in result.candidates:
-        for term in flag.terms:
-            assert fields[term.field][term.start : term.end] == term.text
-    return result
-
+from packcheck import check_negative, check_positive
 
 POSITIVES = [
     # (language, text, category, matched span)
@@ -36,7 +19,12 @@ POSITIVES = [
         "war_crime_allegation",
         "atrocidades",
     ),
-    ("it", "La Corte ha riconosciuto il genocidio di Srebrenica.", "war_crime_allegation", "genocidio"),
+    (
+        "it",
+        "La Corte ha riconosciuto il genocidio di Srebrenica.",
+        "war_crime_allegation",
+        "genocidio",
+    ),
     (
         "pl",
         "Amnesty International oskarża wojsko o masakry cywilów na wschodzie kraju.",
@@ -44,15 +32,18 @@ POSITIVES = [
         "Amnesty International",
     ),
     ("nl", "Het ICC in Den Haag heeft een arrestatiebevel uitgevaardigd.", "investigation", "ICC"),
-    ("pt", "Especialistas falam em \"war crimes\" após o ataque ao hospital.", "war_crime_allegation", "war crimes"),
+    (
+        "pt",
+        'Especialistas falam em "war crimes" após o ataque ao hospital.',
+        "war_crime_allegation",
+        "war crimes",
+    ),
 ]
 
 
 @pytest.mark.parametrize("language,text,category,span", POSITIVES)
-def test_positive(rules_engine, language, text, category, span):
-    result = _evaluate(rules_engine, text, language)
-    assert category in {f.category for f in result.flags}, [(f.category, f.score, f.rules) for f in result.candidates]
-    assert span in [t.text for f in result.flags for t in f.terms]
+def test_positive(engine, language, text, category, span):
+    check_positive(engine, language, text, category, span, pack="xx")
 
 
 NEGATIVES = [
@@ -66,12 +57,13 @@ NEGATIVES = [
 
 
 @pytest.mark.parametrize("language,text", NEGATIVES)
-def test_negative(rules_engine, language, text):
-    result = _evaluate(rules_engine, text, language)
-    assert result.flags == (), [(f.category, f.rules) for f in result.flags]
+def test_negative(engine, language, text):
+    check_negative(engine, language, text, pack="xx")
 
 
-def test_no_language_uses_cross_language_pack(rules_engine):
-    result = rules_engine.evaluate({"title": "", "text": "Human Rights Watch documented the genocide."}, language=None)
+def test_no_language_uses_cross_language_pack(engine):
+    result = engine.evaluate(
+        {"title": "", "text": "Human Rights Watch documented the genocide."}, language=None
+    )
     assert result.rules_language == "xx"
     assert result.flags

@@ -34,20 +34,30 @@ def test_pack_structure(path: Path):
         patterns = spec.get("patterns")
         assert isinstance(patterns, list) and patterns, f"{term_id}: patterns"
         for pattern in patterns:
-            assert isinstance(pattern, str) and pattern == pattern.strip(), f"{term_id}: {pattern!r}"
-            assert "  " not in pattern, f"{term_id}: words must be separated by single spaces: {pattern!r}"
+            assert isinstance(pattern, str) and pattern == pattern.strip(), (
+                f"{term_id}: {pattern!r}"
+            )
+            assert "  " not in pattern, (
+                f"{term_id}: words must be separated by single spaces: {pattern!r}"
+            )
             for word in pattern.split(" "):
                 assert word, f"{term_id}: empty word in {pattern!r}"
-                assert "*" not in word[:-1], f"{term_id}: '*' only at the end of a word: {pattern!r}"
+                assert "*" not in word[:-1], (
+                    f"{term_id}: '*' only at the end of a word: {pattern!r}"
+                )
                 if word.endswith("*"):
-                    assert len(word[:-1]) >= 3, f"{term_id}: stem shorter than 3 characters: {pattern!r}"
+                    assert len(word[:-1]) >= 3, (
+                        f"{term_id}: stem shorter than 3 characters: {pattern!r}"
+                    )
     rules = doc["rules"]
     assert isinstance(rules, list) and rules
     ids = [r["id"] for r in rules]
     assert len(ids) == len(set(ids)), "rule ids must be unique"
     for rule in rules:
         rid = rule["id"]
-        assert rid.startswith(doc["language"] + "."), f"{rid}: id must be prefixed with the language"
+        assert rid.startswith(doc["language"] + "."), (
+            f"{rid}: id must be prefixed with the language"
+        )
         assert rule["category"] in CATEGORIES, rid
         weight = rule["weight"]
         assert isinstance(weight, (int, float)) and 0 <= weight <= 1, rid
@@ -60,7 +70,16 @@ def test_pack_structure(path: Path):
                 assert isinstance(rule[key], int) and rule[key] >= 0, f"{rid}: {key}"
         if "none_within" in rule:
             assert rule.get("none"), f"{rid}: none_within without none"
-        assert set(rule) <= {"id", "category", "weight", "any", "all", "within", "none", "none_within"}, rid
+        assert set(rule) <= {
+            "id",
+            "category",
+            "weight",
+            "any",
+            "all",
+            "within",
+            "none",
+            "none_within",
+        }, rid
 
 
 def test_ids_unique_across_packs():
