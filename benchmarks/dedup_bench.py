@@ -31,8 +31,8 @@ from pathlib import Path
 
 from benchmarks.dedup_data import load_items, make_variants
 from pipelines.cli import DEFAULT_CORPORA
+from transforms.dedup_state import DEFAULT_TTL_SECONDS, DedupKeys, DedupState, dedup_keys
 from transforms.item import Item
-from transforms.streaming_dedup import DEFAULT_TTL_SECONDS, DedupKeys, DedupState, dedup_keys
 
 _MICROS = 1_000_000
 _DAY = 24 * 3600

@@ -9,7 +9,7 @@ pairs of different stories of one feed, plus generated "same text, other
 figures" pairs (the shelling report with another casualty count).
 
 Decisions are the pipeline's own: every item and copy goes, in ``rank``
-order, through :class:`transforms.streaming_dedup.DedupState` with no
+order, through :class:`transforms.dedup_state.DedupState` with no
 time-to-live, which makes the batch ``Dedup`` decisions (``--beam-check``
 runs the Beam batch transform on a sample and counts disagreements). A copy
 is found when it lands in its base's cluster; a negative pair is falsely
@@ -42,10 +42,10 @@ from benchmarks.dedup_data import (
 )
 from pipelines.cli import DEFAULT_CORPORA
 from transforms.dedup import rank
+from transforms.dedup_state import DedupKeys, DedupState, dedup_keys
 from transforms.item import Item
 from transforms.neardup import NearConfig, candidate_keys, near_similarity
 from transforms.normalise import url_key
-from transforms.streaming_dedup import DedupKeys, DedupState, dedup_keys
 
 _NUMBER = re.compile(r"\d+")
 _FOREVER = 10**9  # seconds: a batch has no time-to-live

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from transforms.dedup import assign_leaders
+from transforms.dedup_state import DedupState, dedup_keys
 from transforms.item import Duplicate, Item, Source
 from transforms.neardup import (
     NUM_PERM,
@@ -27,7 +28,6 @@ from transforms.neardup import (
     tokens,
 )
 from transforms.normalise import canonical_url, normalise_item, url_key
-from transforms.streaming_dedup import DedupState, dedup_keys
 
 REPO = Path(__file__).resolve().parents[1]
 

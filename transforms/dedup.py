@@ -210,7 +210,7 @@ def assign_leaders(
     copy of that story's representative, the most similar match winning, the
     earliest on a tie; otherwise it is a representative. Near copies are not
     matched against, so a copy never points at another copy. This is what a
-    stream fed in rank order decides (:class:`transforms.streaming_dedup.DedupState`).
+    stream fed in rank order decides (:class:`transforms.dedup_state.DedupState`).
     """
     exact_of = dict(links)
     ranks: dict[str, tuple] = {}
