@@ -81,11 +81,11 @@ class _ReadAndParseFn(beam.DoFn):
         self._files = Metrics.counter("newswatch", "files_read")
         self._entries = Metrics.counter("newswatch", "entries_read")
 
-    def start_bundle(self) -> None:
-        self._done = getattr(self, "_done", 0)
-        self._entries_done = getattr(self, "_entries_done", 0)
-        self._started = getattr(self, "_started", time.monotonic())
-        self._last = getattr(self, "_last", self._started)
+    def setup(self) -> None:
+        # Progress is per worker: each reports what it has read itself.
+        self._done = 0
+        self._entries_done = 0
+        self._started = self._last = time.monotonic()
 
     def process(self, metadata):
         name = relative_name(metadata.path, self._roots)

@@ -1,16 +1,12 @@
-"""Pipeline options for newswatch, and the pure functions that validate them."""
+"""Pure validators for the command line's options: each raises ValueError showing what it got."""
 
 from __future__ import annotations
 
 import os
 
-from apache_beam.options.pipeline_options import PipelineOptions
-
-from connectors.feeds import DEFAULT_MAX_BYTES
-from transforms.language import BACKENDS
 from transforms.rules import CATEGORIES
 
-__all__ = ["NewswatchOptions", "check_output_dir", "parse_thresholds", "positive_int"]
+__all__ = ["check_output_dir", "parse_thresholds", "positive_int"]
 
 
 def positive_int(value: str) -> int:
@@ -65,30 +61,3 @@ def check_output_dir(path: str) -> str:
     if not os.access(path, os.W_OK | os.X_OK):
         raise ValueError(f"output directory is not writable: {path!r}")
     return path
-
-
-class NewswatchOptions(PipelineOptions):
-    @classmethod
-    def _add_argparse_args(cls, parser) -> None:
-        parser.add_argument(
-            "--language_backend",
-            default="cascade",
-            choices=sorted(BACKENDS),
-            help="language identification backend (default: cascade = script, then CLD2, then lingua)",
-        )
-        parser.add_argument(
-            "--packs_dir",
-            default=None,
-            help="directory of rule packs (*.yaml); default: the packs shipped with newswatch",
-        )
-        parser.add_argument(
-            "--thresholds",
-            default="",
-            help="score threshold per category, e.g. war_crime_allegation=0.5,investigation=0.6",
-        )
-        parser.add_argument(
-            "--max_bytes",
-            type=int,
-            default=DEFAULT_MAX_BYTES,
-            help="files larger than this many bytes are dead-lettered unparsed (default 20 MB)",
-        )

@@ -98,7 +98,7 @@ def test_read_feed_files_refuses_non_positive_max_bytes():
 
 def test_read_and_parse_fn_called_directly(feed_dir):
     fn = _ReadAndParseFn([str(feed_dir)], MAX_BYTES, total_files=4)
-    fn.start_bundle()
+    fn.setup()
     good = feed_dir / "sub" / "good.xml"
     out = list(fn.process(FileMetadata(str(good), good.stat().st_size)))
     assert [(o.tag, o.value) for o in out[:1]] == [(FILES, "parsed")]
