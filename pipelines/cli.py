@@ -33,6 +33,34 @@ class CliError(Exception):
     """A problem with the command line: printed as one line, exit status 2."""
 
 
+def _check_backend(name: str) -> None:
+    from transforms.language import BACKENDS
+
+    if name not in BACKENDS:
+        raise ValueError(f"--language_backend must be one of {sorted(BACKENDS)} (got {name!r})")
+
+
+def _add_stage_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the detection stages, shared by replay and eval."""
+    parser.add_argument(
+        "--language_backend",
+        default="cascade",
+        help="cascade (default: script, then CLD2, then lingua), cld2, lingua, langid or langdetect",
+    )
+    parser.add_argument(
+        "--packs_dir",
+        default=None,
+        metavar="DIR",
+        help="rule packs directory (default: bundled packs)",
+    )
+    parser.add_argument(
+        "--thresholds",
+        default="",
+        metavar="SPEC",
+        help="per-category score thresholds, e.g. war_crime_allegation=0.6,investigation=0.5",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newswatch",
@@ -55,23 +83,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="directory for items.jsonl, flagged.jsonl, dead_letter.jsonl, summary.json (default: out)",
     )
-    replay.add_argument(
-        "--language_backend",
-        default="cascade",
-        help="cascade (default: script, then CLD2, then lingua), cld2, lingua, langid or langdetect",
-    )
-    replay.add_argument(
-        "--packs_dir",
-        default=None,
-        metavar="DIR",
-        help="rule packs directory (default: bundled packs)",
-    )
-    replay.add_argument(
-        "--thresholds",
-        default="",
-        metavar="SPEC",
-        help="per-category score thresholds, e.g. war_crime_allegation=0.6,investigation=0.5",
-    )
+    _add_stage_options(replay)
     replay.add_argument(
         "--max_bytes",
         default="20971520",
@@ -103,11 +115,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="where to write the JSON results (default: out/eval.json)",
     )
-    evaluate.add_argument("--language_backend", default="cascade", help="backend used for flagging")
-    evaluate.add_argument("--packs_dir", default=None, metavar="DIR", help="rule packs directory")
-    evaluate.add_argument(
-        "--thresholds", default="", metavar="SPEC", help="per-category thresholds"
-    )
+    _add_stage_options(evaluate)
     evaluate.add_argument(
         "--skip_langid", action="store_true", help="skip the language-ID accuracy table"
     )
@@ -123,7 +131,6 @@ def replay(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from pipelines.options import check_output_dir, parse_thresholds, positive_int
     from pipelines.pipeline import StageConfig, build, write_files
     from pipelines.summary import check_identities, render
-    from transforms.language import BACKENDS
     from transforms.rules import PackError, RuleEngine
 
     try:
@@ -131,10 +138,7 @@ def replay(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         output = check_output_dir(args.output)
         thresholds = parse_thresholds(args.thresholds)
         max_bytes = positive_int(args.max_bytes)
-        if args.language_backend not in BACKENDS:
-            raise ValueError(
-                f"--language_backend must be one of {sorted(BACKENDS)} (got {args.language_backend!r})"
-            )
+        _check_backend(args.language_backend)
         if args.packs_dir:
             RuleEngine.load(args.packs_dir, thresholds)
     except (FileNotFoundError, ValueError, PackError) as exc:
@@ -173,6 +177,7 @@ def evaluate(args: argparse.Namespace) -> int:
     try:
         if not dev.is_file():
             raise ValueError(f"labelled set not found: {dev}")
+        _check_backend(args.language_backend)
         engine = RuleEngine.load(args.packs_dir or PACKS_DIR, parse_thresholds(args.thresholds))
         rows = load_labelled(dev)
     except (ValueError, PackError) as exc:

@@ -1,13 +1,6 @@
-"""English pack: inflected positives and near-miss negatives."""
+"""English pack cases: inflected positives and near-miss negatives."""
 
-from __future__ import annotations
-
-import pytest
-from packcheck import check_negative, check_other_investigation, check_positive, evaluate
-
-LANG = "en"
-
-
+# (text, category, a matched span that must slice the original text)
 POSITIVES = [
     # (text, category, a matched span that must slice the original text)
     (
@@ -74,18 +67,6 @@ POSITIVES = [
 ]
 
 
-@pytest.mark.parametrize("text,category,span", POSITIVES)
-def test_positive(engine, text, category, span):
-    check_positive(engine, LANG, text, category, span)
-
-
-def test_title_field_spans(engine):
-    title = "Kremlin accused of war crimes in Mariupol"
-    result = evaluate(engine, LANG, "No further details were given.", title=title)
-    terms = [t for f in result.flags for t in f.terms]
-    assert any(t.field == "title" and t.text == "war crimes" for t in terms)
-
-
 NEGATIVES = [
     "Liverpool's 7-0 massacre of Manchester United left the visiting fans in shock at Anfield.",
     "Russian forces advanced near Avdiivka on Tuesday as foreign ministers met in Geneva to discuss a ceasefire.",
@@ -94,12 +75,6 @@ NEGATIVES = [
     "The new horror movie is a two-hour torture for the audience, critics said.",
 ]
 
-
-@pytest.mark.parametrize("text", NEGATIVES)
-def test_negative(engine, text):
-    check_negative(engine, LANG, text)
-
-
-def test_antitrust_probe_is_other_investigation(engine):
-    text = "The European Commission opened an antitrust investigation into Google's advertising business."
-    check_other_investigation(engine, LANG, text)
+CORPORATE_PROBE = (
+    "The European Commission opened an antitrust investigation into Google's advertising business."
+)
