@@ -173,24 +173,7 @@ def parse_feed(
             return FeedOutcome(path=path, status="empty", feed_version=version)
         reason = _bozo_reason(parsed) if parsed.get("bozo") else "no feed elements found"
         return _dead(path, "parse", f"not a feed: {reason}", data)
-    items: list[Item] = []
-    letters: list[DeadLetter] = []
-    for entry in parsed.entries:
-        result = entry_to_item(entry, source, fetched, path)
-        if isinstance(result, str):
-            raw = _entry_raw(entry)[:RAW_EXCERPT]
-            letters.append(DeadLetter(stage="parse", reason=result, path=path, raw=raw))
-        else:
-            if result.language_hint is None and hint:
-                result = result.replace(language_hint=hint)
-            items.append(result)
-    return FeedOutcome(
-        path=path,
-        status="parsed",
-        items=tuple(items),
-        dead_letters=tuple(letters),
-        feed_version=version,
-    )
+    return _entries_outcome(path, parsed.entries, source, fetched, hint, version)
 
 
 def _bozo_reason(parsed: Any) -> str:
@@ -206,22 +189,34 @@ def _from_json_feed(path: str, data: bytes, fetched: str | None) -> FeedOutcome:
     source = Source(kind="feed", name=feed.title, url=feed.feed_url or feed.home_page_url or path)
     if not feed.entries:
         return FeedOutcome(path=path, status="empty", feed_version=feed.version)
+    # Each JSON Feed entry already carries the feed's language as its own.
+    return _entries_outcome(path, feed.entries, source, fetched, None, feed.version)
+
+
+def _entries_outcome(
+    path: str,
+    entries: Any,
+    source: Source,
+    fetched: str | None,
+    hint: str | None,
+    version: str,
+) -> FeedOutcome:
+    """A parsed file: each entry an item, or a dead letter with its reason."""
     items: list[Item] = []
     letters: list[DeadLetter] = []
-    for entry in feed.entries:
+    for entry in entries:
         result = entry_to_item(entry, source, fetched, path)
         if isinstance(result, str):
-            letters.append(
-                DeadLetter(stage="parse", reason=result, path=path, raw=str(entry)[:RAW_EXCERPT])
-            )
-        else:
-            if result.language_hint is None and feed.language:
-                result = result.replace(language_hint=_language_hint(feed.language))
-            items.append(result)
+            raw = _entry_raw(entry)[:RAW_EXCERPT]
+            letters.append(DeadLetter(stage="parse", reason=result, path=path, raw=raw))
+            continue
+        if result.language_hint is None and hint:
+            result = result.replace(language_hint=hint)
+        items.append(result)
     return FeedOutcome(
         path=path,
         status="parsed",
         items=tuple(items),
         dead_letters=tuple(letters),
-        feed_version=feed.version,
+        feed_version=version,
     )
