@@ -7,12 +7,13 @@ OUT    ?= out/samples
 
 .PHONY: run test eval bench clean
 
-# The venv is rebuilt only when pyproject.toml changes (an install takes minutes).
+# The venv is created once and updated in place when pyproject.toml changes
+# (a fresh install of Beam takes minutes; an update only adds what changed).
 $(STAMP): pyproject.toml
-	rm -rf $(VENV)
-	$(PYTHON) -m venv $(VENV)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -30,7 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.dedup_data import load_items, make_variants
-from pipelines.cli import DEFAULT_CORPORA
+from pipelines.commands.common import DEFAULT_CORPORA
 from transforms.dedup_state import DEFAULT_TTL_SECONDS, DedupKeys, DedupState, dedup_keys
 from transforms.item import Item
 

@@ -40,7 +40,7 @@ from benchmarks.dedup_data import (
     make_variants,
     same_headline_pairs,
 )
-from pipelines.cli import DEFAULT_CORPORA
+from pipelines.commands.common import DEFAULT_CORPORA
 from transforms.dedup import rank
 from transforms.dedup_state import DedupKeys, DedupState, dedup_keys
 from transforms.item import Item

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from pipelines.cli import DEFAULT_CORPORA
+from pipelines.commands.common import DEFAULT_CORPORA
 from transforms.flagging import flag_item
 from transforms.item import Item, Source
 from transforms.language import identify, make_detector

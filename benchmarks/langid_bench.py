@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pipelines.cli import DEFAULT_CORPORA
+from pipelines.commands.common import DEFAULT_CORPORA
 from transforms.langid_backends import LinguaDetector
 from transforms.language import DETECT_CHARS, make_detector
 from transforms.language_eval import TARGET_LANGUAGES, read_texts

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from connectors.feeds import parse_feed
-from pipelines.cli import DEFAULT_CORPORA
+from pipelines.commands.common import DEFAULT_CORPORA
 from pipelines.cli import main as cli_main
 from transforms.flagging import flag_item
 from transforms.language import identify, make_detector

@@ -1,16 +1,47 @@
-"""I/O connectors (Beam's word for sources and sinks): feeds in, JSONL files out."""
+"""I/O connectors (Beam's word for sources and sinks): everything that touches the outside world.
 
-from connectors.feeds import DEFAULT_MAX_BYTES, FeedOutcome, parse_feed
-from connectors.files import ReadFeedFiles, WriteJsonl, expand_inputs
-from connectors.jsonfeed import JsonFeed, parse_json_feed
+Names load on first use (PEP 562): the poller imports the HTTP layer and the
+feed reader without loading Beam; the Beam sources and sinks load Beam when
+they are first used.
 
-__all__ = [
-    "DEFAULT_MAX_BYTES",
-    "FeedOutcome",
-    "JsonFeed",
-    "ReadFeedFiles",
-    "WriteJsonl",
-    "expand_inputs",
-    "parse_feed",
-    "parse_json_feed",
-]
+Exceptions (``connectors.errors``)::
+
+    ConnectorError
+     ├── TransientError(retry_after)   try again later: 429, 5xx, timeouts, refused connections
+     └── PermanentError                 will not work as configured: 404, a refused address, bad payload
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# public name -> module that defines it
+_EXPORTS = {
+    "ConnectorError": "connectors.errors",
+    "TransientError": "connectors.errors",
+    "PermanentError": "connectors.errors",
+    "DEFAULT_MAX_BYTES": "connectors.feeds",
+    "FeedOutcome": "connectors.feeds",
+    "parse_feed": "connectors.feeds",
+    "JsonFeed": "connectors.jsonfeed",
+    "parse_json_feed": "connectors.jsonfeed",
+    "ReadFeedFiles": "connectors.files",
+    "WriteJsonl": "connectors.files",
+    "expand_inputs": "connectors.files",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'connectors' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

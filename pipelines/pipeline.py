@@ -19,7 +19,7 @@ from pipelines.summary import Summarise
 from transforms.dedup import Dedup
 from transforms.flagging import Flagging
 from transforms.language import DetectLanguage
-from transforms.normalise import DEAD_LETTER_TAG, Normalise
+from transforms.normalise_stage import DEAD_LETTER_TAG, Normalise
 
 __all__ = ["OUTPUT_FILES", "StageConfig", "build", "write_files"]
 

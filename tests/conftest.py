@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,12 @@ import pytest
 
 from transforms.item import Item, Source
 
-# CI has the shared corpora beside the checkout: <repo>/../shared/corpora.
-CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+# CI has the shared corpora beside the checkout (<repo>/../shared/corpora);
+# NEWSWATCH_CORPORA points elsewhere when they are not.
+CORPORA = Path(
+    os.environ.get("NEWSWATCH_CORPORA")
+    or Path(__file__).resolve().parents[2] / "shared" / "corpora"
+)
 
 # Batch tests force the in-process runner: plain DirectRunner first tries to
 # download Prism, which fails offline and only wastes time.

@@ -26,3 +26,17 @@ def test_all_names_exist(name):
     missing = [n for n in exported if not hasattr(module, n)]
     assert missing == []
     assert len(set(exported)) == len(exported)
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["transforms.item", "transforms.normalise", "connectors.feeds", "connectors.errors", "transforms"],
+)
+def test_record_and_readers_import_without_beam(module):
+    # The poller and the desk read and write items; they must not pay for Beam.
+    import subprocess
+    import sys
+
+    code = f"import sys, {module}; print('apache_beam' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

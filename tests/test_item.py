@@ -93,8 +93,32 @@ def test_dict_form_reports_flagged(full_item, make_item):
 def test_unknown_schema_version_is_refused(make_item, version):
     d = to_dict(make_item())
     d["schema_version"] = version
-    with pytest.raises(ValueError, match=r"schema_version must be 1 \(got"):
+    with pytest.raises(ValueError, match=r"schema_version must be one of \(1, 2\) \(got"):
         from_dict(d)
+
+
+def test_version_1_record_is_read_with_empty_new_fields(make_item):
+    d = to_dict(make_item())
+    for key in ("archive", "media", "links", "views", "summary"):
+        del d[key]
+    del d["source"]["country"], d["source"]["affiliation"]
+    d["schema_version"] = 1
+    item = from_dict(d)
+    assert item.archive is None and item.media == () and item.source.country is None
+    assert item.schema_version == SCHEMA_VERSION == 2
+
+
+def test_new_fields_round_trip(make_item):
+    from transforms.item import ArchiveRecord, Media, Source
+
+    item = make_item(
+        source=Source("telegram", "Channel", "https://t.me/s/x", country="ua", affiliation="ngo"),
+        archive=ArchiveRecord("poll-0001.warc.gz", "<urn:uuid:1234>"),
+        media=(Media("photo", "https://cdn.example/p.jpg"),),
+        links=("https://example.org/a",),
+        views=1200,
+    )
+    assert from_json(to_json(item)) == item
 
 
 def test_missing_schema_version_is_refused(make_item):

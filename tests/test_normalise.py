@@ -9,15 +9,8 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from transforms.item import item_id
-from transforms.normalise import (
-    DEAD_LETTER_TAG,
-    Normalise,
-    _NormaliseFn,
-    canonical_url,
-    html_to_text,
-    normalise_item,
-    url_key,
-)
+from transforms.normalise import canonical_url, html_to_text, normalise_item, url_key
+from transforms.normalise_stage import DEAD_LETTER_TAG, Normalise, _NormaliseFn
 
 # ---------------------------------------------------------------- html_to_text
 

@@ -24,8 +24,11 @@ __all__ = [
     "DeadLetter",
     "Duplicate",
     "Flag",
+    "ArchiveRecord",
     "Item",
     "MatchedTerm",
+    "Media",
+    "READABLE_SCHEMA_VERSIONS",
     "Report",
     "ReportUpdate",
     "Source",
@@ -38,7 +41,10 @@ __all__ = [
     "to_json",
 ]
 
-SCHEMA_VERSION = 1
+# 2 added the source's country and affiliation, the archive record, media,
+# links, views and summary. Readers accept every version listed here.
+SCHEMA_VERSION = 2
+READABLE_SCHEMA_VERSIONS = (1, 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +56,32 @@ class Source:
         name: human name of the feed or channel (may be empty).
         url: the feed or channel URL; for a saved file with no declared URL,
             the file's path as given to the replay.
+        country: where the source publishes from (ISO 3166-1 alpha-2), as the
+            sources file says.
+        affiliation: who the source speaks for, as the sources file says:
+            ``state media``, ``party to a conflict``, ``ngo``, ``wire`` ...
     """
 
     kind: str
     name: str
+    url: str
+    country: str | None = None
+    affiliation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveRecord:
+    """Where the response an item was read from is archived: a WARC file and record."""
+
+    file: str
+    record_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A media attachment referenced by a post (never downloaded by the connectors)."""
+
+    type: str  # photo, video, audio, document, link_preview ...
     url: str
 
 
@@ -142,6 +170,11 @@ class Item:
     other_categories: tuple[str, ...] = ()
     duplicate: Duplicate | None = None
     also_reported_by: tuple[Report, ...] = ()
+    archive: ArchiveRecord | None = None
+    media: tuple[Media, ...] = ()
+    links: tuple[str, ...] = ()
+    views: int | None = None
+    summary: str | None = None
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -219,7 +252,13 @@ def to_json(record: Item | DeadLetter) -> str:
 
 
 def _source(d: dict[str, Any]) -> Source:
-    return Source(kind=d["kind"], name=d["name"], url=d["url"])
+    return Source(
+        kind=d["kind"],
+        name=d["name"],
+        url=d["url"],
+        country=d.get("country"),
+        affiliation=d.get("affiliation"),
+    )
 
 
 def from_dict(d: dict[str, Any]) -> Item:
@@ -229,8 +268,10 @@ def from_dict(d: dict[str, Any]) -> Item:
         ValueError: the dict is of a schema version this code does not read.
     """
     version = d.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise ValueError(f"item schema_version must be {SCHEMA_VERSION} (got {version!r})")
+    if version not in READABLE_SCHEMA_VERSIONS:
+        raise ValueError(
+            f"item schema_version must be one of {READABLE_SCHEMA_VERSIONS} (got {version!r})"
+        )
     fields = {f.name for f in dataclasses.fields(Item)}
     kw = {k: v for k, v in d.items() if k in fields}
     kw["source"] = _source(d["source"])
@@ -251,6 +292,12 @@ def from_dict(d: dict[str, Any]) -> Item:
         Report(id=r["id"], source=_source(r["source"]), url=r["url"])
         for r in d.get("also_reported_by", ())
     )
+    archive = d.get("archive")
+    kw["archive"] = ArchiveRecord(**archive) if archive else None
+    kw["media"] = tuple(Media(type=m["type"], url=m["url"]) for m in d.get("media", ()))
+    kw["links"] = tuple(d.get("links", ()))
+    # A version-1 record is read as the current version: its new fields are empty.
+    kw["schema_version"] = SCHEMA_VERSION
     return Item(**kw)
 
 

@@ -1,6 +1,8 @@
 """Normalise raw items: plain text from HTML, canonical URLs, identity.
 
-Pure functions first (tested without Beam), then the DoFn and the composite.
+Pure functions only, free of Beam, so that the poller normalises live items
+with exactly the code a replay uses; the Beam stage is
+:mod:`transforms.normalise_stage`.
 """
 
 from __future__ import annotations
@@ -10,23 +12,18 @@ import re
 import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import apache_beam as beam
-from apache_beam.metrics import Metrics
 from w3lib.url import canonicalize_url
 
-from transforms.item import DeadLetter, Item, item_id, to_json
+from transforms.item import Item, item_id
 
 __all__ = [
-    "DEAD_LETTER_TAG",
     "TRACKING_PARAMS",
-    "Normalise",
     "canonical_url",
     "html_to_text",
     "normalise_item",
+    "normalise_or_reason",
     "url_key",
 ]
-
-DEAD_LETTER_TAG = "dead_letter"
 
 # Parameters that identify a campaign or a click, never the document.
 TRACKING_PARAMS = frozenset(
@@ -191,46 +188,12 @@ def normalise_item(item: Item) -> Item:
     )
 
 
-class _NormaliseFn(beam.DoFn):
-    def __init__(self) -> None:
-        self.normalised = Metrics.counter("newswatch", "items_normalised")
-        self.failed = Metrics.counter("newswatch", "normalise_dead_letters")
-
-    def process(self, item: Item):
-        try:
-            out = normalise_item(item)
-        except ValueError as exc:  # e.g. a URL that urllib cannot split
-            self.failed.inc()
-            yield beam.pvalue.TaggedOutput(
-                DEAD_LETTER_TAG,
-                DeadLetter(
-                    stage="normalise",
-                    reason=f"{type(exc).__name__}: {exc}",
-                    path=item.origin or item.source.url,
-                    raw=to_json(item)[:2000],
-                ),
-            )
-            return
-        if not (out.title or out.text or out.url or out.guid):
-            self.failed.inc()
-            yield beam.pvalue.TaggedOutput(
-                DEAD_LETTER_TAG,
-                DeadLetter(
-                    stage="normalise",
-                    reason="entry is empty after removing markup",
-                    path=item.origin or item.source.url,
-                    raw=to_json(item)[:2000],
-                ),
-            )
-            return
-        self.normalised.inc()
-        yield out
-
-
-class Normalise(beam.PTransform):
-    """Items → normalised items, with a ``dead_letter`` tagged output."""
-
-    def expand(self, items):
-        return items | "Normalise" >> beam.ParDo(_NormaliseFn()).with_output_types(
-            Item
-        ).with_outputs(DEAD_LETTER_TAG, main="items")
+def normalise_or_reason(item: Item) -> Item | str:
+    """:func:`normalise_item`, or the reason the item cannot be one (for a dead letter)."""
+    try:
+        out = normalise_item(item)
+    except ValueError as exc:  # e.g. a URL that urllib cannot split
+        return f"{type(exc).__name__}: {exc}"
+    if not (out.title or out.text or out.url or out.guid):
+        return "entry is empty after removing markup"
+    return out
