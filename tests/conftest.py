@@ -68,3 +68,12 @@ def make_item() -> Callable[..., Item]:
         return Item(**fields)
 
     return factory
+
+
+@pytest.fixture
+def server():
+    """A real HTTP server on 127.0.0.1 (tests/localserver.py); add routes with ``server.route``."""
+    from tests.localserver import LocalServer
+
+    with LocalServer() as srv:
+        yield srv
