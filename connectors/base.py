@@ -6,8 +6,9 @@ outside, so tests point it at a local server. ``poll(cursor)`` fetches once
 (or a few pages), never sleeps, and returns a :class:`PollResult`: the items
 after the cursor, the cursor that points past the last item emitted, and the
 source's own hint of when to come back. ``parse(response)`` is the pure half:
-one fetched response to items, used live and by the replay of a WARC archive,
-so that both give the same items with the same ids.
+one fetched response to raw items, used live and by the replay of a WARC
+archive; both then normalise with the same function, so both give the same
+items with the same ids.
 
 Errors are raised from :mod:`connectors.errors`: ``TransientError`` (with
 ``retry_after``) or ``PermanentError``.
@@ -108,8 +109,9 @@ class PollResult:
     """One poll of one source.
 
     Attributes:
-        items: items after the cursor, raw (not normalised), oldest first where
-            the source has an order.
+        items: items after the cursor, normalised (``normalise_or_reason``:
+            ids assigned), oldest first where the source has an order. Items
+            that cannot be normalised are in ``dead_letters`` instead.
         cursor: points past the last item emitted; store it only after the
             items are delivered (at-least-once).
         retry_after: seconds until the source says it is worth polling again

@@ -77,3 +77,29 @@ def server():
 
     with LocalServer() as srv:
         yield srv
+
+
+@pytest.fixture(scope="session")
+def pubsub_emulator(tmp_path_factory):
+    """The real Pub/Sub emulator on 127.0.0.1, for the whole session.
+
+    Sets ``PUBSUB_EMULATOR_HOST`` for this process (and the subprocesses it
+    starts) while it runs. Topics and subscriptions: ``pubsub_emulator.names()``.
+    """
+    from tests.pubsub_emulator import Emulator, emulator_binary
+
+    binary = emulator_binary()
+    if binary is None:
+        pytest.skip("Pub/Sub emulator not found (gcloud's platform/pubsub-emulator)")
+    emulator = Emulator(binary, tmp_path_factory.mktemp("pubsub") / "emulator.log")
+    previous = os.environ.get("PUBSUB_EMULATOR_HOST")
+    try:
+        emulator.wait_ready()
+        os.environ["PUBSUB_EMULATOR_HOST"] = emulator.host
+        yield emulator
+    finally:
+        if previous is None:
+            os.environ.pop("PUBSUB_EMULATOR_HOST", None)
+        else:
+            os.environ["PUBSUB_EMULATOR_HOST"] = previous
+        emulator.stop()
