@@ -7,6 +7,7 @@ not a copy of it. Output: a table for people and a JSON file for machines.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,7 +21,31 @@ from transforms.language import identify, make_detector
 from transforms.normalise import normalise_item
 from transforms.rules import RuleEngine
 
-__all__ = ["Counts", "flag_quality", "format_errors", "format_flag_table", "load_labelled"]
+__all__ = [
+    "CHECK_SPLIT_FILES",
+    "Counts",
+    "flag_quality",
+    "format_errors",
+    "format_flag_table",
+    "in_check_split",
+    "load_labelled",
+]
+
+# Labelled files read only in part while the packs were written: a third of
+# their items (by :func:`in_check_split`) is held out as the check split.
+CHECK_SPLIT_FILES = frozenset({"dev-multilingual.jsonl"})
+
+
+def in_check_split(item_id: str) -> bool:
+    """Whether an item belongs to the held-out check split of its file.
+
+    The split is a third of the items, chosen by the item id alone: the first
+    eight bytes of SHA-256 of the UTF-8 id, read big-endian, are divisible by
+    three. It does not depend on the file's order or on any label, so it is
+    the same on every machine and for every version of the file.
+    """
+    digest = hashlib.sha256(item_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % 3 == 0
 
 
 @dataclass(slots=True)
