@@ -15,11 +15,17 @@ size of the vocabulary.
 
 A category's score is ``1 - prod(1 - weight)`` over the rules that fired for
 it; a category is flagged when its score reaches its threshold.
+
+The **gazetteer** (``packs/gazetteer/*.yaml``) names atrocities and places
+(Bucha, Khojaly, Srebrenica, ...) with their spellings per language. A named
+place found in a text adds its weight, once, to every flag category for which
+a rule already fired, and shows as evidence; on its own it never flags.
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Mapping
@@ -31,7 +37,18 @@ import ahocorasick
 
 from transforms.folding import Folded, fold
 from transforms.item import Flag, MatchedTerm
-from transforms.rulepack import CATEGORIES, FLAG_CATEGORIES, Pack, PackError, Rule, load_pack
+from transforms.rulepack import (
+    CATEGORIES,
+    FLAG_CATEGORIES,
+    GAZETTEER_DIR,
+    Gazetteer,
+    Pack,
+    PackError,
+    Place,
+    Rule,
+    load_gazetteer,
+    load_pack,
+)
 
 __all__ = [
     "CATEGORIES",
@@ -39,10 +56,12 @@ __all__ = [
     "FLAG_CATEGORIES",
     "PACKS_DIR",
     "Evaluation",
+    "Gazetteer",
     "Pack",
     "PackError",
     "Rule",
     "RuleEngine",
+    "load_gazetteer",
     "load_pack",
 ]
 
@@ -50,6 +69,7 @@ CROSS_LANGUAGE = "xx"
 PACKS_DIR = Path(__file__).parent / "packs"
 DEFAULT_THRESHOLD = 0.5
 MAX_TERMS_PER_FLAG = 20
+PLACE_TERM_PREFIX = "place."
 # What may stand between the words of a phrase: whitespace, hyphens, and
 # apostrophes (French "crimes contre l'humanité" is the phrase
 # "crimes contre l humanite").
@@ -100,6 +120,8 @@ class _Compiled:
     roots: dict[int, _Node] = field(default_factory=dict)
     # term id -> indexes of the rules that cannot fire without it
     triggers: dict[str, list[int]] = field(default_factory=dict)
+    # gazetteer term id -> its place
+    places: dict[str, Place] = field(default_factory=dict)
 
 
 def _segments(pattern: str) -> list[tuple[str, bool]]:
@@ -121,7 +143,25 @@ def _segments(pattern: str) -> list[tuple[str, bool]]:
     return segments
 
 
-def _compile(pack: Pack) -> _Compiled:
+def _with_places(pack: Pack, gazetteer: Gazetteer) -> tuple[Pack, dict[str, Place]]:
+    """The pack with each gazetteer place that has patterns for it as one more term."""
+    glosses = dict(pack.glosses)
+    patterns = dict(pack.patterns)
+    places: dict[str, Place] = {}
+    for place in gazetteer.places:
+        pats = place.patterns_for(pack.language)
+        if pats:
+            term = PLACE_TERM_PREFIX + place.id
+            glosses[term] = place.gloss
+            patterns[term] = pats
+            places[term] = place
+    return dataclasses.replace(pack, glosses=glosses, patterns=patterns), places
+
+
+def _compile(pack: Pack, gazetteer: Gazetteer | None = None) -> _Compiled:
+    places: dict[str, Place] = {}
+    if gazetteer is not None:
+        pack, places = _with_places(pack, gazetteer)
     automaton = ahocorasick.Automaton()
     key_ids: dict[tuple[str, bool], int] = {}
     roots: dict[int, _Node] = {}
@@ -148,7 +188,7 @@ def _compile(pack: Pack) -> _Compiled:
     for index, rule in enumerate(pack.rules):
         for term in rule.all[:1] or rule.any:
             triggers[term].append(index)
-    return _Compiled(pack, automaton, roots, dict(triggers))
+    return _Compiled(pack, automaton, roots, dict(triggers), places)
 
 
 class RuleEngine:
@@ -158,8 +198,13 @@ class RuleEngine:
     per pack.
     """
 
-    def __init__(self, packs: Mapping[str, Pack], thresholds: Mapping[str, float] | None = None):
-        self._compiled = {lang: _compile(p) for lang, p in packs.items()}
+    def __init__(
+        self,
+        packs: Mapping[str, Pack],
+        thresholds: Mapping[str, float] | None = None,
+        gazetteer: Gazetteer | None = None,
+    ):
+        self._compiled = {lang: _compile(p, gazetteer) for lang, p in packs.items()}
         self.thresholds = {c: DEFAULT_THRESHOLD for c in CATEGORIES}
         for category, value in (thresholds or {}).items():
             if category not in CATEGORIES:
@@ -174,10 +219,11 @@ class RuleEngine:
     def load(
         cls, directory: Path | str = PACKS_DIR, thresholds: Mapping[str, float] | None = None
     ) -> RuleEngine:
-        """Load every ``*.yaml`` pack in ``directory``.
+        """Load every ``*.yaml`` pack in ``directory`` and its gazetteer folder, if any.
 
         Raises:
-            PackError: a pack is invalid, or the directory holds no packs.
+            PackError: a pack or the gazetteer is invalid, or the directory
+                holds no packs.
         """
         files = sorted(Path(directory).glob("*.yaml"))
         if not files:
@@ -188,7 +234,7 @@ class RuleEngine:
             if pack.language in packs:
                 raise PackError(f"{path}: second pack for language {pack.language!r}")
             packs[pack.language] = pack
-        return cls(packs, thresholds)
+        return cls(packs, thresholds, load_gazetteer(Path(directory) / GAZETTEER_DIR))
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -201,6 +247,25 @@ class RuleEngine:
             if base in self._compiled:
                 return base
         return CROSS_LANGUAGE
+
+    def rules_for(self, language: str | None) -> tuple[Rule, ...]:
+        """The rules of the pack an item in ``language`` is matched with."""
+        compiled = self._compiled.get(self.pack_for(language))
+        return compiled.pack.rules if compiled else ()
+
+    def matched_terms(
+        self, fields: Mapping[str, str], language: str | None
+    ) -> dict[str, list[str]]:
+        """Term id -> the texts where it matched, for explaining why a rule did not fire."""
+        compiled = self._compiled.get(self.pack_for(language))
+        if compiled is None:
+            return {}
+        document = _FIELD_SEPARATOR.join(fields.values())
+        folded = Folded(document)
+        found: dict[str, list[str]] = defaultdict(list)
+        for occ in _find_terms(compiled, folded, document):
+            found[occ.term].append(document[folded.original(occ.start) : folded.original(occ.end)])
+        return dict(found)
 
     def evaluate(self, fields: Mapping[str, str], language: str | None) -> Evaluation:
         """Match the fields of one item (e.g. title and text) against one pack.
@@ -240,6 +305,8 @@ class RuleEngine:
             evidence = _fire(rule, by_term)
             if evidence is not None:
                 fired[rule.category].append((rule, evidence))
+        if compiled.places:
+            _add_place_boost(fired, by_term, compiled.places)
         flags = []
         candidates = []
         for category in CATEGORIES:
@@ -289,6 +356,24 @@ class RuleEngine:
             snippet=_sentence(document, anchor),
             rules=tuple(rule.id for rule, _ in fired),
         )
+
+
+def _add_place_boost(fired, by_term: Mapping[str, list[_Occurrence]], places) -> None:
+    """Add the strongest named place found, once, to each flag category that already fired."""
+    found = [term for term in by_term if term in places]
+    if not found:
+        return
+    best = max(found, key=lambda t: (places[t].weight, t))
+    evidence = sorted((o for t in found for o in by_term[t]), key=lambda o: (o.start, o.end))
+    for category in FLAG_CATEGORIES:
+        if category in fired:
+            rule = Rule(
+                id=f"gazetteer.{places[best].id}",
+                category=category,
+                weight=places[best].weight,
+                any=(best,),
+            )
+            fired[category].append((rule, evidence))
 
 
 def _find_terms(compiled: _Compiled, folded: Folded, document: str) -> list[_Occurrence]:
