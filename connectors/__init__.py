@@ -29,6 +29,11 @@ _EXPORTS = {
     "ReadFeedFiles": "connectors.files",
     "WriteJsonl": "connectors.files",
     "expand_inputs": "connectors.files",
+    "MastodonConnector": "connectors.mastodon",
+    "BlueskyConnector": "connectors.bluesky",
+    "TelegramConnector": "connectors.telegram",
+    "RedditConnector": "connectors.reddit",
+    "YoutubeConnector": "connectors.youtube",
 }
 
 __all__ = sorted(_EXPORTS)
