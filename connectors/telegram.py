@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = ["TelegramConnector", "parse_views"]
 
 _BACKGROUND = re.compile(r"background-image:\s*url\(['\"]?([^'\")]+)['\"]?\)")
+_SPACE = re.compile(r"\s+")
 _MESSAGE = (
     '//div[contains(concat(" ", normalize-space(@class), " "), " tgme_widget_message ")]'
     "[@data-post]"
@@ -118,6 +119,20 @@ def _text_node(message: Any) -> Any:
     )
 
 
+def _markup(node: Any) -> str:
+    """The node's HTML with its whitespace collapsed, as a browser shows it.
+
+    Line breaks in a message are ``<br>``; newlines in the page source are
+    layout only, and would otherwise become line breaks in the item text.
+    """
+    for element in node.iter():
+        if element.text:
+            element.text = _SPACE.sub(" ", element.text)
+        if element.tail and element is not node:
+            element.tail = _SPACE.sub(" ", element.tail)
+    return lxml.html.tostring(node, encoding="unicode", with_tail=False)
+
+
 def _poll_text(message: Any) -> str:
     question = _first(message, f".//div[{_has_class('tgme_widget_message_poll_question')}]")
     if question is None:
@@ -180,7 +195,7 @@ class TelegramConnector(Connector):
         message_id = int(number)
         url = f"https://t.me/{channel}/{message_id}"
         body = _text_node(message)
-        text = lxml.html.tostring(body, encoding="unicode") if body is not None else ""
+        text = _markup(body) if body is not None else ""
         text = text or _poll_text(message)
         links = [] if body is None else body.xpath(".//a/@href")
         links += message.xpath(f".//a[{_has_class('tgme_widget_message_link_preview')}]/@href")
