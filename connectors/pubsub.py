@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 from transforms.item import (
     SCHEMA_VERSION,
@@ -175,7 +175,9 @@ def _decode_object(data: bytes, what: str) -> dict[str, Any]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{what} message body is not JSON: {exc}") from None
     if not isinstance(value, dict):
-        raise ValueError(f"{what} message body must be a JSON object (got {type(value).__name__})")
+        # ValueError like every other refusal here: the caller dead-letters on it.
+        got = type(value).__name__
+        raise ValueError(f"{what} message body must be a JSON object (got {got})")  # noqa: TRY004
     return value
 
 
@@ -371,7 +373,7 @@ class Publisher:
             self._client.stop()  # flushes what is still batched
             self._client = None
 
-    def __enter__(self) -> Publisher:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

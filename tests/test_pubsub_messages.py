@@ -140,7 +140,9 @@ def test_an_item_too_large_without_its_text_is_refused(flagged):
 def test_update_message_round_trips(make_item):
     update = ReportUpdate(
         representative_id="a" * 32,
-        report=Report(id="b" * 32, source=Source("feed", "Other", "https://o/rss"), url="https://o/1"),
+        report=Report(
+            id="b" * 32, source=Source("feed", "Other", "https://o/rss"), url="https://o/1"
+        ),
     )
     data, attributes = update_message(update)
     assert attributes == {"kind": "update", "item_id": "a" * 32, "schema_version": "2"}
