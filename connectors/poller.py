@@ -1,0 +1,359 @@
+"""The poller: rounds over the configured sources, with health, schedule and cursors kept.
+
+A round polls every due source concurrently (at most ``concurrency`` at
+once) through one shared :class:`~connectors.http.Fetcher`, so one slow host
+holds only its own source. As polls finish, their results are delivered in
+batches: items and dead letters go to the outputs (:mod:`connectors.rawsinks`)
+and, once those are durable, the sources' new cursors and health go to the
+state file in one transaction (at-least-once).
+
+After a success the next poll is the adaptive interval of
+:func:`connectors.schedule.next_interval` (shorter while new items appear,
+never sooner than the source's own freshness hints). After a failure it is
+:func:`connectors.schedule.backoff_delay` (exponential with full jitter,
+``Retry-After`` as a floor); a permanent error waits the longest interval,
+until the source's configuration changes. Nothing a source does stops the
+round: its failure is recorded in its health and the round goes on.
+
+The poller sleeps between rounds; connectors never do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from connectors.base import Connector, PollResult, SourceConfig, connector_class
+from connectors.errors import ConnectorError, PermanentError, TransientError
+from connectors.http import Fetcher
+from connectors.rawsinks import RawOutputs
+from connectors.schedule import DEFAULT_BOUNDS, backoff_delay, check_bounds, next_interval
+from connectors.state import SourceHealth, State, config_hash
+from transforms.item import DeadLetter, Item
+
+__all__ = ["Poller", "PollerConfig", "RoundReport", "stamp"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PollerConfig:
+    """How the poller schedules.
+
+    Attributes:
+        bounds: the adaptive interval's ``(low, high)`` in seconds.
+        concurrency: sources polled at once.
+        backoff_base: ceiling of the first failure's delay, seconds.
+        min_backoff: a failed source waits at least this long (full jitter can draw 0).
+        source_timeout: the longest one source's poll may take, all pages included.
+    """
+
+    bounds: tuple[float, float] = DEFAULT_BOUNDS
+    concurrency: int = 100
+    backoff_base: float = 60.0
+    min_backoff: float = 1.0
+    source_timeout: float = 180.0
+
+    def __post_init__(self) -> None:
+        check_bounds(self.bounds)
+        if self.concurrency < 1:
+            raise ValueError(f"concurrency must be >= 1 (got {self.concurrency!r})")
+
+
+@dataclass(slots=True)
+class RoundReport:
+    """What one round did; :meth:`line` is the round's one line of output."""
+
+    number: int
+    started: float
+    polled: int = 0
+    not_modified: int = 0
+    new_items: int = 0
+    dead_letters: int = 0
+    errors: int = 0
+    duration: float = 0.0
+    next_wake: float | None = None
+    failed: list[str] = field(default_factory=list)
+
+    def line(self, now: float | None = None) -> str:
+        wake = "none"
+        if self.next_wake is not None:
+            now = time.time() if now is None else now
+            clock = time.strftime("%H:%M:%SZ", time.gmtime(self.next_wake))
+            wake = f"{clock} (in {max(0.0, self.next_wake - now):.0f} s)"
+        return (
+            f"round {self.number}: {self.polled} sources polled, {self.not_modified} not modified"
+            f" (304), {self.new_items} new items, {self.dead_letters} dead letters,"
+            f" {self.errors} errors in {self.duration:.1f} s; next wake-up {wake}"
+        )
+
+
+@dataclass(slots=True)
+class _Outcome:
+    config: SourceConfig
+    started: float
+    result: PollResult | None = None
+    error: ConnectorError | None = None
+
+
+def stamp(items: Sequence[Item], config: SourceConfig) -> tuple[Item, ...]:
+    """Items with the configured country, affiliation and language copied on where unset.
+
+    Neither field enters the item id, so stamping never changes an id.
+    """
+    out = []
+    for item in items:
+        source = item.source
+        changes: dict[str, object] = {}
+        if (config.country and not source.country) or (config.affiliation and not source.affiliation):
+            changes["source"] = type(source)(
+                kind=source.kind,
+                name=source.name,
+                url=source.url,
+                country=source.country or config.country,
+                affiliation=source.affiliation or config.affiliation,
+            )
+        if config.language and not item.language_hint:
+            changes["language_hint"] = config.language
+        out.append(item.replace(**changes) if changes else item)
+    return tuple(out)
+
+
+class Poller:
+    """Rounds over sources; see the module docstring.
+
+    Args:
+        sources: the configured sources.
+        state: the state file (rows are added for new sources).
+        fetcher: the one HTTP layer every connector uses.
+        outputs: where items and dead letters go.
+        config: scheduling settings.
+        clock: Unix time (tests pass their own).
+        rng: randomness for backoff jitter (tests pass a seeded one).
+        enrich: called on each source's new items before delivery (article fetching).
+    """
+
+    def __init__(
+        self,
+        sources: Sequence[SourceConfig],
+        state: State,
+        fetcher: Fetcher,
+        outputs: RawOutputs,
+        config: PollerConfig = PollerConfig(),
+        *,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+        enrich: Callable[[tuple[Item, ...]], object] | None = None,
+    ) -> None:
+        self.state = state
+        self.fetcher = fetcher
+        self.outputs = outputs
+        self.config = config
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.enrich = enrich
+        self.rounds = state.counter("rounds")
+        self._connectors: dict[str, tuple[str, Connector]] = {}
+        self.set_sources(sources)
+
+    def set_sources(self, sources: Sequence[SourceConfig]) -> None:
+        """Use a new list of sources (a reloaded sources file); known rows are kept."""
+        self.sources = {s.name: s for s in sources}
+        self.health = self.state.sync(sources)
+
+    def due(self, now: float | None = None) -> list[str]:
+        now = self.clock() if now is None else now
+        return [name for name, row in self.health.items() if row.next_poll <= now]
+
+    def next_wake(self) -> float | None:
+        return min((row.next_poll for row in self.health.values()), default=None)
+
+    def connector(self, config: SourceConfig) -> Connector:
+        digest = config_hash(config)
+        cached = self._connectors.get(config.name)
+        if cached is None or cached[0] != digest:
+            cached = (digest, connector_class(config.kind)(config, self.fetcher))
+            self._connectors[config.name] = cached
+        return cached[1]
+
+    async def run_round(self, force: bool = False) -> RoundReport:
+        """Poll every due source (every source with ``force``) once; deliver; record."""
+        self.rounds = self.state.bump("rounds")
+        started = self.clock()
+        report = RoundReport(number=self.rounds, started=started)
+        names = list(self.health) if force else self.due(started)
+        queue: asyncio.Queue[_Outcome] = asyncio.Queue()
+        gate = asyncio.Semaphore(self.config.concurrency)
+
+        async def job(name: str) -> None:
+            async with gate:
+                outcome = await self._poll_one(self.sources[name], self.health[name].cursor)
+            queue.put_nowait(outcome)
+
+        tasks = [asyncio.create_task(job(name)) for name in names]
+        try:
+            await self._commit_loop(queue, len(tasks), report)
+        finally:
+            for task in tasks:
+                task.cancel()
+        report.duration = self.clock() - started
+        report.next_wake = self.next_wake()
+        # The archive rotates its files only between rounds, so a round's
+        # responses and the article pages found in them share a file.
+        end_round = getattr(self.fetcher.archive, "end_round", None)
+        if end_round is not None:
+            end_round()
+        return report
+
+    async def run(
+        self,
+        stop: asyncio.Event,
+        *,
+        once: bool = False,
+        force: bool = False,
+        on_round: Callable[[RoundReport], object] = lambda r: print(r.line(), flush=True),
+        before_round: Callable[[], object] | None = None,
+    ) -> int:
+        """Rounds until ``stop`` is set (after the round in flight), or one round with ``once``.
+
+        Returns:
+            The number of rounds run.
+        """
+        count = 0
+        while True:
+            if before_round is not None:
+                before_round()
+            report = await self.run_round(force=force and count == 0)
+            count += 1
+            on_round(report)
+            if once or stop.is_set():
+                return count
+            wake = report.next_wake if report.next_wake is not None else self.clock() + 60
+            try:
+                await asyncio.wait_for(stop.wait(), max(0.0, wake - self.clock()))
+                return count
+            except TimeoutError:
+                pass
+
+    async def _poll_one(self, config: SourceConfig, cursor: str | None) -> _Outcome:
+        outcome = _Outcome(config=config, started=self.clock())
+        try:
+            connector = self.connector(config)
+            result = await asyncio.wait_for(connector.poll(cursor), self.config.source_timeout)
+            items = stamp(result.items, config)
+            if self.enrich is not None and items:
+                items = tuple(await self.enrich(items))  # type: ignore[misc]
+            outcome.result = PollResult(
+                items=items,
+                cursor=result.cursor,
+                retry_after=result.retry_after,
+                not_modified=result.not_modified,
+                dead_letters=result.dead_letters,
+                fetches=result.fetches,
+            )
+        except ConnectorError as exc:
+            outcome.error = exc
+        except TimeoutError:
+            outcome.error = TransientError(
+                f"poll took longer than {self.config.source_timeout:g} s", url=config.url
+            )
+        except Exception as exc:  # a connector's bug must not stop the other sources
+            log.exception("source %s: connector failed", config.name)
+            outcome.error = TransientError(f"connector failed: {type(exc).__name__}: {exc}")
+        return outcome
+
+    async def _commit_loop(
+        self, queue: asyncio.Queue[_Outcome], total: int, report: RoundReport
+    ) -> None:
+        remaining = total
+        while remaining:
+            batch = [await queue.get()]
+            # Whatever else finished while the last batch was written goes in this one.
+            while not queue.empty():
+                batch.append(queue.get_nowait())
+            remaining -= len(batch)
+            await self._commit(batch, report)
+
+    async def _commit(self, batch: list[_Outcome], report: RoundReport) -> None:
+        items: list[Item] = []
+        letters: list[DeadLetter] = []
+        for outcome in batch:
+            if outcome.result is not None:
+                items.extend(outcome.result.items)
+                letters.extend(outcome.result.dead_letters)
+        if items or letters:
+            try:
+                await asyncio.to_thread(self.outputs.deliver, items, letters)
+            except Exception as exc:  # noqa: BLE001 - any output failure: keep cursors, retry later
+                log.error("could not deliver %d items: %s", len(items), exc)
+                reason = f"could not deliver items: {type(exc).__name__}: {exc}"
+                for outcome in batch:
+                    if outcome.result is not None and (
+                        outcome.result.items or outcome.result.dead_letters
+                    ):
+                        outcome.result = None
+                        outcome.error = TransientError(reason)
+        now = self.clock()
+        rows = [self._after(outcome, now, report) for outcome in batch]
+        self.state.save(rows)
+        for row in rows:
+            self.health[row.name] = row
+
+    def _after(self, outcome: _Outcome, now: float, report: RoundReport) -> SourceHealth:
+        """The source's new row after one poll (success or failure)."""
+        row = self.health[outcome.config.name]
+        report.polled += 1
+        low, high = self.config.bounds
+        result = outcome.result
+        if result is None:
+            error = outcome.error or TransientError("unknown failure")
+            failures = row.consecutive_failures + 1
+            if isinstance(error, PermanentError):
+                delay = high
+            else:
+                delay = backoff_delay(
+                    failures,
+                    base=self.config.backoff_base,
+                    cap=high,
+                    rng=self.rng,
+                    retry_after=getattr(error, "retry_after", None),
+                )
+            delay = max(delay, self.config.min_backoff)
+            kind = "permanent" if isinstance(error, PermanentError) else "transient"
+            message = f"{kind}: {error}".splitlines()[0][:500]
+            log.warning("source %s: %s (retry in %.0f s)", row.name, message, delay)
+            report.errors += 1
+            report.failed.append(row.name)
+            return row.replace(
+                next_poll=now + delay,
+                last_attempt=outcome.started,
+                consecutive_failures=failures,
+                last_error=message,
+                last_status="error",
+                polls=row.polls + 1,
+                errors=row.errors + 1,
+            )
+        new = len(result.items)
+        interval = next_interval(row.interval, new, (low, high), retry_after=result.retry_after)
+        report.not_modified += int(result.not_modified)
+        report.new_items += new
+        report.dead_letters += len(result.dead_letters)
+        status = "not_modified" if result.not_modified else ("new" if new else "unchanged")
+        return row.replace(
+            cursor=result.cursor,
+            next_poll=now + interval,
+            interval=interval,
+            last_attempt=outcome.started,
+            last_success=now,
+            last_new=now if new else row.last_new,
+            consecutive_failures=0,
+            last_status=status,
+            polls=row.polls + 1,
+            not_modified=row.not_modified + int(result.not_modified),
+            items=row.items + new,
+            dead_letters=row.dead_letters + len(result.dead_letters),
+        )

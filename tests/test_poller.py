@@ -1,0 +1,272 @@
+"""The poller against a real loopback server serving real feeds: rounds, 304s, faults, outputs.
+
+Each fault test runs a round over one good feed and one misbehaving source,
+and checks at the poller's level: the failure and its backoff are in the
+source's health, the round finished, and the good feed was polled and
+delivered as if nothing happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import json
+import random
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from connectors.base import SourceConfig
+from connectors.http import Fetcher, HttpConfig
+from connectors.poller import Poller, PollerConfig, RoundReport
+from connectors.rawsinks import JsonlOutput, RawOutputs
+from connectors.state import State
+from tests.localserver import Reply
+
+# Real feeds, from ../shared/corpora/feeds/real.
+FEEDS = {
+    "lemonde": "multilingual/lemonde_international_2024-03-27.fr.xml",
+    "reliefweb": "multilingual/thedeep_reliefweb_ukraine_2020-09-17.en.xml",
+    "guardian": "rss-parser/guardian.rss",
+}
+BOUNDS = (300.0, 21600.0)
+# Loopback tests put every source on one host; politeness delays would only slow them.
+FAST = dict(per_host_delay=0.0, per_host_concurrency=8)
+
+
+def serve_feed(server, path: str, data: bytes) -> None:
+    """A route that answers like a well-run feed server: ETag, Last-Modified, 304s."""
+    etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+
+    def handler(request):
+        if request.headers.get("if-none-match") == etag:
+            return Reply(304, b"", {"ETag": etag})
+        headers = {
+            "Content-Type": "application/rss+xml",
+            "ETag": etag,
+            "Last-Modified": "Wed, 27 Mar 2024 10:00:00 GMT",
+        }
+        return Reply(200, data, headers)
+
+    server.route(path, handler)
+
+
+@pytest.fixture
+def feeds(server, corpora):
+    """The real feeds on the server: name -> (url, bytes)."""
+    real = corpora / "feeds" / "real"
+    out = {}
+    for name, rel in FEEDS.items():
+        data = (real / rel).read_bytes()
+        serve_feed(server, f"/{name}.xml", data)
+        out[name] = (server.url(f"/{name}.xml"), data)
+    return out
+
+
+def source(name: str, url: str, **kw) -> SourceConfig:
+    return SourceConfig(name=name, kind="feed", url=url, **kw)
+
+
+def poll_rounds(
+    tmp_path: Path,
+    sources: list[SourceConfig],
+    rounds: int = 1,
+    http: HttpConfig | None = None,
+    force: bool = True,
+) -> tuple[list[RoundReport], dict, list[dict]]:
+    """Run rounds; return the reports, the final health rows and the items written."""
+
+    async def go():
+        reports = []
+        with State(tmp_path / "state.sqlite") as state:
+            outputs = RawOutputs(JsonlOutput(tmp_path / "out"))
+            async with Fetcher(http or HttpConfig(**FAST)) as fetcher:
+                poller = Poller(
+                    sources, state, fetcher, outputs, PollerConfig(bounds=BOUNDS),
+                    rng=random.Random(7),
+                )  # fmt: skip
+                for _ in range(rounds):
+                    reports.append(await poller.run_round(force=force))
+            outputs.close()
+            health = {row.name: row for row in state.all()}
+        return reports, health
+
+    reports, health = asyncio.run(go())
+    items = [
+        json.loads(line)
+        for path in sorted((tmp_path / "out").glob("items-*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    return reports, health, items
+
+
+def test_second_round_over_unchanged_feeds_is_all_304_and_emits_nothing(tmp_path, feeds, server):
+    sources = [source(name, url) for name, (url, _) in feeds.items()]
+    (first, second), health, items = poll_rounds(tmp_path, sources, rounds=2)
+    assert first.polled == 3 and first.errors == 0 and first.not_modified == 0
+    assert first.new_items == len(items) > 30
+    assert {i["source"]["name"] for i in items} == set(FEEDS)
+    assert second.polled == 3 and second.not_modified == 3 and second.new_items == 0
+    assert "3 sources polled, 3 not modified (304), 0 new items" in second.line()
+    # the second request of each feed was conditional
+    for name in FEEDS:
+        hits = server.hits(f"/{name}.xml")
+        assert len(hits) == 2 and "if-none-match" in hits[1].headers
+    for row in health.values():
+        assert row.last_status == "not_modified" and row.not_modified == 1
+        assert row.consecutive_failures == 0 and row.cursor
+        # two quiet polls: the interval grew from the lower bound
+        assert BOUNDS[0] < row.interval <= BOUNDS[1]
+    assert len({i["id"] for i in items}) == len(items)
+
+
+def test_only_due_sources_are_polled(tmp_path, feeds, server):
+    sources = [source(name, url) for name, (url, _) in feeds.items()]
+    (first, second), _, _ = poll_rounds(tmp_path, sources, rounds=2, force=False)
+    assert first.polled == 3
+    assert second.polled == 0 and second.next_wake >= first.started + BOUNDS[0]
+
+
+def test_configured_country_language_affiliation_land_on_every_item(tmp_path, feeds):
+    url, _ = feeds["reliefweb"]
+    config = source("ReliefWeb", url, country="ua", language="en", affiliation="un agency")
+    config = SourceConfig(**{**{f: getattr(config, f) for f in config.__slots__}, "country": "UA"})
+    _, _, items = poll_rounds(tmp_path, [config])
+    assert items
+    for item in items:
+        assert item["source"]["country"] == "UA"
+        assert item["source"]["affiliation"] == "un agency"
+        assert item["language_hint"]
+        assert item["fetched"] and item["schema_version"] == 2
+
+
+def run_fault(tmp_path, feeds, bad_url: str, rounds: int = 1, **http):
+    """One good feed and one bad source; the good one must not notice."""
+    good_url, _ = feeds["reliefweb"]
+    sources = [source("good", good_url), source("bad", bad_url)]
+    config = HttpConfig(**{**FAST, **http})
+    started = time.time()
+    reports, health, items = poll_rounds(tmp_path, sources, rounds=rounds, http=config)
+    last = reports[-1]
+    assert last.polled == 2 and last.errors == 1 and last.failed == ["bad"]
+    good, bad = health["good"], health["bad"]
+    assert good.consecutive_failures == 0 and good.last_error is None and good.items > 0
+    assert {i["source"]["name"] for i in items} == {"good"}
+    assert bad.consecutive_failures == rounds and bad.errors == rounds
+    assert bad.last_status == "error" and bad.cursor is None and bad.last_success is None
+    # the backoff is recorded as the next poll: later than now, at most the longest interval
+    assert started + 1.0 <= bad.next_poll <= time.time() + BOUNDS[1]
+    return bad
+
+
+def test_429_retry_after_is_the_floor_of_the_backoff(tmp_path, feeds, server):
+    server.route("/busy", lambda r: Reply(429, b"slow down", {"Retry-After": "900"}))
+    bad = run_fault(tmp_path, feeds, server.url("/busy"))
+    assert bad.last_error.startswith("transient: HTTP 429")
+    assert bad.next_poll >= bad.last_attempt + 900
+
+
+def test_repeated_500s_back_off_further_each_time(tmp_path, feeds, server):
+    server.route("/broken", lambda r: Reply(500, b"oops"))
+    bad = run_fault(tmp_path, feeds, server.url("/broken"), rounds=3)
+    assert bad.last_error.startswith("transient: HTTP 500")
+    assert len(server.hits("/broken")) == 3
+    # third failure: full jitter below base * 2**2 (base 60 s)
+    assert bad.next_poll - bad.last_attempt <= 240 + 5
+
+
+def test_a_server_that_does_not_answer_times_out(tmp_path, feeds, server):
+    def silent(request):
+        time.sleep(2.0)  # the misbehaviour under test: no response within the read timeout
+        return Reply(200, b"late")
+
+    server.route("/silent", silent)
+    bad = run_fault(tmp_path, feeds, server.url("/silent"), read_timeout=0.3, total_timeout=5)
+    assert bad.last_error.startswith("transient:") and "time" in bad.last_error
+
+
+def test_a_trickling_body_is_cut_by_the_total_timeout(tmp_path, feeds, server):
+    pieces = [(b"<rss><channel>", 0.0)] + [(b" ", 0.1)] * 40
+    server.route("/trickle", lambda r: Reply(200, pieces, {"Content-Type": "application/rss+xml"}))
+    bad = run_fault(tmp_path, feeds, server.url("/trickle"), read_timeout=1.0, total_timeout=0.8)
+    assert bad.last_error.startswith("transient:") and "time" in bad.last_error
+
+
+def test_a_body_over_the_size_limit_is_refused(tmp_path, feeds, server):
+    _, big = feeds["guardian"]  # 151 kB, the good feed is 19 kB
+    server.route("/big", lambda r: Reply(200, big))
+    bad = run_fault(tmp_path, feeds, server.url("/big"), max_bytes=len(big) // 2)
+    assert bad.last_error.startswith("permanent:") and "limit" in bad.last_error
+    # a permanent error waits the longest interval
+    assert bad.next_poll == pytest.approx(bad.last_attempt + BOUNDS[1], abs=30)
+
+
+def test_a_gzip_bomb_stops_at_the_limit(tmp_path, feeds, server):
+    bomb = gzip.compress(b"<rss>" + b"\0" * (64 * 1024 * 1024), compresslevel=9)
+    assert len(bomb) < 200_000
+    server.route("/bomb", lambda r: Reply(200, bomb, {"Content-Encoding": "gzip"}))
+    bad = run_fault(tmp_path, feeds, server.url("/bomb"), max_bytes=1024 * 1024)
+    assert bad.last_error.startswith("permanent:") and "limit" in bad.last_error
+
+
+def test_a_redirect_loop_is_refused(tmp_path, feeds, server):
+    server.route("/loop", lambda r: Reply(302, b"", {"Location": "/loop"}))
+    # private addresses allowed, so that the loop itself is what stops it
+    bad = run_fault(tmp_path, feeds, server.url("/loop"), allow_private_addresses=True)
+    assert bad.last_error.startswith("permanent:") and "redirect" in bad.last_error
+    assert len(server.hits("/loop")) == 6  # the request and five redirects
+
+
+def test_a_redirect_to_a_private_address_is_refused(tmp_path, feeds, server):
+    # The configured URL is trusted; where it redirects is not, even to a live server.
+    good_url, _ = feeds["lemonde"]
+    server.route("/moved", lambda r: Reply(302, b"", {"Location": good_url}))
+    bad = run_fault(tmp_path, feeds, server.url("/moved"))
+    assert bad.last_error.startswith("permanent:") and "127.0.0.1" in bad.last_error
+    assert server.hits("/lemonde.xml") == []
+
+
+def test_connection_refused(tmp_path, feeds):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    bad = run_fault(tmp_path, feeds, f"http://127.0.0.1:{port}/feed.xml")
+    assert bad.last_error.startswith("transient:")
+
+
+def test_a_name_that_does_not_resolve(tmp_path, feeds):
+    bad = run_fault(tmp_path, feeds, "http://no-such-host.invalid/feed.xml")
+    assert bad.last_error.startswith("transient:")
+
+
+def test_a_feed_that_recovers_is_healthy_again(tmp_path, feeds, server):
+    _, data = feeds["lemonde"]
+    calls = []
+
+    def flaky(request):
+        calls.append(1)
+        return Reply(503, b"down") if len(calls) == 1 else Reply(200, data)
+
+    server.route("/flaky", flaky)
+    (first, second), health, items = poll_rounds(
+        tmp_path, [source("flaky", server.url("/flaky"))], rounds=2
+    )
+    assert first.errors == 1 and second.errors == 0 and second.new_items == len(items) > 0
+    row = health["flaky"]
+    assert row.consecutive_failures == 0 and row.last_status == "new"
+    assert row.last_error.startswith("transient: HTTP 503")  # kept for the record
+
+
+def test_the_poller_does_not_import_beam():
+    code = (
+        "import sys, connectors.poller, connectors.sources, connectors.state, "
+        "connectors.rawsinks, pipelines.commands.poll, pipelines.commands.sources; "
+        "print('apache_beam' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
