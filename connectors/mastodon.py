@@ -215,7 +215,7 @@ class MastodonConnector(Connector):
                 break
             if retry_after is not None:
                 break
-            min_id = max(fresh)[1]
+            min_id = max(k for k, _ in fresh)[1]
         return to_poll_result(
             entries,
             cursor,
