@@ -329,10 +329,10 @@ class ReviewStore:
         message_id: str | None = None,
         stage: str = "consume",
     ) -> None:
-        """Keeps a message that could not be read, with the reason."""
+        """Keeps a message that could not be read, with the reason (once per message id)."""
         with self.transaction():
             self._db.execute(
-                "INSERT INTO dead_letters (received_at, stage, reason, message_id, attributes, "
+                "INSERT OR IGNORE INTO dead_letters (received_at, stage, reason, message_id, attributes, "
                 "data) VALUES (?, ?, ?, ?, ?, ?)",
                 (utc_now(), stage, reason, message_id, json.dumps(dict(attributes)), bytes(data)),
             )

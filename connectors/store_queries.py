@@ -108,6 +108,20 @@ def _append(store: ReviewStore, values: dict[str, Any]) -> Decision:
     return _decision(row)
 
 
+def _check_categories(decision: str, categories: Sequence[str]) -> None:
+    from transforms.rulepack import CATEGORIES, FLAG_CATEGORIES
+
+    unknown = sorted(set(categories) - set(CATEGORIES))
+    if unknown:
+        raise ValueError(f"categories must be among {CATEGORIES} (got {unknown})")
+    flagged = bool(set(categories) & set(FLAG_CATEGORIES))
+    if flagged != (decision == "confirmed"):
+        raise ValueError(
+            f"a {decision} item must {'' if decision == 'confirmed' else 'not '}have one of "
+            f"{FLAG_CATEGORIES} among its categories (got {list(categories)})"
+        )
+
+
 def record_decision(
     store: ReviewStore,
     item_id: str,
@@ -123,15 +137,19 @@ def record_decision(
     Args:
         decision: ``confirmed`` or ``dismissed``.
         categories: the categories the reviewer judges right, when they differ
-            from the pipeline's (used by the labels export).
+            from the pipeline's (used by the labels export): a confirmed item
+            has at least one flag category, a dismissed one none.
 
     Raises:
-        ValueError: an unknown decision, no reviewer, or no flagged item with this id.
+        ValueError: an unknown decision or category, categories that contradict
+            the decision, no reviewer, or no flagged item with this id.
     """
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {DECISIONS} (got {decision!r})")
     if not reviewer or not reviewer.strip():
         raise ValueError(f"a decision needs the reviewer's name (got {reviewer!r})")
+    if categories is not None:
+        _check_categories(decision, categories)
     with store.transaction():
         if (
             store.connection.execute(

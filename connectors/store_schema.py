@@ -89,7 +89,7 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     received_at TEXT NOT NULL,
     stage TEXT NOT NULL,
     reason TEXT NOT NULL,
-    message_id TEXT,
+    message_id TEXT UNIQUE,            -- Pub/Sub's: a redelivered message is kept once
     attributes TEXT NOT NULL,          -- JSON object
     data BLOB NOT NULL
 );

@@ -1,0 +1,281 @@
+"""``newswatch consume``: flagged items and dedup updates from a subscription into the review store.
+
+Each pulled batch is written to the store in one transaction, committed, and
+only then acknowledged. A crash before the commit leaves the batch
+unacknowledged, so Pub/Sub redelivers it after the ack deadline; a crash
+after the commit and before the ack redelivers what is already stored, and
+the upsert by id makes that a no-op. Either way nothing is lost and nothing
+is stored twice.
+
+A message that is neither an item nor an update is kept in the store's
+``dead_letters`` table with the reason (once per message id) and
+acknowledged, so it is not redelivered forever.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pipelines.commands.common import CliError
+
+__all__ = [
+    "HELP",
+    "NAME",
+    "PAUSE_ENV",
+    "add_arguments",
+    "format_item_line",
+    "parse_idle",
+    "run",
+]
+
+NAME = "consume"
+HELP = "pull flagged items and updates from a subscription into the review store"
+
+# Test hook: ``pulled:FILE`` or ``committed:FILE`` makes the process write FILE
+# and stop itself (SIGSTOP) at that point of its first batch, so a test can
+# kill it there for certain. Unset in production.
+PAUSE_ENV = "NEWSWATCH_CONSUME_PAUSE"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def parse_idle(value: str) -> float:
+    """``--exit_when_idle`` seconds, validated.
+
+    Raises:
+        ValueError: not a positive number.
+    """
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise ValueError(f"--exit_when_idle must be a positive number of seconds (got {value!r})")
+    return seconds
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Pull flagged items and dedup updates from a Pub/Sub subscription (of the flagged "
+        "topic written by `newswatch stream`) into the review store. Messages are acknowledged "
+        "only after the store has committed them."
+    )
+    parser.add_argument(
+        "--subscription", required=True, help="projects/<p>/subscriptions/<s> of the flagged topic"
+    )
+    parser.add_argument("--store", required=True, metavar="FILE", help="review store (SQLite)")
+    parser.add_argument("--json", action="store_true", help="print JSON lines instead of text")
+    parser.add_argument(
+        "--exit_when_idle",
+        default=None,
+        metavar="SECONDS",
+        help="stop after this many seconds without messages (default: run until stopped)",
+    )
+    parser.add_argument(
+        "--batch_size", type=int, default=100, help="messages per pull (default 100)"
+    )
+
+
+def _clean(text: str | None, limit: int = 120) -> str:
+    # Item text comes from hostile sources: no terminal escape sequences.
+    text = _CONTROL.sub(" ", text or "").strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def format_item_line(stored: Any) -> str:
+    """One line for a stored item: time, language, categories, title, source."""
+    item = stored.item
+    categories = ",".join(sorted(f.category for f in item.flags)) or "-"
+    source = _clean(item.source.name or item.source.url, 60)
+    return (
+        f"{stored.sort_time}  {item.language or 'und':<3}  {categories}  "
+        f"{_clean(item.title) or '(no title)'}  [{source}]"
+    )
+
+
+def _pause_at(point: str) -> None:
+    setting = os.environ.get(PAUSE_ENV, "")
+    where, _, marker = setting.partition(":")
+    if where == point and marker:
+        os.environ.pop(PAUSE_ENV)  # only the first batch
+        Path(marker).write_text(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGSTOP)
+
+
+class _Stop:
+    """Set by SIGINT/SIGTERM: the loop finishes its batch (commit, ack) and exits."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.requested = True
+
+
+def _connect(subscription: str) -> Any:
+    from google.api_core import exceptions as gexc
+    from google.cloud import pubsub_v1
+
+    subscriber = pubsub_v1.SubscriberClient()
+    where = os.environ.get("PUBSUB_EMULATOR_HOST") or "pubsub.googleapis.com"
+    try:
+        subscriber.get_subscription(subscription=subscription, timeout=15, retry=None)
+    except gexc.NotFound:
+        subscriber.close()
+        raise CliError(f"subscription {subscription} does not exist (at {where})") from None
+    except gexc.GoogleAPICallError as exc:
+        subscriber.close()
+        first = str(exc).splitlines()[0]
+        raise CliError(f"cannot reach Pub/Sub at {where}: {first}") from None
+    return subscriber
+
+
+def _write_batch(store: Any, received: Sequence[Any], counts: Counter) -> list[dict[str, Any]]:
+    """Writes one pulled batch in one transaction; returns what to print."""
+    from connectors.pubsub import decode_flagged
+    from transforms.item import Item
+
+    events = []
+    with store.transaction():
+        for message in received:
+            data, attributes = message.message.data, dict(message.message.attributes)
+            try:
+                record = decode_flagged(data, attributes)
+            except ValueError as exc:
+                store.add_dead_letter(
+                    str(exc), data, attributes, message_id=message.message.message_id
+                )
+                counts["dead_letter"] += 1
+                events.append({"kind": "dead_letter", "reason": str(exc)})
+                continue
+            if isinstance(record, Item):
+                truncated = None
+                if attributes.get("truncated") == "1":
+                    truncated = json.loads(data).get("text_truncated")
+                status = store.upsert_item(record, text_truncated=truncated)
+                counts[f"item_{status}"] += 1
+                events.append({"kind": "item", "status": status, "item_id": record.id})
+            else:
+                status = store.apply_update(record)
+                counts[f"update_{status}"] += 1
+                events.append(
+                    {
+                        "kind": "update",
+                        "status": status,
+                        "item_id": record.representative_id,
+                        "report_id": record.report.id,
+                        "source": record.report.source.name or record.report.source.url,
+                    }
+                )
+    return events
+
+
+def _print_events(store: Any, events: list[dict[str, Any]], as_json: bool) -> None:
+    for event in events:
+        stored = store.item(event["item_id"]) if event["kind"] == "item" else None
+        if as_json:
+            if stored is not None:
+                item = stored.item
+                event |= {
+                    "time": stored.sort_time,
+                    "language": item.language,
+                    "categories": sorted(f.category for f in item.flags),
+                    "title": item.title,
+                    "source": item.source.name or item.source.url,
+                    "url": item.url,
+                }
+            print(json.dumps(event, ensure_ascii=False), flush=True)
+        elif event["kind"] == "dead_letter":
+            print(f"dead letter: {_clean(event['reason'], 200)}", file=sys.stderr, flush=True)
+        elif stored is not None and event["status"] != "unchanged":
+            print(format_item_line(stored), flush=True)
+        elif event["kind"] == "update" and event["status"] == "applied":
+            print(f"  also reported by {_clean(event['source'], 60)} -> {event['item_id']}")
+
+
+def run(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    from connectors.pubsub import parse_subscription
+
+    if extra:
+        raise CliError(f"unknown arguments: {' '.join(extra)}")
+    try:
+        subscription = parse_subscription(args.subscription)
+        idle = parse_idle(args.exit_when_idle) if args.exit_when_idle is not None else None
+        if args.batch_size < 1:
+            raise ValueError(f"--batch_size must be at least 1 (got {args.batch_size})")
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    store_path = Path(args.store)
+    if not store_path.parent.is_dir():
+        raise CliError(f"--store: directory {store_path.parent} does not exist")
+
+    import sqlite3
+
+    from google.api_core import exceptions as gexc
+
+    from connectors.store import ReviewStore
+
+    try:
+        store = ReviewStore(store_path)
+    except sqlite3.Error as exc:
+        raise CliError(f"--store {store_path}: {exc}") from None
+    subscriber = _connect(subscription)
+    stop = _Stop()
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    counts: Counter = Counter()
+    last_message = time.monotonic()
+    try:
+        while not stop.requested:
+            if idle is not None and time.monotonic() - last_message >= idle:
+                break
+            try:
+                # Short pulls, so a stop request or the idle limit is seen within seconds.
+                response = subscriber.pull(
+                    subscription=subscription,
+                    max_messages=args.batch_size,
+                    timeout=5,
+                    retry=None,
+                )
+            except gexc.DeadlineExceeded:
+                continue  # the real service answers an empty wait this way
+            except gexc.NotFound:
+                raise CliError(f"subscription {subscription} no longer exists") from None
+            except gexc.GoogleAPICallError as exc:
+                raise CliError(f"pulling from {subscription}: {str(exc).splitlines()[0]}") from None
+            received = list(response.received_messages)
+            if not received:
+                continue
+            last_message = time.monotonic()
+            _pause_at("pulled")
+            events = _write_batch(store, received, counts)
+            _pause_at("committed")
+            try:
+                subscriber.acknowledge(
+                    subscription=subscription, ack_ids=[m.ack_id for m in received]
+                )
+                counts["acked"] += len(received)
+            except gexc.GoogleAPICallError as exc:
+                # Committed already: the redelivery that follows is an upsert that changes nothing.
+                counts["ack_failed"] += len(received)
+                print(
+                    f"consume: acknowledge failed ({exc}); messages will be redelivered",
+                    file=sys.stderr,
+                )
+            _print_events(store, events, args.json)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        subscriber.close()
+        store.close()
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no messages"
+    print(f"consume: stopped; {summary}", file=sys.stderr)
+    return 0
