@@ -4,17 +4,30 @@
 from :class:`HttpConfig`). Each call to :meth:`Fetcher.get` is one logical
 request: it follows at most ``max_redirects`` redirects itself, checking each
 hop against the private-address guard; streams the body and stops at
-``max_bytes``; and returns one small :class:`Response`, or raises a
-:mod:`connectors.errors` error. A 304 is a response, not an error.
+``max_bytes`` as sent and at ``max_decoded_bytes`` once gzip, deflate or
+brotli is undone (:mod:`connectors.decompress`, bounded while it streams);
+and returns one small :class:`Response`, or raises a :mod:`connectors.errors`
+error. A 304 is a response, not an error.
+
+Time is bounded three ways: connecting (``connect_timeout``), each read
+(``read_timeout``), and the whole exchange including redirects
+(``total_timeout``), so a body that trickles a byte at a time still ends.
+Waiting for a host's turn (``per_host_concurrency`` requests at once, started
+at least ``per_host_delay`` apart) does not count: each host has its own
+queue, so one slow host never holds requests to the others.
 
 URLs from the operator's configuration are trusted (``trusted=True``); every
 other URL (redirect targets, article links found in items) is refused when
-its host resolves to a private, loopback, link-local or reserved address,
-unless ``allow_private_addresses`` is set.
+any address its host resolves to is not globally routable (private,
+loopback, link-local, CGNAT, multicast, reserved; IPv4 inside IPv6 mapped,
+6to4, Teredo or NAT64 addresses is checked as IPv4), unless
+``allow_private_addresses`` is set.
 
 When an archive is attached, every response received (redirects and errors
 included) is handed to it with its request, and the response carries the
-archive record it was written to.
+archive record it was written to. Credentials (``Authorization``, cookies,
+API-key and token headers, passwords in URLs) never reach a
+:class:`Response`, so neither the archive nor a log sees them.
 """
 
 from __future__ import annotations
@@ -22,17 +35,20 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import ipaddress
+import re
 import socket
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from connectors.decompress import BodyTooLarge, BoundedDecoder, DecodeError, content_codings
 from connectors.errors import PermanentError, TransientError
+from connectors.netguard import is_public_address, is_secret_header, redact_url
 from transforms.item import ArchiveRecord
 
 __all__ = [
@@ -41,13 +57,16 @@ __all__ = [
     "Fetcher",
     "HttpConfig",
     "Response",
+    "is_public_address",
     "parse_retry_after",
+    "redact_url",
     "user_agent",
 ]
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 _REDIRECTS = (301, 302, 303, 307, 308)
 VERSION = "0.2.0"
+ACCEPT_ENCODING = "gzip, deflate, br"
 
 
 def user_agent(contact: str | None = None) -> str:
@@ -58,7 +77,23 @@ def user_agent(contact: str | None = None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class HttpConfig:
-    """Settings of the HTTP layer; every bound has a default a desk can live with."""
+    """Settings of the HTTP layer; every bound has a default a desk can live with.
+
+    Attributes:
+        connect_timeout: seconds to establish a connection.
+        read_timeout: seconds to wait for any one read.
+        total_timeout: seconds for a whole :meth:`Fetcher.get`, redirects included.
+        max_bytes: largest body as sent (compressed), in bytes.
+        max_redirects: redirects followed before giving up.
+        contact: a URL or address for the User-Agent, so site owners can reach the operator.
+        per_host_concurrency: requests in flight to one host (host:port) at once.
+        per_host_delay: seconds between the starts of two requests to one host.
+        allow_private_addresses: let untrusted URLs reach non-public addresses.
+        max_decoded_bytes: largest body once decompressed; None means ``max_bytes``.
+
+    Raises:
+        ValueError: a bound that is not positive (delays may be 0).
+    """
 
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
@@ -69,6 +104,27 @@ class HttpConfig:
     per_host_concurrency: int = 2
     per_host_delay: float = 1.0
     allow_private_addresses: bool = False
+    max_decoded_bytes: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("connect_timeout", "read_timeout", "total_timeout", "max_bytes"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0 (got {getattr(self, name)!r})")
+        if self.per_host_concurrency < 1:
+            raise ValueError(
+                f"per_host_concurrency must be >= 1 (got {self.per_host_concurrency!r})"
+            )
+        if self.max_redirects < 0 or self.per_host_delay < 0:
+            raise ValueError(
+                "max_redirects and per_host_delay must be >= 0 "
+                f"(got {self.max_redirects!r}, {self.per_host_delay!r})"
+            )
+        if self.max_decoded_bytes is not None and self.max_decoded_bytes <= 0:
+            raise ValueError(f"max_decoded_bytes must be > 0 (got {self.max_decoded_bytes!r})")
+
+    @property
+    def decoded_limit(self) -> int:
+        return self.max_decoded_bytes if self.max_decoded_bytes is not None else self.max_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +132,8 @@ class Response:
     """One HTTP exchange as the connectors see it.
 
     Attributes:
-        url: the final URL, after redirects.
-        requested_url: the URL asked for.
+        url: the final URL, after redirects (any password removed).
+        requested_url: the URL asked for (any password removed).
         status: the HTTP status.
         headers: response headers as received, in order (names lower-cased).
         body: the payload, decompressed.
@@ -85,6 +141,8 @@ class Response:
         request_headers: the request headers sent (credentials removed).
         archive: where the exchange was archived, if an archive is attached.
         http_version: e.g. ``HTTP/1.1``.
+        context: what the caller said the exchange is for (the source's
+            configuration), recorded with it in the archive.
     """
 
     url: str
@@ -96,7 +154,7 @@ class Response:
     request_headers: tuple[tuple[str, str], ...] = ()
     archive: ArchiveRecord | None = None
     http_version: str = "HTTP/1.1"
-    context: Mapping[str, str] = field(default_factory=dict)
+    context: Mapping[str, Any] = field(default_factory=dict)
 
     def header(self, name: str) -> str | None:
         """The last value of a header (case-insensitive), or None."""
@@ -116,20 +174,16 @@ class Archive(Protocol):
         ...
 
 
-# Headers that must never reach an archive or a log.
-_SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
-
-
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds from a ``Retry-After`` value (delta seconds or an HTTP date), or None."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if re.fullmatch(r"[0-9]{1,12}", value):
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
@@ -141,27 +195,14 @@ def _now_rfc3339() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_reserved
-        or ip.is_multicast
-        or ip.is_unspecified
-    )
-
-
 class Fetcher:
     """The HTTP layer. Use as ``async with Fetcher(config) as fetcher:``.
 
     Args:
         config: bounds and politeness settings.
         client: an ``httpx.AsyncClient`` to use instead of one built from
-            ``config`` (tests pass one with ``httpx.MockTransport``).
+            ``config`` (tests pass one with ``httpx.MockTransport``); its own
+            redirect following must be off.
         archive: where every exchange is recorded, if anywhere.
     """
 
@@ -177,7 +218,9 @@ class Fetcher:
         self._own_client = client is None
         self._client = client or httpx.AsyncClient(
             timeout=httpx.Timeout(
-                config.read_timeout, connect=config.connect_timeout, pool=config.total_timeout
+                config.read_timeout,
+                connect=config.connect_timeout,
+                pool=config.total_timeout,
             ),
             follow_redirects=False,
             headers={"User-Agent": user_agent(config.contact)},
@@ -193,6 +236,7 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Close the client if this fetcher made it."""
         if self._own_client:
             await self._client.aclose()
 
@@ -202,7 +246,7 @@ class Fetcher:
         *,
         headers: Mapping[str, str] | None = None,
         trusted: bool = True,
-        context: Mapping[str, str] | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> Response:
         """GET ``url``, following redirects; see the module docstring.
 
@@ -212,25 +256,28 @@ class Fetcher:
             trusted: the URL comes from the operator's configuration; redirect
                 targets are never trusted.
             context: recorded with the exchange in the archive (the source's
-                configuration), so a replay knows which connector reads it.
+                configuration, JSON-able), so a replay knows which connector reads it.
 
         Raises:
             TransientError: 429/5xx (with ``retry_after`` when the server gave one),
                 timeouts, connection failures, names that do not resolve.
-            PermanentError: other 4xx, a body over the limit, too many redirects,
-                a refused address, a URL that is not http(s).
+            PermanentError: other 4xx, a body over a limit, an undecodable body,
+                too many redirects, a refused address, a URL that is not http(s).
         """
         current = url
+        budget = self.config.total_timeout
         for _hop in range(self.config.max_redirects + 1):
             await self._guard(current, trusted)
-            response = await self._one(current, url, headers or {}, context or {})
-            if response.status in _REDIRECTS and response.header("location"):
-                current = urljoin(current, response.header("location"))
+            response, spent = await self._one(current, url, headers or {}, context or {}, budget)
+            budget -= spent
+            location = response.header("location")
+            if response.status in _REDIRECTS and location:
+                current = urljoin(current, location.strip()).split("#", 1)[0]
                 trusted = False
                 continue
             return self._check_status(response)
         raise PermanentError(
-            f"more than {self.config.max_redirects} redirects", url=url, status=None
+            f"more than {self.config.max_redirects} redirects", url=redact_url(url), status=None
         )
 
     def _check_status(self, response: Response) -> Response:
@@ -248,51 +295,74 @@ class Fetcher:
         raise PermanentError(f"HTTP {status} from {response.url}", url=response.url, status=status)
 
     async def _guard(self, url: str, trusted: bool) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise PermanentError(f"not an http(s) URL: {url!r}", url=url)
+        try:
+            parts = urlsplit(url)
+            host, port = parts.hostname, parts.port
+        except ValueError as exc:  # a bad port or bracketed host
+            raise PermanentError(f"bad URL {redact_url(url)!r}: {exc}", url=url) from None
+        if parts.scheme not in ("http", "https") or not host:
+            raise PermanentError(f"not an http(s) URL: {redact_url(url)!r}", url=redact_url(url))
         if trusted or self.config.allow_private_addresses:
             return
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                parts.hostname, parts.port or 0, type=socket.SOCK_STREAM
-            )
-        except socket.gaierror as exc:
-            raise TransientError(f"cannot resolve {parts.hostname}: {exc}", url=url) from None
-        for info in infos:
-            if not _is_public(info[4][0]):
+            addresses = [str(ipaddress.ip_address(host.split("%", 1)[0]))]
+        except ValueError:
+            # A name: every address it resolves to must be public, since the
+            # connection may use any of them.
+            try:
+                infos = await asyncio.get_running_loop().getaddrinfo(
+                    host, port or 0, type=socket.SOCK_STREAM
+                )
+            except (socket.gaierror, UnicodeError) as exc:
+                raise TransientError(
+                    f"cannot resolve {host}: {exc}", url=redact_url(url)
+                ) from None
+            addresses = sorted({str(info[4][0]) for info in infos})
+        for address in addresses:
+            if not is_public_address(address):
                 raise PermanentError(
-                    f"refused: {parts.hostname} resolves to a non-public address {info[4][0]}"
+                    f"refused: {host} resolves to a non-public address {address}"
                     " (use --allow_private_addresses to permit)",
-                    url=url,
+                    url=redact_url(url),
                 )
 
     async def _one(
-        self, url: str, requested: str, headers: Mapping[str, str], context: Mapping[str, str]
-    ) -> Response:
-        host = urlsplit(url).netloc
+        self,
+        url: str,
+        requested: str,
+        headers: Mapping[str, str],
+        context: Mapping[str, Any],
+        budget: float,
+    ) -> tuple[Response, float]:
+        shown = redact_url(url)
+        total = self.config.total_timeout
+        if budget <= 0:
+            raise TransientError(f"timed out after {total:g} s in total", url=shown)
+        host = urlsplit(url).netloc.rpartition("@")[2].lower()
         gate = self._hosts.setdefault(host, asyncio.Semaphore(self.config.per_host_concurrency))
         async with gate:
             await self._pace(host)
+            loop = asyncio.get_running_loop()
+            start = loop.time()
             try:
-                return await asyncio.wait_for(
-                    self._stream(url, requested, headers, context), self.config.total_timeout
+                response = await asyncio.wait_for(
+                    self._stream(url, requested, headers, context), budget
                 )
             except TimeoutError:
-                raise TransientError(
-                    f"timed out after {self.config.total_timeout:g} s in total", url=url
-                ) from None
+                raise TransientError(f"timed out after {total:g} s in total", url=shown) from None
             except httpx.TimeoutException as exc:
-                raise TransientError(f"timed out: {type(exc).__name__}", url=url) from None
+                raise TransientError(f"timed out: {type(exc).__name__}", url=shown) from None
             except httpx.ConnectError as exc:
-                raise TransientError(f"cannot connect: {exc}", url=url) from None
-            except httpx.DecodingError as exc:
-                raise PermanentError(f"undecodable body: {exc}", url=url) from None
+                raise TransientError(f"cannot connect to {shown}: {exc}", url=shown) from None
             except httpx.TransportError as exc:
-                raise TransientError(f"{type(exc).__name__}: {exc}", url=url) from None
+                raise TransientError(f"{type(exc).__name__}: {exc}", url=shown) from None
+            except httpx.InvalidURL as exc:
+                raise PermanentError(f"bad URL {shown!r}: {exc}", url=shown) from None
+            return response, loop.time() - start
 
     async def _pace(self, host: str) -> None:
         # Politeness: requests to one host start at least per_host_delay apart.
+        # The slot is reserved before sleeping, so concurrent callers queue.
         delay = self.config.per_host_delay
         loop = asyncio.get_running_loop()
         last = self._last_start.get(host)
@@ -303,30 +373,54 @@ class Fetcher:
             await asyncio.sleep(start - now)
 
     async def _stream(
-        self, url: str, requested: str, headers: Mapping[str, str], context: Mapping[str, str]
+        self,
+        url: str,
+        requested: str,
+        headers: Mapping[str, str],
+        context: Mapping[str, Any],
     ) -> Response:
         limit = self.config.max_bytes
-        async with self._client.stream("GET", url, headers=dict(headers)) as resp:
-            chunks: list[bytes] = []
-            size = 0
-            # aiter_bytes decompresses; the cap applies to what it yields, so a
-            # gzip bomb stops at the limit, not at its expanded size.
-            async for chunk in resp.aiter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise PermanentError(
-                        f"body over the limit of {limit} bytes", url=url, status=resp.status_code
-                    )
-                chunks.append(chunk)
+        shown = redact_url(url)
+        sent_headers = {"Accept-Encoding": ACCEPT_ENCODING, **headers}
+        async with self._client.stream("GET", url, headers=sent_headers) as resp:
+            status = resp.status_code
+            announced = resp.headers.get("content-length", "")
+            if announced.isdigit() and int(announced) > limit:
+                raise PermanentError(
+                    f"body over the limit of {limit} bytes (Content-Length {announced})",
+                    url=shown,
+                    status=status,
+                )
+            try:
+                decoder = BoundedDecoder(
+                    content_codings(resp.headers.get("content-encoding")),
+                    self.config.decoded_limit,
+                )
+                chunks: list[bytes] = []
+                size = 0
+                # Raw bytes, decoded here: httpx's own decoding would expand a
+                # whole network chunk before any limit could be checked.
+                async for raw in resp.aiter_raw():
+                    size += len(raw)
+                    if size > limit:
+                        raise PermanentError(
+                            f"body over the limit of {limit} bytes", url=shown, status=status
+                        )
+                    chunks.extend(decoder.feed(raw))
+                chunks.extend(decoder.finish())
+            except BodyTooLarge as exc:
+                raise PermanentError(f"{exc} ({shown})", url=shown, status=status) from None
+            except DecodeError as exc:
+                raise PermanentError(
+                    f"undecodable body from {shown}: {exc}", url=shown, status=status
+                ) from None
             sent = tuple(
-                (k.lower(), v)
-                for k, v in resp.request.headers.items()
-                if k.lower() not in _SECRET_HEADERS
+                (k.lower(), v) for k, v in resp.request.headers.items() if not is_secret_header(k)
             )
             response = Response(
-                url=str(resp.url),
-                requested_url=requested,
-                status=resp.status_code,
+                url=redact_url(str(resp.url)),
+                requested_url=redact_url(requested),
+                status=status,
                 headers=tuple((k.lower(), v) for k, v in resp.headers.items()),
                 body=b"".join(chunks),
                 captured_at=_now_rfc3339(),
@@ -335,7 +429,5 @@ class Fetcher:
                 context=dict(context),
             )
         if self.archive is not None:
-            from dataclasses import replace
-
             response = replace(response, archive=self.archive.record(response))
         return response

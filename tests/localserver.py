@@ -27,6 +27,7 @@ class Request:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]
+    at: float = 0.0  # time.monotonic() when the request arrived
 
 
 @dataclass
@@ -40,12 +41,15 @@ class Reply:
         headers: response headers.
         length: Content-Length to announce (default: the body's length when
             ``body`` is bytes; none for pieces, which are sent until closed).
+        delay: seconds to wait before sending the status line (a server that
+            is slow to answer at all).
     """
 
     status: int = 200
     body: bytes | Iterable[tuple[bytes, float]] = b""
     headers: dict[str, str] = field(default_factory=dict)
     length: int | None = None
+    delay: float = 0.0
 
 
 Handler = Callable[[Request], Reply]
@@ -72,6 +76,7 @@ class LocalServer:
                     path=parts.path,
                     query=parse_qs(parts.query),
                     headers={k.lower(): v for k, v in self.headers.items()},
+                    at=time.monotonic(),
                 )
                 with server._lock:
                     server.requests.append(request)
@@ -80,6 +85,8 @@ class LocalServer:
                 self._send(reply)
 
             def _send(self, reply: Reply) -> None:
+                if reply.delay:
+                    time.sleep(reply.delay)  # the misbehaviour under test: a slow answer
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
@@ -103,7 +110,10 @@ class LocalServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval makes shutdown (every fixture teardown) quick.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def port(self) -> int:
