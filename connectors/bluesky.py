@@ -289,6 +289,9 @@ class BlueskyConnector(Connector):
                 break
             page_cursor = page.next_page
         return to_poll_result(
-            entries, cursor, encode=lambda k: f"{k[0]} {k[1]}", dead_letters=letters,
+            entries,
+            cursor,
+            encode=lambda k: f"{k[0]} {k[1]}",
+            dead_letters=letters,
             fetches=fetches,
         )

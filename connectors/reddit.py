@@ -25,6 +25,7 @@ it, up to ``max_pages``. The first poll takes the newest page only. When
 
 from __future__ import annotations
 
+import math
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -236,6 +237,6 @@ def _rate_limit_wait(response: Response) -> float | None:
         reset = float(response.header("x-ratelimit-reset") or "nan")
     except ValueError:
         return None
-    if remaining != remaining or reset != reset or remaining >= 1:
+    if math.isnan(remaining) or math.isnan(reset) or remaining >= 1:
         return None
     return max(0.0, reset)

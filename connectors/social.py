@@ -224,7 +224,7 @@ def seconds_until(when: Any, now: datetime | None = None) -> float | None:
     stamp = iso_utc(when, precise=True)
     if stamp is None:
         return None
-    target = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    target = datetime.fromisoformat(stamp)
     now = now or datetime.now(UTC)
     return max(0.0, (target - now).total_seconds())
 

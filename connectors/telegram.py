@@ -250,6 +250,4 @@ class TelegramConnector(Connector):
             if oldest <= after + 1:
                 break
             before = oldest
-        return to_poll_result(
-            entries, cursor, encode=str, dead_letters=letters, fetches=fetches
-        )
+        return to_poll_result(entries, cursor, encode=str, dead_letters=letters, fetches=fetches)

@@ -17,7 +17,9 @@ TAG = "/api/v1/timelines/tag/news"
 
 @pytest.fixture
 def statuses(corpora) -> list[dict]:
-    return json.loads((corpora / "social" / "mastodon" / "public_timeline_2020-04-16.json").read_text())
+    return json.loads(
+        (corpora / "social" / "mastodon" / "public_timeline_2020-04-16.json").read_text()
+    )
 
 
 class Timeline:
@@ -68,7 +70,10 @@ def test_real_statuses_become_items(server, statuses):
     # Oldest first; the cursor is the newest status id.
     assert result.cursor == "104009345973121628"
     by_guid = {i.guid: i for i in items}
-    assert items[-1].guid == "https://friendica.chilemasto.casa/objects/e7f1d4da94e7709966bfc900101aebf181299505"
+    assert (
+        items[-1].guid
+        == "https://friendica.chilemasto.casa/objects/e7f1d4da94e7709966bfc900101aebf181299505"
+    )
     assert items[0].guid == "https://loma.ml/objects/373ebf56-155e-9890-0e13-0bd795210214"
     assert items[0].url == "https://loma.ml/display/373ebf56-155e-9890-0e13-0bd795210214"
 
@@ -133,11 +138,19 @@ def test_rate_limit_reset_is_the_retry_hint(server, statuses):
 
 def test_account_statuses_by_acct_lookup(server, corpora):
     entity = json.loads(
-        (corpora / "social" / "mastodon" / "api_v1_statuses_ID__test_entity_status.json").read_text()
+        (
+            corpora / "social" / "mastodon" / "api_v1_statuses_ID__test_entity_status.json"
+        ).read_text()
     )["body"]
-    server.route("/api/v1/accounts/lookup", lambda r: Reply(200, json.dumps(entity["account"]).encode()))
-    server.route("/api/v1/accounts/43/statuses", lambda r: Reply(200, json.dumps([entity]).encode()))
-    config = SourceConfig(name="halcy", kind="mastodon", url=server.url(""), options={"account": "@halcy"})
+    server.route(
+        "/api/v1/accounts/lookup", lambda r: Reply(200, json.dumps(entity["account"]).encode())
+    )
+    server.route(
+        "/api/v1/accounts/43/statuses", lambda r: Reply(200, json.dumps([entity]).encode())
+    )
+    config = SourceConfig(
+        name="halcy", kind="mastodon", url=server.url(""), options={"account": "@halcy"}
+    )
 
     result = poll(config, None)
     assert server.hits("/api/v1/accounts/lookup")[0].query == {"acct": ["halcy"]}

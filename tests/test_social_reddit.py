@@ -79,7 +79,9 @@ def test_real_listing_becomes_items(server, corpora):
         "https://www.reddit.com/r/news/comments/48f0q4/"
         "googles_selfdriving_car_in_crash_possibly_the/"
     )
-    assert news.links == ("http://time.com/4241998/google-self-driving-car-wreck/?xid=time_socialflow_facebook",)
+    assert news.links == (
+        "http://time.com/4241998/google-self-driving-car-wreck/?xid=time_socialflow_facebook",
+    )
     assert news.language_hint == "en"
     assert news.source.url == "https://www.reddit.com/r/worldnews/"
 
@@ -142,7 +144,9 @@ def test_second_poll_pages_back_with_after(server, corpora):
 
 def test_rate_limit_reset_is_the_retry_hint(server, corpora):
     sub = Subreddit(_listing(corpora, "TestFront.test_new__1.listing.json"))
-    sub.headers.update({"x-ratelimit-remaining": "0.0", "x-ratelimit-reset": "42", "x-ratelimit-used": "600"})
+    sub.headers.update(
+        {"x-ratelimit-remaining": "0.0", "x-ratelimit-reset": "42", "x-ratelimit-used": "600"}
+    )
     server.route(NEW, sub)
     result = poll(_config(server, limit=10), "t3_48ezfg")
     assert result.retry_after == 42.0 and result.fetches == 1 and len(result.items) == 10

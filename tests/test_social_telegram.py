@@ -62,7 +62,9 @@ class Channel:
 
 
 def test_twelve_real_posts_become_items(server, full_html):
-    server.route("/s/topwar_official", lambda r: Reply(200, full_html, {"Content-Type": "text/html"}))
+    server.route(
+        "/s/topwar_official", lambda r: Reply(200, full_html, {"Content-Type": "text/html"})
+    )
     archive = RecordingArchive()
     result = poll(_config(server), None, archive=archive)
 
@@ -96,8 +98,11 @@ def test_twelve_real_posts_become_items(server, full_html):
     assert album.text.count("Сегодня ночью") == 1
     # A forward with a link in the text and a link preview.
     forward = by_id[70996]
-    assert forward.links == ("https://t.me/infantmilitario/93419", "https://t.me/yaremshooter",
-                             "http://t.me/infantmilitario/93419")
+    assert forward.links == (
+        "https://t.me/infantmilitario/93419",
+        "https://t.me/yaremshooter",
+        "http://t.me/infantmilitario/93419",
+    )
     assert forward.media == (forward.media[0],) and forward.media[0].type == "link_preview"
     assert forward.views == 32900 and forward.published == "2023-02-28T09:06:02Z"
     # A video too big for the preview: its message link is the reference.
@@ -144,7 +149,8 @@ def test_second_poll_gets_only_newer_messages_paging_back_with_before(server, fu
 
 
 @pytest.mark.parametrize(
-    ("text", "views"), [("37.2K", 37200), ("1.1M", 1100000), ("815", 815), ("", None), ("n/a", None)]
+    ("text", "views"),
+    [("37.2K", 37200), ("1.1M", 1100000), ("815", 815), ("", None), ("n/a", None)],
 )
 def test_view_counts(text, views):
     assert parse_views(text) == views

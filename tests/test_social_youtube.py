@@ -26,8 +26,8 @@ ENTRY = """
   <updated>2026-11-30T18:00:00+00:00</updated>
   <media:group>
    <media:title>{title}</media:title>
-   <media:content url="https://www.youtube.com/v/{vid}?version=3" type="application/x-shockwave-flash"
-     width="640" height="390"/>
+   <media:content url="https://www.youtube.com/v/{vid}?version=3"
+     type="application/x-shockwave-flash" width="640" height="390"/>
    <media:thumbnail url="https://i3.ytimg.com/vi/{vid}/hqdefault.jpg" width="480" height="360"/>
    <media:description>{description}</media:description>
    <media:community>
@@ -38,12 +38,27 @@ ENTRY = """
  </entry>"""
 
 VIDEOS = [
-    ("Qw3rTy12345", "Briefing: shelling of the grain terminal", "2026-11-27T09:15:00+00:00", 1520,
-     "Eyewitnesses describe the night of 26 November.\nSatellite images: see the links below."),
-    ("As-dF_67890", "Interview with the port's medical staff", "2026-11-28T14:02:31+00:00", 884,
-     "The head nurse on the evacuation of the wounded &amp; what is still needed."),
-    ("Zx9cV8bN7m6", "Weekly summary, 23-29 November", "2026-11-29T20:45:00+00:00", 97,
-     "All reports from the week in one place."),
+    (
+        "Qw3rTy12345",
+        "Briefing: shelling of the grain terminal",
+        "2026-11-27T09:15:00+00:00",
+        1520,
+        "Eyewitnesses describe the night of 26 November.\nSatellite images: see the links below.",
+    ),
+    (
+        "As-dF_67890",
+        "Interview with the port's medical staff",
+        "2026-11-28T14:02:31+00:00",
+        884,
+        "The head nurse on the evacuation of the wounded &amp; what is still needed.",
+    ),
+    (
+        "Zx9cV8bN7m6",
+        "Weekly summary, 23-29 November",
+        "2026-11-29T20:45:00+00:00",
+        97,
+        "All reports from the week in one place.",
+    ),
 ]
 
 
@@ -76,7 +91,10 @@ def _config(server) -> SourceConfig:
 
 def test_feed_entries_become_items_and_only_new_videos_follow(server):
     body = {"feed": _feed(VIDEOS[:2])}
-    server.route("/feeds/videos.xml", lambda r: Reply(200, body["feed"], {"Content-Type": "application/atom+xml"}))
+    server.route(
+        "/feeds/videos.xml",
+        lambda r: Reply(200, body["feed"], {"Content-Type": "application/atom+xml"}),
+    )
     config = _config(server)
 
     first = poll(config, None)
