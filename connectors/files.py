@@ -3,7 +3,10 @@
 ``ReadFeedFiles`` matches file patterns inside the pipeline (so it runs the
 same on local disk and on GCS), reads each file once, and emits three
 PCollections: items, dead letters, and one outcome per file for the run
-summary.
+summary. WARC files (``.warc``, ``.warc.gz``, as the poller's ``--archive``
+writes them) are read record by record by :mod:`connectors.warcreplay`
+instead of as feeds; they may be larger than ``max_bytes``, which then
+bounds each archived response.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from connectors.feeds import DEFAULT_MAX_BYTES, parse_feed
+from connectors.warc import is_warc_path
 from transforms.item import DeadLetter, Item, to_json
 
 __all__ = [
@@ -134,6 +138,37 @@ class _ReadAndParseFn(beam.DoFn):
             )
 
 
+class _ReadWarcFn(beam.DoFn):
+    """One WARC file → its items, its dead letters and its outcome, streamed from storage."""
+
+    def __init__(self, roots: Sequence[str], max_bytes: int) -> None:
+        self._roots = list(roots)
+        self._max_bytes = max_bytes
+        self._files = Metrics.counter("newswatch", "warc_files_read")
+        self._entries = Metrics.counter("newswatch", "warc_items_read")
+        self._skipped = Metrics.counter("newswatch", "warc_records_skipped")
+
+    def process(self, metadata):
+        from connectors.warcreplay import replay_warc
+
+        name = relative_name(metadata.path, self._roots)
+        try:
+            with FileSystems.open(metadata.path, compression_type="uncompressed") as handle:
+                result = replay_warc(handle, name, self._max_bytes)
+        except OSError as exc:
+            letter = DeadLetter(stage="read", reason=f"cannot read: {exc}", path=name, kind="file")
+            yield beam.pvalue.TaggedOutput(FILES, "dead_letter")
+            yield beam.pvalue.TaggedOutput(DEAD_LETTERS, letter)
+            return
+        self._files.inc()
+        self._entries.inc(len(result.items))
+        self._skipped.inc(sum((result.skipped or {}).values()))
+        yield beam.pvalue.TaggedOutput(FILES, result.status)
+        for letter in result.dead_letters:
+            yield beam.pvalue.TaggedOutput(DEAD_LETTERS, letter)
+        yield from result.items
+
+
 class ReadFeedFiles(beam.PTransform):
     """File patterns → ``{"items", "dead_letters", "files"}``.
 
@@ -158,17 +193,33 @@ class ReadFeedFiles(beam.PTransform):
         self._total = total_files
 
     def expand(self, pbegin):
-        parsed = (
+        matched = (
             pbegin
             | "Patterns" >> beam.Create(self._patterns)
             | "Match" >> fileio.MatchAll(empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
             | "Reshuffle" >> beam.Reshuffle()
+        )
+        feeds, warcs = matched | "SplitWarc" >> beam.Partition(
+            lambda metadata, _n: int(is_warc_path(metadata.path)), 2
+        )
+        parsed = (
+            feeds
             | "Parse"
             >> beam.ParDo(_ReadAndParseFn(self._roots, self._max_bytes, self._total))
             .with_output_types(Item)
             .with_outputs(FILES, DEAD_LETTERS, main=ITEMS)
         )
-        return {ITEMS: parsed[ITEMS], DEAD_LETTERS: parsed[DEAD_LETTERS], FILES: parsed[FILES]}
+        archived = (
+            warcs
+            | "ParseWarc"
+            >> beam.ParDo(_ReadWarcFn(self._roots, self._max_bytes))
+            .with_output_types(Item)
+            .with_outputs(FILES, DEAD_LETTERS, main=ITEMS)
+        )
+        return {
+            tag: (parsed[tag], archived[tag]) | f"All{tag.title().replace('_', '')}" >> beam.Flatten()
+            for tag in (ITEMS, DEAD_LETTERS, FILES)
+        }
 
 
 class WriteJsonl(beam.PTransform):

@@ -28,12 +28,15 @@ This module does not import Beam: the poller imports it.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import http
 import io
 import json
 import os
 import threading
 import uuid
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -285,6 +288,48 @@ def _context(value: str | None) -> Mapping[str, Any]:
     return context
 
 
+class _MemberWatch:
+    """Passes a gzip WARC through to warcio, noting whether its last gzip member ended.
+
+    warcio reads a member cut short without complaint (it returns what
+    inflates); a member with no end is the record a killed writer left.
+    """
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.offset = 0
+        self.gzip: bool | None = None
+        self._member: Any = None
+
+    def tell(self) -> int:
+        return self.offset
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.offset += len(data)
+        if self.gzip is None and data:
+            self.gzip = data[:2] == b"\x1f\x8b"
+        if self.gzip:
+            self._feed(data)
+        return data
+
+    def _feed(self, data: bytes) -> None:
+        while data:
+            if self._member is None:
+                self._member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            # Output is discarded and bounded per call; only the member's end matters.
+            self._member.decompress(data, 1 << 20)
+            if self._member.eof:
+                data = self._member.unused_data
+                self._member = None
+            else:
+                data = self._member.unconsumed_tail
+
+    @property
+    def cut_short(self) -> bool:
+        return self._member is not None
+
+
 def read_warc(
     stream: IO[bytes], name: str, max_bytes: int | None = None
 ) -> Iterator[tuple[Response | None, str | None]]:
@@ -293,7 +338,9 @@ def read_warc(
     ``captured_at`` is the record's ``WARC-Date``, ``archive`` is
     ``(name, record id)``, ``context`` the ``Newswatch-Source`` object, and
     the headers and request headers are as received (see the module
-    docstring). Request, warcinfo and other records are not yielded.
+    docstring). Request, warcinfo and other records are not yielded. A
+    response whose payload does not match its ``WARC-Payload-Digest`` is
+    reported, not returned.
 
     Args:
         stream: the file, opened in binary mode (gzip or not: detected).
@@ -306,13 +353,16 @@ def read_warc(
         a damaged or truncated stream cannot be resynchronised.
     """
     requests: dict[str, tuple[tuple[str, str], ...]] = {}
-    records = iter(ArchiveIterator(stream))
+    watch = _MemberWatch(stream)
+    records = iter(ArchiveIterator(watch))
     position = 0
     while True:
         position += 1
         try:
             record = next(records)
         except StopIteration:
+            if watch.cut_short:
+                yield None, f"record {position}: cut short (the file ends inside it)"
             return
         except Exception as exc:  # warcio and zlib raise several types for a damaged file
             yield None, f"record {position}: unreadable WARC record: {type(exc).__name__}: {exc}"
@@ -326,6 +376,25 @@ def read_warc(
             yield response, None
 
 
+def _check_complete(record: Any) -> None:
+    # warcio's record reader counts down what Content-Length promised.
+    if getattr(record.raw_stream, "limit", 0) > 0:
+        raise ValueError("record cut short (fewer bytes than its Content-Length)")
+
+
+def _digest_problem(declared: str | None, body: bytes) -> str | None:
+    if not declared or ":" not in declared:
+        return None
+    algorithm, _, value = declared.partition(":")
+    try:
+        digest = hashlib.new(algorithm.lower().replace("-", ""), body).digest()
+    except ValueError:
+        return None  # an algorithm this Python lacks: nothing to check against
+    if value.strip().upper() in (base64.b32encode(digest).decode(), digest.hex().upper()):
+        return None
+    return f"payload does not match its {algorithm} digest (cut short or altered)"
+
+
 def _to_response(
     record: Any,
     name: str,
@@ -333,22 +402,28 @@ def _to_response(
     requests: dict[str, tuple[tuple[str, str], ...]],
 ) -> Response | None:
     headers = record.rec_headers
+    if record.rec_type is None or record.length is None:
+        raise ValueError("record headers are incomplete (cut short)")
     record_id = headers.get_header("WARC-Record-ID") or ""
-    if record.rec_type == "request":
-        sent = tuple((k.lower(), v) for k, v in (record.http_headers.headers or ()))
-        for target in (headers.get_header("WARC-Concurrent-To") or "").split():
-            requests[target] = sent
-        record.content_stream().read()
-        return None
     if record.rec_type != "response" or record.http_headers is None:
         record.content_stream().read()
+        _check_complete(record)
+        if record.rec_type == "request" and record.http_headers is not None:
+            sent = tuple((k.lower(), v) for k, v in record.http_headers.headers)
+            for target in (headers.get_header("WARC-Concurrent-To") or "").split():
+                requests[target] = sent
         return None
-    limit = -1 if max_bytes is None else max_bytes + 1
-    body = record.content_stream().read(limit)
+    stream = record.content_stream()
+    # warcio's readers take no -1: read() for all, read(n) for a bound.
+    body = stream.read() if max_bytes is None else stream.read(max_bytes + 1)
     if max_bytes is not None and len(body) > max_bytes:
         raise ValueError(f"payload over the limit of {max_bytes} bytes")
-    # Reaching the record's end proves it was complete; a cut file fails here.
     record.raw_stream.read()
+    _check_complete(record)
+    # A record cut short by a killed writer reads without error but fails its digest.
+    problem = _digest_problem(headers.get_header("WARC-Payload-Digest"), body)
+    if problem:
+        raise ValueError(problem)
     status_line = record.http_headers.get_statuscode()
     url = headers.get_header("WARC-Target-URI") or ""
     return Response(
