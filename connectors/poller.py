@@ -134,7 +134,8 @@ class Poller:
         config: scheduling settings.
         clock: Unix time (tests pass their own).
         rng: randomness for backoff jitter (tests pass a seeded one).
-        enrich: called on each source's new items before delivery (article fetching).
+        fetch_articles: fetch each new item's article page and put its main text
+            on the item (:mod:`connectors.articles`) before delivery.
     """
 
     def __init__(
@@ -147,7 +148,7 @@ class Poller:
         *,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
-        enrich: Callable[[tuple[Item, ...]], object] | None = None,
+        fetch_articles: bool = False,
     ) -> None:
         self.state = state
         self.fetcher = fetcher
@@ -155,7 +156,11 @@ class Poller:
         self.config = config
         self.clock = clock
         self.rng = rng or random.Random()
-        self.enrich = enrich
+        self._robots = None
+        if fetch_articles:
+            from connectors.articles import Robots
+
+            self._robots = Robots(fetcher)
         self.rounds = state.counter("rounds")
         self._connectors: dict[str, tuple[str, Connector]] = {}
         self.set_sources(sources)
@@ -245,8 +250,8 @@ class Poller:
             connector = self.connector(config)
             result = await asyncio.wait_for(connector.poll(cursor), self.config.source_timeout)
             items = stamp(result.items, config)
-            if self.enrich is not None and items:
-                items = tuple(await self.enrich(items))  # type: ignore[misc]
+            if self._robots is not None and items:
+                items = await self._articles(config, items)
             outcome.result = PollResult(
                 items=items,
                 cursor=result.cursor,
@@ -265,6 +270,19 @@ class Poller:
             log.exception("source %s: connector failed", config.name)
             outcome.error = TransientError(f"connector failed: {type(exc).__name__}: {exc}")
         return outcome
+
+    async def _articles(self, config: SourceConfig, items: tuple[Item, ...]) -> tuple[Item, ...]:
+        from connectors.articles import enrich_all
+
+        # An article that cannot be had leaves its item as the feed gave it.
+        results = await enrich_all(items, self.fetcher, self._robots)
+        missing = [r.reason for r in results if r.reason is not None]
+        if missing:
+            log.info(
+                "source %s: %d of %d articles not fetched (first: %s)",
+                config.name, len(missing), len(results), missing[0],
+            )  # fmt: skip
+        return tuple(r.item for r in results)
 
     async def _commit_loop(
         self, queue: asyncio.Queue[_Outcome], total: int, report: RoundReport

@@ -270,3 +270,118 @@ def test_the_poller_does_not_import_beam():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def write_sources(path: Path, feeds: dict, **extra) -> Path:
+    lines = []
+    for name, (url, _) in feeds.items():
+        lines += [f"- name: {name}", "  kind: feed", f"  url: {url}"]
+        lines += [f"  {k}: {v}" for k, v in extra.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def newswatch(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "pipelines.cli", *args]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if check:
+        assert out.returncode == 0, out.stderr
+    return out
+
+
+def test_poll_once_prints_the_round_line_and_status_shows_health(tmp_path, feeds):
+    sources = write_sources(tmp_path / "sources.yaml", feeds, country="FR")
+    state, out = tmp_path / "state.sqlite", tmp_path / "out"
+    base = ["--sources", str(sources), "--state", str(state), "--allow_private_addresses"]
+    first = newswatch("poll", *base, "--once", "--output", str(out))
+    assert "round 1: 3 sources polled, 0 not modified (304)" in first.stdout
+    written = [json.loads(x) for p in out.glob("items-*.jsonl") for x in p.read_text().splitlines()]
+    assert f"{len(written)} new items" in first.stdout and written
+    assert {i["source"]["country"] for i in written} == {"FR"}
+    # not due yet: --once polls nothing; --force polls all, conditionally
+    assert "round 2: 0 sources polled" in newswatch("poll", *base, "--once").stdout
+    third = newswatch("poll", *base, "--once", "--force", "--output", str(out))
+    assert "round 3: 3 sources polled, 3 not modified (304), 0 new items" in third.stdout
+    status = newswatch("sources", "status", "--state", str(state)).stdout
+    for name in FEEDS:
+        row = next(line for line in status.splitlines() if line.startswith(name))
+        assert "not_modified" in row and row.split()[2] == "not_modified"
+    assert "3 sources, 0 failing, 3 rounds" in status
+
+
+def test_sources_check_fetches_each_once_and_reports_failures(tmp_path, feeds, server):
+    server.route("/gone", lambda r: Reply(404, b"gone"))
+    path = write_sources(tmp_path / "s.yaml", {**feeds, "gone": (server.url("/gone"), b"")})
+    out = newswatch("sources", "check", "--sources", str(path), check=False)
+    assert out.returncode == 1, out.stderr
+    rows = {line.split()[0]: line for line in out.stdout.splitlines()[1:] if line}
+    assert " ok " in rows["lemonde"] and " error " in rows["gone"] and "HTTP 404" in rows["gone"]
+    assert "3 ok, 1 failed" in out.stdout
+    assert [len(server.hits(f"/{n}.xml")) for n in FEEDS] == [1, 1, 1]
+
+
+def test_a_sources_file_with_a_mistake_is_one_line_and_exit_2(tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_text("- name: a\n  kind: rss\n  url: https://a.example/\n")
+    for args in (["poll", "--once"], ["sources", "check"]):
+        out = newswatch(*args, "--sources", str(path), "--state", str(tmp_path / "s"), check=False)
+        assert out.returncode == 2
+        assert out.stderr.strip().endswith("sources.yaml:2: kind must be one of ['feed', "
+                                           "'mastodon', 'bluesky', 'telegram', 'reddit', "
+                                           "'youtube'] (got 'rss')")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--min_interval", "soon", "a duration must be a positive number"),
+        ("--max_interval", "-5m", "a duration must be a positive number"),
+        ("--concurrency", "0", "--concurrency must be a positive whole number (got '0')"),
+        ("--publish", "my-topic", "topic must look like projects/<p>/topics/<t>"),
+    ],
+)
+def test_bad_options_are_one_line_and_exit_2(tmp_path, feeds, option, value, message):
+    sources = write_sources(tmp_path / "sources.yaml", feeds)
+    out = newswatch("poll", "--sources", str(sources), option, value, check=False)
+    assert out.returncode == 2 and message in out.stderr
+
+
+def test_publish_sends_raw_items_with_their_attributes(tmp_path, feeds, pubsub_emulator):
+    from google.cloud import pubsub_v1
+
+    topic, subscription = pubsub_emulator.names("raw")
+    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+    publisher.create_topic(name=topic)
+    try:
+        subscriber.create_subscription(name=subscription, topic=topic)
+        sources = write_sources(tmp_path / "sources.yaml", {"reliefweb": feeds["reliefweb"]})
+        args = ["--sources", str(sources), "--state", str(tmp_path / "s.sqlite")]
+        run = newswatch("poll", *args, "--once", "--publish", topic, "--output", str(tmp_path))
+        written = {
+            json.loads(line)["id"]: json.loads(line)
+            for p in tmp_path.glob("items-*.jsonl")
+            for line in p.read_text().splitlines()
+        }
+        assert f"{len(written)} new items" in run.stdout and written
+        got = {}
+        deadline = time.monotonic() + 60
+        while len(got) < len(written) and time.monotonic() < deadline:
+            response = subscriber.pull(subscription=subscription, max_messages=100, timeout=10)
+            for received in response.received_messages:
+                got[received.message.attributes["item_id"]] = received.message
+            if response.received_messages:
+                subscriber.acknowledge(
+                    subscription=subscription,
+                    ack_ids=[r.ack_id for r in response.received_messages],
+                )
+        assert set(got) == set(written)
+        for item_id, message in got.items():
+            attributes = dict(message.attributes)
+            assert attributes["source_kind"] == "feed" and attributes["source_name"] == "reliefweb"
+            assert attributes["schema_version"] == "2"
+            assert attributes["fetched"].endswith("Z") and "T" in attributes["fetched"]
+            assert json.loads(message.data)["id"] == item_id
+    finally:
+        subscriber.delete_subscription(subscription=subscription)
+        publisher.delete_topic(topic=topic)
+        subscriber.close()

@@ -21,7 +21,15 @@ from collections.abc import Sequence
 
 from pipelines.commands.common import CliError
 
-__all__ = ["HELP", "NAME", "add_arguments", "parse_duration", "run"]
+__all__ = [
+    "HELP",
+    "NAME",
+    "add_arguments",
+    "add_source_options",
+    "http_config",
+    "parse_duration",
+    "run",
+]
 
 NAME = "poll"
 HELP = "fetch the configured feeds and channels: one round (--once) or continuously"
@@ -32,16 +40,21 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
 
-def parse_duration(value: str) -> float:
+def parse_duration(value: str, *, zero: bool = False) -> float:
     """Seconds from ``300``, ``300s``, ``5m``, ``6h``, ``1.5d`` or ``250ms``.
 
+    Args:
+        value: the text.
+        zero: accept a zero duration.
+
     Raises:
-        ValueError: not a positive duration; the message shows the value.
+        ValueError: not a positive (or zero, if allowed) duration; the message shows the value.
     """
     match = _DURATION.match(str(value))
-    if not match or float(match.group(1)) <= 0:
+    if not match or (float(match.group(1)) <= 0 and not zero):
+        kind = "positive or zero" if zero else "positive"
         raise ValueError(
-            f"a duration must be a positive number with an optional unit ms, s, m, h or d"
+            f"a duration must be a {kind} number with an optional unit ms, s, m, h or d"
             f" (got {value!r})"
         )
     return float(match.group(1)) * _UNITS[match.group(2)]
@@ -97,6 +110,46 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="follow redirects and article links to private, loopback and link-local addresses",
     )
+    parser.add_argument(
+        "--per_host_concurrency",
+        default="2",
+        metavar="N",
+        help="requests in flight to one host at once (default 2)",
+    )
+    parser.add_argument(
+        "--per_host_delay",
+        default="1s",
+        metavar="DURATION",
+        help="least time between the starts of two requests to one host (default 1s; 0 for none)",
+    )
+
+
+def http_config(args: argparse.Namespace):
+    """The HTTP layer's settings from ``add_source_options``' options.
+
+    Raises:
+        ValueError: a bad value; the message shows it.
+    """
+    from connectors.http import HttpConfig
+
+    per_host = _positive_int("--per_host_concurrency", args.per_host_concurrency)
+    delay = parse_duration(args.per_host_delay, zero=True)
+    return HttpConfig(
+        contact=args.contact,
+        allow_private_addresses=args.allow_private_addresses,
+        per_host_concurrency=per_host,
+        per_host_delay=delay,
+    )
+
+
+def _positive_int(option: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValueError(f"{option} must be a positive whole number (got {value!r})")
+    return number
 
 
 def _options(args: argparse.Namespace):
@@ -109,17 +162,11 @@ def _options(args: argparse.Namespace):
             f"--min_interval must not exceed --max_interval (got {args.min_interval!r} > "
             f"{args.max_interval!r})"
         )
-    try:
-        concurrency = int(args.concurrency)
-    except ValueError:
-        concurrency = 0
-    if concurrency < 1:
-        raise ValueError(f"--concurrency must be a positive whole number (got {args.concurrency!r})")
+    concurrency = _positive_int("--concurrency", args.concurrency)
     return PollerConfig(bounds=(low, high), concurrency=concurrency, backoff_base=min(60.0, high))
 
 
 def run(args: argparse.Namespace, extra: Sequence[str]) -> int:
-    from connectors.http import Fetcher, HttpConfig
     from connectors.rawsinks import JsonlOutput, RawOutputs
     from connectors.sources import SourcesError, load_sources
     from connectors.state import State, default_state_path
@@ -130,13 +177,13 @@ def run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         logging.getLogger("connectors").setLevel(logging.WARNING)
     try:
         config = _options(args)
+        http = http_config(args)
         sources = load_sources(args.sources)
         publisher = None
         if args.publish:
             from connectors.pubsub import RawItemPublisher
 
             publisher = RawItemPublisher(args.publish)
-        enrich = _article_fetcher(args) if args.fetch_articles else None
         state = State(args.state or default_state_path())
     except (SourcesError, ValueError) as exc:
         raise CliError(str(exc)) from None
@@ -147,7 +194,6 @@ def run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         from connectors.warc import WarcArchive
 
         archive = WarcArchive(args.archive)
-    http = HttpConfig(contact=args.contact, allow_private_addresses=args.allow_private_addresses)
     print(
         f"newswatch: polling {len(sources)} sources from {args.sources}; state {state.path};"
         f" outputs: {outputs.describe()}" + (f"; archive {args.archive}" if archive else ""),
@@ -155,7 +201,7 @@ def run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         flush=True,
     )
     try:
-        return asyncio.run(_main(args, sources, state, http, archive, outputs, config, enrich))
+        return asyncio.run(_main(args, sources, state, http, archive, outputs, config))
     finally:
         outputs.close()
         if archive is not None:
@@ -163,7 +209,7 @@ def run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         state.close()
 
 
-async def _main(args, sources, state, http, archive, outputs, config, enrich) -> int:
+async def _main(args, sources, state, http, archive, outputs, config) -> int:
     from connectors.http import Fetcher
     from connectors.poller import Poller
     from connectors.sources import SourcesError, load_sources
@@ -189,7 +235,9 @@ async def _main(args, sources, state, http, archive, outputs, config, enrich) ->
     mtime = _mtime(args.sources)
 
     async with Fetcher(http, archive=archive) as fetcher:
-        poller = Poller(sources, state, fetcher, outputs, config, enrich=enrich)
+        poller = Poller(
+            sources, state, fetcher, outputs, config, fetch_articles=args.fetch_articles
+        )
 
         def reload() -> None:
             nonlocal mtime
@@ -216,7 +264,3 @@ def _mtime(path: str) -> float | None:
         return os.stat(path).st_mtime
     except OSError:
         return None
-
-
-def _article_fetcher(args: argparse.Namespace):
-    raise ValueError("--fetch_articles is not available in this build")

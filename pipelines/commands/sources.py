@@ -60,16 +60,16 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str
 
 
 def _check(args: argparse.Namespace) -> int:
-    from connectors.http import HttpConfig
-    from connectors.sources import SourcesError, load_sources
+    from connectors.sources import load_sources
+    from pipelines.commands.poll import http_config
 
     try:
         sources = load_sources(args.sources)
-    except SourcesError as exc:
+        http = http_config(args)
+    except ValueError as exc:  # SourcesError is one
         raise CliError(str(exc)) from None
     if args.concurrency < 1:
         raise CliError(f"--concurrency must be >= 1 (got {args.concurrency!r})")
-    http = HttpConfig(contact=args.contact, allow_private_addresses=args.allow_private_addresses)
     print(f"{args.sources}: {len(sources)} sources, valid; fetching each once", file=sys.stderr)
     results = asyncio.run(_fetch_all(sources, http, args.concurrency))
     rows = []
