@@ -28,6 +28,8 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]
     at: float = 0.0  # time.monotonic() when the request arrived
+    method: str = "GET"
+    body: bytes = b""  # a POST's body (credential exchanges)
 
 
 @dataclass
@@ -77,6 +79,25 @@ class LocalServer:
                     query=parse_qs(parts.query),
                     headers={k.lower(): v for k, v in self.headers.items()},
                     at=time.monotonic(),
+                )
+                with server._lock:
+                    server.requests.append(request)
+                    handler = server.routes.get(parts.path)
+                reply = handler(request) if handler else Reply(404, b"not found")
+                self._send(reply)
+
+            def do_POST(self) -> None:
+                # Routes see POSTs too (request.method says which): token and
+                # session endpoints that connectors call before they GET.
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                request = Request(
+                    path=parts.path,
+                    query=parse_qs(parts.query),
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    at=time.monotonic(),
+                    method="POST",
+                    body=self.rfile.read(length),
                 )
                 with server._lock:
                     server.requests.append(request)

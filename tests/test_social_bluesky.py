@@ -11,7 +11,7 @@ from connectors.base import SourceConfig
 from connectors.bluesky import HANDLE_ENV, PASSWORD_ENV, BlueskyConnector
 from connectors.errors import PermanentError
 from tests.localserver import Reply
-from tests.socialkit import fetch, poll
+from tests.socialkit import RecordingArchive, fetch, poll
 from transforms.normalise import normalise_item
 
 FEED = "/xrpc/app.bsky.feed.getAuthorFeed"
@@ -170,3 +170,46 @@ def test_search_needs_credentials_from_the_environment(server, monkeypatch):
 def test_check_names_the_key_and_the_value(options, message):
     with pytest.raises(ValueError, match=message):
         BlueskyConnector.check(SourceConfig(name="b", kind="bluesky", options=options))
+
+
+def test_search_with_an_app_password_keeps_the_session_out_of_the_archive(
+    server, views, monkeypatch
+):
+    monkeypatch.setenv(HANDLE_ENV, "desk.example.org")
+    monkeypatch.setenv(PASSWORD_ENV, "abcd-efgh-ijkl-mnop")
+    sessions = []
+
+    def create_session(request):
+        sessions.append(json.loads(request.body))
+        token = f"jwt-{len(sessions)}"
+        return Reply(200, json.dumps({"accessJwt": token, "did": "did:plc:desk"}).encode())
+
+    def search(request):
+        if request.headers.get("authorization") == "Bearer jwt-1":  # expired meanwhile
+            return Reply(400, b'{"error":"ExpiredToken","message":"Token has expired"}')
+        assert request.headers.get("authorization") == "Bearer jwt-2"
+        body = {"posts": [v["post"] for v in views[:10]], "cursor": "10"}
+        return Reply(200, json.dumps(body).encode(), {"Content-Type": "application/json"})
+
+    server.route("/xrpc/com.atproto.server.createSession", create_session)
+    server.route("/xrpc/app.bsky.feed.searchPosts", search)
+    config = SourceConfig(
+        name="search", kind="bluesky", options={"query": "HCERES", "auth_url": server.url("")}
+    )
+    archive = RecordingArchive()
+    result = poll(config, None, archive=archive)
+
+    assert len(result.items) == 10
+    assert {i.guid for i in result.items} == {v["post"]["uri"] for v in views[:10]}
+    assert sessions == [{"identifier": "desk.example.org", "password": "abcd-efgh-ijkl-mnop"}] * 2
+    query = server.hits("/xrpc/app.bsky.feed.searchPosts")[-1].query
+    assert query["q"] == ["HCERES"] and query["sort"] == ["latest"]
+    # Only the searches were archived (the refused one included), never the session
+    # exchanges, and no credential is in what was archived.
+    assert [r.status for r in archive.responses] == [400, 200]
+    archived = json.dumps(
+        [[r.request_headers, r.context, r.url, r.body.decode()] for r in archive.responses]
+    )
+    for secret in ("jwt-1", "jwt-2", "abcd-efgh-ijkl-mnop"):
+        assert secret not in archived
+    assert result.items[0].source.url == "https://bsky.app/search?q=HCERES"

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
 
 from connectors.base import SourceConfig
-from connectors.reddit import TOKEN_ENV, RedditConnector, fullname_key
+from connectors.reddit import (
+    CLIENT_ID_ENV,
+    CLIENT_SECRET_ENV,
+    TOKEN_ENV,
+    RedditConnector,
+    fullname_key,
+)
 from tests.localserver import Reply
 from tests.socialkit import RecordingArchive, fetch, poll
 from transforms.normalise import normalise_item
@@ -188,3 +195,38 @@ def test_fullname_order():
 def test_check_names_the_key_and_the_value(options, message):
     with pytest.raises(ValueError, match=message):
         RedditConnector.check(SourceConfig(name="r", kind="reddit", options=options))
+
+
+def test_oauth_client_credentials_from_the_environment(server, corpora, monkeypatch):
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    monkeypatch.setenv(CLIENT_ID_ENV, "desk-app")
+    monkeypatch.setenv(CLIENT_SECRET_ENV, "desk-app-secret")
+    grants = []
+
+    def access_token(request):
+        grants.append((request.method, request.headers.get("authorization"), request.body))
+        body = {"access_token": "app-token-1", "token_type": "bearer", "expires_in": 86400}
+        return Reply(200, json.dumps(body).encode())
+
+    server.route("/api/v1/access_token", access_token)
+    server.route(NEW, Subreddit(_listing(corpora, "TestFront.test_new__1.listing.json")))
+    config = SourceConfig(
+        name="r/worldnews",
+        kind="reddit",
+        options={
+            "subreddit": "worldnews",
+            "auth_url": server.url(""),
+            "oauth_url": server.url(""),
+            "limit": 3,
+        },
+    )
+    archive = RecordingArchive()
+    result = poll(config, None, archive=archive)
+
+    assert [i.guid for i in result.items] == ["t3_48f0qw", "t3_48f0ri", "t3_48f0th"]
+    basic = "Basic " + base64.b64encode(b"desk-app:desk-app-secret").decode()
+    assert grants == [("POST", basic, b"grant_type=client_credentials")]
+    assert server.hits(NEW)[0].headers["authorization"] == "bearer app-token-1"
+    archived = json.dumps([[r.request_headers, r.context, r.url] for r in archive.responses])
+    assert len(archive.responses) == 1
+    assert "app-token-1" not in archived and "desk-app-secret" not in archived
