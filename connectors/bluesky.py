@@ -129,7 +129,7 @@ class BlueskyConnector(Connector):
         base_url(config, _DEFAULT_BASE)
         if ("actor" in config.options) == ("query" in config.options):
             raise ValueError(
-                f"bluesky source {config.name!r}: set exactly one of actor and query"
+                f"actor or query: set exactly one of them"
                 f" (got actor={config.options.get('actor')!r},"
                 f" query={config.options.get('query')!r})"
             )
@@ -139,15 +139,10 @@ class BlueskyConnector(Connector):
             require_str(config, "query")
         auth = config.options.get("auth_url")
         if auth is not None and not (isinstance(auth, str) and re.match(r"^https?://", auth)):
-            raise ValueError(
-                f"bluesky source {config.name!r}: auth_url must be an http(s) URL (got {auth!r})"
-            )
+            raise ValueError(f"auth_url must be an http(s) URL (got {auth!r})")
         flt = config.options.get("filter")
         if flt is not None and flt not in _FILTERS:
-            raise ValueError(
-                f"bluesky source {config.name!r}: filter must be one of {list(_FILTERS)}"
-                f" (got {flt!r})"
-            )
+            raise ValueError(f"filter must be one of {list(_FILTERS)} (got {flt!r})")
         bounded_int(config, "limit", 50, 1, 100)
         bounded_int(config, "max_pages", 5, 1, 100)
 

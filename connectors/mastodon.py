@@ -96,7 +96,7 @@ class MastodonConnector(Connector):
         has_account = "account" in config.options
         if has_tag == has_account:
             raise ValueError(
-                f"mastodon source {config.name!r}: set exactly one of hashtag and account"
+                f"hashtag or account: set exactly one of them"
                 f" (got hashtag={config.options.get('hashtag')!r},"
                 f" account={config.options.get('account')!r})"
             )

@@ -115,9 +115,7 @@ class RedditConnector(Connector):
             if value is not None and not (
                 isinstance(value, str) and value.startswith(("http://", "https://"))
             ):
-                raise ValueError(
-                    f"reddit source {config.name!r}: {key} must be an http(s) URL (got {value!r})"
-                )
+                raise ValueError(f"{key} must be an http(s) URL (got {value!r})")
         bounded_int(config, "limit", 100, 1, 100)
         bounded_int(config, "max_pages", 3, 1, 100)
 

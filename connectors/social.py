@@ -102,12 +102,10 @@ def require_str(config: SourceConfig, key: str, pattern: str | None = None) -> s
     """
     value = config.options.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{config.kind} source {config.name!r}: {key} must be set (got {value!r})")
+        raise ValueError(f"{key} must be set (got {value!r})")
     value = value.strip()
     if pattern and not re.fullmatch(pattern, value):
-        raise ValueError(
-            f"{config.kind} source {config.name!r}: {key} must match {pattern} (got {value!r})"
-        )
+        raise ValueError(f"{key} must match {pattern} (got {value!r})")
     return value
 
 
@@ -119,10 +117,7 @@ def bounded_int(config: SourceConfig, key: str, default: int, low: int, high: in
     """
     value = config.options.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(
-            f"{config.kind} source {config.name!r}: {key} must be an integer"
-            f" from {low} to {high} (got {value!r})"
-        )
+        raise ValueError(f"{key} must be an integer from {low} to {high} (got {value!r})")
     return value
 
 
@@ -134,9 +129,7 @@ def base_url(config: SourceConfig, default: str) -> str:
     """
     value = config.options.get("base_url") or config.url or default
     if not isinstance(value, str) or not re.match(r"^https?://[^/\s]+", value):
-        raise ValueError(
-            f"{config.kind} source {config.name!r}: base_url must be an http(s) URL (got {value!r})"
-        )
+        raise ValueError(f"base_url must be an http(s) URL (got {value!r})")
     return value.rstrip("/")
 
 

@@ -160,8 +160,8 @@ def test_search_needs_credentials_from_the_environment(server, monkeypatch):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({}, "set exactly one of actor and query"),
-        ({"actor": "a.bsky.social", "query": "q"}, "set exactly one of actor and query"),
+        ({}, "actor or query: set exactly one of them"),
+        ({"actor": "a.bsky.social", "query": "q"}, "actor or query: set exactly one of them"),
         ({"actor": "a b"}, "actor must match .* \\(got 'a b'\\)"),
         ({"actor": "a.bsky.social", "filter": "all"}, "filter must be one of .* \\(got 'all'\\)"),
         ({"query": "q", "limit": 101}, "limit must be an integer from 1 to 100 \\(got 101\\)"),

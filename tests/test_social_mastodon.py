@@ -165,8 +165,8 @@ def test_account_statuses_by_acct_lookup(server, corpora):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({}, "set exactly one of hashtag and account"),
-        ({"hashtag": "a", "account": "b"}, "set exactly one of hashtag and account"),
+        ({}, "hashtag or account: set exactly one of them"),
+        ({"hashtag": "a", "account": "b"}, "hashtag or account: set exactly one of them"),
         ({"hashtag": "two words"}, "hashtag must match .* \\(got 'two words'\\)"),
         ({"account": "x", "limit": 80}, "limit must be an integer from 1 to 40 \\(got 80\\)"),
     ],

@@ -26,7 +26,7 @@ def test_kind_resolves_to_its_connector(kind):
     assert cls is getattr(connectors, name) and cls.kind == kind
     cls.check(SourceConfig(name="x", kind=kind, options=options))
     # The constructor validates too: a bad source never gets as far as a poll.
-    with pytest.raises(ValueError, match=f"{kind} source 'x'"):
+    with pytest.raises(ValueError, match="must (be set|match)|set exactly one"):
         cls(SourceConfig(name="x", kind=kind, options={}), fetcher=None)
 
 
@@ -35,3 +35,15 @@ def test_social_connectors_import_without_beam():
     code = f"import sys, {modules}; print('apache_beam' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_bad_key_in_the_sources_file_names_its_line():
+    from connectors.sources import SourcesError, parse_sources
+
+    data = b"""- name: Telegram channel
+  kind: telegram
+  country: RU
+  channel: "two words"
+"""
+    with pytest.raises(SourcesError, match=r"sources.yaml:4: channel must match .*'two words'"):
+        parse_sources(data, "sources.yaml")
