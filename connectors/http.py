@@ -38,6 +38,7 @@ import ipaddress
 import re
 import socket
 import time
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -67,6 +68,8 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 _REDIRECTS = (301, 302, 303, 307, 308)
 VERSION = "0.2.0"
 ACCEPT_ENCODING = "gzip, deflate, br"
+# httpx honours the *_PROXY environment variables as urllib does.
+_PROXIES = bool(urllib.request.getproxies())
 
 
 def user_agent(contact: str | None = None) -> str:
@@ -268,7 +271,10 @@ class Fetcher:
         budget = self.config.total_timeout
         for _hop in range(self.config.max_redirects + 1):
             await self._guard(current, trusted)
-            response, spent = await self._one(current, url, headers or {}, context or {}, budget)
+            guarded = not (trusted or self.config.allow_private_addresses)
+            response, spent = await self._one(
+                current, url, headers or {}, context or {}, budget, guarded
+            )
             budget -= spent
             location = response.header("location")
             if response.status in _REDIRECTS and location:
@@ -333,6 +339,7 @@ class Fetcher:
         headers: Mapping[str, str],
         context: Mapping[str, Any],
         budget: float,
+        guarded: bool,
     ) -> tuple[Response, float]:
         shown = redact_url(url)
         total = self.config.total_timeout
@@ -346,7 +353,7 @@ class Fetcher:
             start = loop.time()
             try:
                 response = await asyncio.wait_for(
-                    self._stream(url, requested, headers, context), budget
+                    self._stream(url, requested, headers, context, guarded), budget
                 )
             except TimeoutError:
                 raise TransientError(f"timed out after {total:g} s in total", url=shown) from None
@@ -359,6 +366,24 @@ class Fetcher:
             except httpx.InvalidURL as exc:
                 raise PermanentError(f"bad URL {shown!r}: {exc}", url=shown) from None
             return response, loop.time() - start
+
+    @staticmethod
+    def _check_peer(resp: httpx.Response, shown: str) -> None:
+        # Second line of the guard: the address actually connected to. A name
+        # can resolve to a public address when checked and a private one when
+        # httpx connects (DNS rebinding); the response is then discarded
+        # before anything reads or archives it. Behind a proxy the peer is
+        # the proxy, so only the resolution check applies.
+        if _PROXIES:
+            return
+        stream = resp.extensions.get("network_stream")
+        peer = stream.get_extra_info("server_addr") if stream is not None else None
+        if peer and not is_public_address(str(peer[0])):
+            raise PermanentError(
+                f"refused: {shown} connected to a non-public address {peer[0]}"
+                " (use --allow_private_addresses to permit)",
+                url=shown,
+            )
 
     async def _pace(self, host: str) -> None:
         # Politeness: requests to one host start at least per_host_delay apart.
@@ -378,12 +403,15 @@ class Fetcher:
         requested: str,
         headers: Mapping[str, str],
         context: Mapping[str, Any],
+        guarded: bool = False,
     ) -> Response:
         limit = self.config.max_bytes
         shown = redact_url(url)
         sent_headers = {"Accept-Encoding": ACCEPT_ENCODING, **headers}
         async with self._client.stream("GET", url, headers=sent_headers) as resp:
             status = resp.status_code
+            if guarded:
+                self._check_peer(resp, shown)
             announced = resp.headers.get("content-length", "")
             if announced.isdigit() and int(announced) > limit:
                 raise PermanentError(

@@ -257,6 +257,26 @@ def test_untrusted_private_url_refused_without_a_request(server):
     assert server.requests == []
 
 
+def test_rebinding_caught_at_the_connected_address(server, monkeypatch):
+    # As if the name had resolved to a public address when checked and to
+    # loopback when connecting: the connected peer is checked too.
+    class CheckedEarlier(Fetcher):
+        async def _guard(self, url: str, trusted: bool) -> None:
+            return None
+
+    monkeypatch.setattr("connectors.http._PROXIES", False)
+    server.route("/inner", lambda req: Reply(200, b"internal"))
+    archive = Recorder()
+
+    async def go() -> Response:
+        async with CheckedEarlier(FAST, archive=archive) as fetcher:
+            return await fetcher.get(server.url("/inner"), trusted=False)
+
+    with pytest.raises(PermanentError, match="connected to a non-public address 127.0.0.1"):
+        asyncio.run(go())
+    assert archive.records == []
+
+
 def test_connection_refused():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
