@@ -342,7 +342,7 @@ def test_a_sources_file_with_a_mistake_is_one_line_and_exit_2(tmp_path):
 )
 def test_bad_options_are_one_line_and_exit_2(tmp_path, feeds, option, value, message):
     sources = write_sources(tmp_path / "sources.yaml", feeds)
-    out = newswatch("poll", "--sources", str(sources), option, value, check=False)
+    out = newswatch("poll", "--sources", str(sources), f"{option}={value}", check=False)
     assert out.returncode == 2 and message in out.stderr
 
 
