@@ -34,6 +34,11 @@ _EXPORTS = {
     "TelegramConnector": "connectors.telegram",
     "RedditConnector": "connectors.reddit",
     "YoutubeConnector": "connectors.youtube",
+    "WarcArchive": "connectors.warc",
+    "read_warc": "connectors.warc",
+    "replay_warc": "connectors.warcreplay",
+    "Robots": "connectors.articles",
+    "enrich_all": "connectors.articles",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -402,6 +402,8 @@ def _to_response(
     requests: dict[str, tuple[tuple[str, str], ...]],
 ) -> Response | None:
     headers = record.rec_headers
+    if record.format != "warc":  # warcio falls back to reading ARC, and reads any text so
+        raise ValueError("not a WARC record")
     if record.rec_type is None or record.length is None:
         raise ValueError("record headers are incomplete (cut short)")
     record_id = headers.get_header("WARC-Record-ID") or ""

@@ -373,3 +373,56 @@ def test_warc_outcome_items_normalise_to_the_live_ones(server, corpora, tmp_path
     assert outcome.status == "parsed"
     replayed = {i.id: fields(i) for i in map(normalise_item, outcome.items)}
     assert replayed == {i.id: fields(i) for i in live}
+
+
+def test_altered_payload_fails_its_digest(tmp_path):
+    archive = WarcArchive(tmp_path)
+    archive.record(_response(1, body=b"<rss>original evidence</rss>"))
+    archive.close()
+    [path] = tmp_path.iterdir()
+    raw = gzip.decompress(path.read_bytes()).replace(b"original", b"doctored")
+    altered = tmp_path / "altered.warc"  # uncompressed WARC is read too
+    altered.write_bytes(raw)
+    with open(altered, "rb") as handle:
+        [(response, error)] = list(read_warc(handle, altered.name))
+    assert response is None and "does not match its sha256 digest" in error
+
+
+def test_replay_dead_letters_damaged_archives_and_identities_hold(server, corpora, tmp_path):
+    from pipelines.cli import main
+    from pipelines.summary import check_identities
+
+    sources = serve_feeds(server, corpora, REAL[1:])
+    archived = tmp_path / "archived"
+    with WarcArchive(archived) as archive:
+        live = asyncio.run(live_poll(sources, archive))
+    [path] = archived.iterdir()
+    data = path.read_bytes()
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    # Cut inside the last record, as a killed poller leaves its file; and a file that is no WARC.
+    (inputs / "cut.warc.gz").write_bytes(data[: len(data) - 200])
+    (inputs / "junk.warc.gz").write_bytes(b"this was never a WARC file\n" * 10)
+    out = tmp_path / "out"
+    code = main(["replay", str(inputs), "--output", str(out), "--quiet", "--language_backend", "cld2"])
+    summary = json.loads((out / "summary.json").read_text())
+    assert code == 0 and check_identities(summary) == []
+    assert summary["files.parsed"] == 1 and summary["files.dead_letter"] == 1
+    letters = [json.loads(line) for line in (out / "dead_letter.jsonl").read_text().splitlines()]
+    assert sorted((d["path"], d["kind"], d["stage"]) for d in letters) == [
+        ("cut.warc.gz", "entry", "read"),
+        ("junk.warc.gz", "file", "read"),
+    ]
+    replayed = {from_json(line).id for line in (out / "items.jsonl").read_text().splitlines()}
+    # The first feed's items all came back; the second feed's response was the record cut short.
+    first = {i.id for i in live if i.source.name == "feed 0"}
+    assert first and first <= replayed
+    assert not ({i.id for i in live} - first) & replayed
+
+
+@pytest.mark.parametrize("module", ["connectors.warc", "connectors.warcreplay", "connectors.articles"])
+def test_capture_modules_import_without_beam(module):
+    # The poller imports them; it must not pay for Beam.
+    code = f"import sys, {module}; print('apache_beam' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
