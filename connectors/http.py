@@ -76,6 +76,15 @@ ACCEPT_ENCODING = "gzip, deflate, br"
 _PROXIES = bool(urllib.request.getproxies())
 
 
+# What is kept of the body of a response that is not a success.
+_ERROR_BODY = 64 * 1024
+
+
+def _truncate(chunks: list[bytes], limit: int) -> list[bytes]:
+    data = b"".join(chunks)
+    return [data[:limit]]
+
+
 def _now_rfc3339() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -163,6 +172,13 @@ class Fetcher:
                 current = urljoin(current, location.strip()).split("#", 1)[0]
                 trusted = False
                 continue
+            if 300 <= response.status < 400 and response.status != 304:
+                raise PermanentError(
+                    f"HTTP {response.status} from {response.url} cannot be followed"
+                    " (no Location)",
+                    url=response.url,
+                    status=response.status,
+                )
             return self._check_status(response)
         raise PermanentError(
             f"more than {self.config.max_redirects} redirects", url=redact_url(url), status=None
@@ -279,6 +295,48 @@ class Fetcher:
         if start > now:
             await asyncio.sleep(start - now)
 
+    async def _read_body(self, resp: httpx.Response, shown: str) -> list[bytes]:
+        """The decoded body in pieces, within both limits.
+
+        A success over a limit is an error. Any other status keeps at most
+        the first :data:`_ERROR_BODY` bytes, so an error page never turns a
+        503 with its Retry-After into a size error.
+        """
+        status = resp.status_code
+        success = 200 <= status < 300
+        limit = self.config.max_bytes if success else min(self.config.max_bytes, _ERROR_BODY)
+        announced = resp.headers.get("content-length", "")
+        if success and announced.isdigit() and int(announced) > limit:
+            raise PermanentError(
+                f"body over the limit of {limit} bytes (Content-Length {announced})",
+                url=shown,
+                status=status,
+            )
+        decoded = self.config.decoded_limit if success else limit
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            decoder = BoundedDecoder(content_codings(resp.headers.get("content-encoding")), decoded)
+            # Raw bytes, decoded here: httpx's own decoding would expand a
+            # whole network chunk before any limit could be checked.
+            async for raw in resp.aiter_raw():
+                size += len(raw)
+                if size > limit:
+                    raise BodyTooLarge(f"body over the limit of {limit} bytes")
+                chunks.extend(decoder.feed(raw))
+            chunks.extend(decoder.finish())
+        except BodyTooLarge as exc:
+            if success:
+                raise PermanentError(f"{exc} ({shown})", url=shown, status=status) from None
+            return _truncate(chunks, limit)
+        except DecodeError as exc:
+            if success:
+                raise PermanentError(
+                    f"undecodable body from {shown}: {exc}", url=shown, status=status
+                ) from None
+            return []
+        return chunks
+
     async def _stream(
         self,
         url: str,
@@ -287,43 +345,14 @@ class Fetcher:
         context: Mapping[str, Any],
         guarded: bool = False,
     ) -> Response:
-        limit = self.config.max_bytes
         shown = redact_url(url)
-        sent_headers = {"Accept-Encoding": ACCEPT_ENCODING, **headers}
+        sent_headers = httpx.Headers({"Accept-Encoding": ACCEPT_ENCODING})
+        sent_headers.update(headers)
         async with self._client.stream("GET", url, headers=sent_headers) as resp:
             status = resp.status_code
             if guarded:
                 self._check_peer(resp, shown)
-            announced = resp.headers.get("content-length", "")
-            if announced.isdigit() and int(announced) > limit:
-                raise PermanentError(
-                    f"body over the limit of {limit} bytes (Content-Length {announced})",
-                    url=shown,
-                    status=status,
-                )
-            try:
-                decoder = BoundedDecoder(
-                    content_codings(resp.headers.get("content-encoding")),
-                    self.config.decoded_limit,
-                )
-                chunks: list[bytes] = []
-                size = 0
-                # Raw bytes, decoded here: httpx's own decoding would expand a
-                # whole network chunk before any limit could be checked.
-                async for raw in resp.aiter_raw():
-                    size += len(raw)
-                    if size > limit:
-                        raise PermanentError(
-                            f"body over the limit of {limit} bytes", url=shown, status=status
-                        )
-                    chunks.extend(decoder.feed(raw))
-                chunks.extend(decoder.finish())
-            except BodyTooLarge as exc:
-                raise PermanentError(f"{exc} ({shown})", url=shown, status=status) from None
-            except DecodeError as exc:
-                raise PermanentError(
-                    f"undecodable body from {shown}: {exc}", url=shown, status=status
-                ) from None
+            chunks = await self._read_body(resp, shown)
             sent = tuple(
                 (k.lower(), v) for k, v in resp.request.headers.items() if not is_secret_header(k)
             )

@@ -131,6 +131,24 @@ def test_503_with_retry_after_http_date(server):
     assert info.value.status == 503 and 590 <= info.value.retry_after <= 600
 
 
+def test_a_large_or_broken_error_page_keeps_the_status_and_hint(server):
+    huge = ((b"e" * 65536, 0) for _ in range(64))  # 4 MB, over max_bytes of 1 MB
+    server.route("/big", lambda req: Reply(503, huge, {"Retry-After": "30"}))
+    server.route("/bad", lambda req: Reply(500, b"not gzip", {"Content-Encoding": "gzip"}))
+    with pytest.raises(TransientError, match="HTTP 503") as info:
+        fetch(server.url("/big"))
+    assert info.value.retry_after == 30.0
+    with pytest.raises(TransientError, match="HTTP 500"):
+        fetch(server.url("/bad"))
+
+
+def test_a_redirect_without_location_is_permanent(server):
+    server.route("/r", lambda req: Reply(302, b""))
+    with pytest.raises(PermanentError, match="HTTP 302 .* cannot be followed") as info:
+        fetch(server.url("/r"))
+    assert info.value.status == 302
+
+
 def test_repeated_500s_are_transient_without_hint_and_not_retried_here(server):
     server.route("/feed", lambda req: Reply(500, b"oops"))
 
