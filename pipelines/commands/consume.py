@@ -217,7 +217,19 @@ def run(args: argparse.Namespace, extra: Sequence[str]) -> int:
     store_path = Path(args.store)
     if not store_path.parent.is_dir():
         raise CliError(f"--store: directory {store_path.parent} does not exist")
+    stop = _Stop()
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _consume(args, subscription, store_path, idle, stop)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
+
+def _consume(
+    args: argparse.Namespace, subscription: str, store_path: Path, idle: float | None, stop: _Stop
+) -> int:
+    """The pull, write, commit, acknowledge loop, until idle or asked to stop."""
     import sqlite3
 
     from google.api_core import exceptions as gexc
@@ -228,9 +240,11 @@ def run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         store = ReviewStore(store_path)
     except sqlite3.Error as exc:
         raise CliError(f"--store {store_path}: {exc}") from None
-    subscriber = _connect(subscription)
-    stop = _Stop()
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        subscriber = _connect(subscription)
+    except CliError:
+        store.close()
+        raise
     counts: Counter = Counter()
     last_message = time.monotonic()
     try:
@@ -272,10 +286,9 @@ def run(args: argparse.Namespace, extra: Sequence[str]) -> int:
                 )
             _print_events(store, events, args.json)
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
         subscriber.close()
         store.close()
+    why = "on request" if stop.requested else "when idle"
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no messages"
-    print(f"consume: stopped; {summary}", file=sys.stderr)
+    print(f"consume: stopped {why}; {summary}", file=sys.stderr)
     return 0

@@ -1,0 +1,271 @@
+"""``newswatch consume`` against the real Pub/Sub emulator, run as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from connectors import store_queries as q
+from connectors.pubsub import Publisher, flagged_message, update_message
+from connectors.store import ReviewStore
+from pipelines.commands.consume import PAUSE_ENV, format_item_line, parse_idle
+from transforms.item import Item, Report, ReportUpdate, Source
+from transforms.normalise import normalise_item
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXT = (
+    "Prosecutors opened an investigation into war crimes after the execution of prisoners of war "
+    "and the shelling of civilians in the city."
+)
+
+
+@pytest.fixture
+def flagged(engine, make_item):
+    """Items flagged by the shipped rule packs (as the pipeline's flagging stage does)."""
+
+    def factory(n: int, raw_title: str | None = None, **overrides) -> Item:
+        fields = {
+            "guid": f"wire-{n}",
+            "url": f"https://wire.example/news/{n}",
+            "title": f"War crimes inquiry {n}",
+            "text": TEXT,
+        }
+        fields.update(overrides)
+        item = normalise_item(make_item(**fields)).replace(language="en")
+        if raw_title is not None:  # as a source other than a feed might send it
+            item = item.replace(title=raw_title)
+        result = engine.evaluate({"title": item.title, "text": item.text}, "en")
+        assert result.flags, "the sample text must be flagged"
+        return item.replace(flags=result.flags, rules_language=result.rules_language)
+
+    return factory
+
+
+@pytest.fixture
+def channel(pubsub_emulator):
+    """A fresh topic with a subscription (10 s ack deadline) and a publisher to it."""
+    from google.cloud import pubsub_v1
+
+    topic, subscription = pubsub_emulator.names("flagged")
+    admin = pubsub_v1.PublisherClient()
+    subscriber = pubsub_v1.SubscriberClient()
+    admin.create_topic(name=topic)
+    publisher = Publisher(topic)
+    try:
+        subscriber.create_subscription(name=subscription, topic=topic, ack_deadline_seconds=10)
+        yield publisher, subscription
+    finally:
+        publisher.close()
+        subscriber.delete_subscription(subscription=subscription)
+        admin.delete_topic(topic=topic)
+        subscriber.close()
+
+
+def report(n: int) -> Report:
+    return Report(f"copy-{n}", Source("feed", f"Outlet {n}", f"https://o{n}.example/rss"), None)
+
+
+def consume_argv(subscription: str, store: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "pipelines.cli", "consume", "--subscription", subscription,
+            "--store", str(store), *extra]  # fmt: skip
+
+
+def consume(subscription: str, store: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        consume_argv(subscription, store, "--exit_when_idle", "2", *extra),
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def json_lines(stdout: str) -> list[dict]:
+    # Only whole lines: a file may be read while the consumer is writing it.
+    return [json.loads(line) for line in stdout.splitlines(keepends=True) if line.endswith("\n")]
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.05)  # polling a condition, with a deadline
+
+
+def test_each_item_once_updates_applied_and_bad_messages_dead_lettered(channel, flagged, tmp_path):
+    publisher, subscription = channel
+    a, b = flagged(1), flagged(2)
+    publisher.publish_messages([update_message(ReportUpdate(a.id, report(1)))])
+    publisher.publish_messages([flagged_message(a), flagged_message(a), flagged_message(b)])
+    publisher.publish_messages(
+        [
+            update_message(ReportUpdate(b.id, report(2))),
+            update_message(ReportUpdate(a.id, report(1))),
+            (b"{not json", {"kind": "item"}),
+        ]
+    )
+    store_path = tmp_path / "review.db"
+    out = consume(subscription, store_path, "--json")
+    assert out.returncode == 0, out.stderr
+    events = json_lines(out.stdout)
+    items = sorted((e["item_id"], e["status"]) for e in events if e["kind"] == "item")
+    assert items == sorted([(a.id, "new"), (a.id, "unchanged"), (b.id, "new")])
+    assert next(e for e in events if e["kind"] == "dead_letter")["reason"].startswith(
+        "item message body is not JSON"
+    )
+    assert "acked 7" in out.stderr
+    with ReviewStore(store_path) as store:
+        assert store.item_ids() == sorted([a.id, b.id])
+        assert store.item(a.id).item.also_reported_by == (report(1),)
+        assert store.item(b.id).item.also_reported_by == (report(2),)
+        assert store.counts()["pending_updates"] == 0
+        [letter] = store.dead_letters()
+        assert letter["data"] == b"{not json" and letter["attributes"] == {"kind": "item"}
+
+
+def test_text_lines_and_decisions_untouched_by_a_changed_item(channel, flagged, tmp_path):
+    publisher, subscription = channel
+    item = flagged(1, raw_title="Inquiry into\x1b[31m shelling")
+    store_path = tmp_path / "review.db"
+    publisher.publish_messages([flagged_message(item)])
+    out = consume(subscription, store_path)
+    assert out.returncode == 0, out.stderr
+    [line] = out.stdout.splitlines()
+    assert "\x1b" not in line
+    assert "Inquiry into [31m shelling" in line
+    assert "investigation" in line and "  en " in line and "[Example Wire]" in line
+    with ReviewStore(store_path) as store:
+        q.record_decision(store, item.id, "confirmed", reviewer="ana", note="ICC")
+    publisher.publish_messages([flagged_message(item.replace(title="Tribunal inquiry"))])
+    out = consume(subscription, store_path)
+    assert out.returncode == 0, out.stderr
+    with ReviewStore(store_path) as store:
+        stored = store.item(item.id)
+        assert stored.item.title == "Tribunal inquiry"
+        assert (stored.decision, stored.decision_reviewer, stored.decision_note) == (
+            "confirmed",
+            "ana",
+            "ICC",
+        )
+        assert len(q.decision_history(store, item.id)) == 1
+
+
+def _killed_at(point: str, subscription: str, store: Path, marker: Path) -> None:
+    """Runs consume until it stops itself at ``point`` of its first batch, then SIGKILLs it."""
+    env = dict(os.environ, **{PAUSE_ENV: f"{point}:{marker}"})
+    proc = subprocess.Popen(
+        consume_argv(subscription, store), cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for(
+            lambda: marker.exists() or proc.poll() is not None, 60, f"consume to reach {point}"
+        )
+        assert proc.poll() is None, "consume exited instead of pausing"
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_consumer_killed_between_pull_and_ack_loses_and_duplicates_nothing(
+    channel, flagged, tmp_path
+):
+    publisher, subscription = channel
+    items = [flagged(n) for n in range(1, 7)]
+    publisher.publish_messages([flagged_message(i) for i in items])
+    publisher.publish_messages([update_message(ReportUpdate(items[0].id, report(9)))])
+    publisher.publish_messages([(b"[]", {"kind": "update"})])
+    store_path = tmp_path / "review.db"
+
+    # Killed after the pull, before the commit: nothing stored, nothing acknowledged.
+    _killed_at("pulled", subscription, store_path, tmp_path / "pulled")
+    with ReviewStore(store_path) as store:
+        assert store.counts()["flagged"] == 0
+
+    # Killed after the commit, before the ack: stored, and redelivered later.
+    _killed_at("committed", subscription, store_path, tmp_path / "committed")
+    with ReviewStore(store_path) as store:
+        stored_first = set(store.item_ids())
+    assert stored_first, "the second run must have committed its batch"
+
+    # A normal run: everything arrives (redelivered after the ack deadline), once.
+    expected = {i.id for i in items}
+    log = tmp_path / "consume.jsonl"
+    with log.open("w") as stdout:
+        proc = subprocess.Popen(
+            consume_argv(subscription, store_path, "--json"), cwd=ROOT,
+            stdout=stdout, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+    try:
+
+        def complete() -> bool:
+            # The committed-but-unacknowledged batch comes back too, and changes nothing.
+            seen = {e.get("item_id") for e in json_lines(log.read_text()) if e["kind"] == "item"}
+            with ReviewStore(store_path) as store:
+                return (
+                    stored_first <= seen
+                    and set(store.item_ids()) == expected
+                    and store.counts()["dead_letters"] == 1
+                    and store.item(items[0].id).item.also_reported_by == (report(9),)
+                )
+
+        wait_for(complete, 60, "every message to be stored and the batch to be redelivered")
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, stderr
+    assert "consume: stopped on request" in stderr
+    events = [e for e in json_lines(log.read_text()) if e["kind"] == "item"]
+    assert all(e["status"] == "unchanged" for e in events if e["item_id"] in stored_first)
+    with ReviewStore(store_path) as store:
+        assert store.item_ids() == sorted(expected)
+        assert store.counts()["flagged"] == len(expected)
+        assert store.counts()["dead_letters"] == 1
+        assert store.item(items[0].id).item.also_reported_by == (report(9),)
+
+
+def test_missing_subscription_or_unreachable_endpoint_is_one_line_exit_2(pubsub_emulator, tmp_path):
+    _, missing = pubsub_emulator.names("missing")
+    out = consume(missing, tmp_path / "review.db")
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        f"newswatch: error: subscription {missing} does not exist (at {pubsub_emulator.host})"
+    ]
+    env = dict(os.environ, PUBSUB_EMULATOR_HOST="127.0.0.1:9")
+    out = subprocess.run(
+        consume_argv(missing, tmp_path / "review.db"), check=False, cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 2
+    [line] = out.stderr.strip().splitlines()
+    assert line.startswith("newswatch: error: cannot reach Pub/Sub at 127.0.0.1:9")
+
+
+def test_option_validation_and_line_format(make_item):
+    assert parse_idle("2.5") == 2.5
+    for bad in ("0", "-1", "soon"):
+        with pytest.raises(ValueError, match=r"--exit_when_idle must be .* \(got"):
+            parse_idle(bad)
+
+    class Stored:
+        item = make_item(
+            title="A\nB\x07C", language="uk", source=Source("feed", "", "https://s/rss")
+        )
+        sort_time = "2026-03-10T09:00:00Z"
+
+    assert format_item_line(Stored()) == "2026-03-10T09:00:00Z  uk   -  A B C  [https://s/rss]"
