@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "COLLISION_MARK",
     "SCHEMA_VERSION",
     "DeadLetter",
     "Duplicate",
     "Flag",
     "ArchiveRecord",
+    "collision_id",
     "Item",
     "MatchedTerm",
     "Media",
@@ -175,6 +177,9 @@ class Item:
     links: tuple[str, ...] = ()
     views: int | None = None
     summary: str | None = None
+    # URLs refused as links (javascript:, vbscript:, data:), kept as text so
+    # nothing is lost; written to JSON only when there are any.
+    unsafe_urls: tuple[str, ...] = ()
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -236,10 +241,28 @@ def item_id(source: Source, guid: str | None, canonical_url: str | None, content
     return sha256_hex(key)[:32]
 
 
+# Joins a colliding entry's own id to its content hash; also, as a raw item's
+# whole id, asks normalisation for such an id (see collision_id).
+COLLISION_MARK = "~"
+
+
+def collision_id(base_id: str, content: str) -> str:
+    """A distinct id for an entry whose id another entry with different content already has.
+
+    Two different stories must never share an id, or the id dedup pass marks
+    one a copy of the other. The new id keeps the original as its prefix (so
+    the collision stays visible) and adds a hash of the content; it contains
+    :data:`COLLISION_MARK`, which plain ids never do, so summaries count it.
+    """
+    return base_id[:32] + COLLISION_MARK + sha256_hex(content)[:12]
+
+
 def to_dict(record: Item | DeadLetter) -> dict[str, Any]:
     """The one dict form of a record (JSON-ready)."""
     out = dataclasses.asdict(record)
     if isinstance(record, Item):
+        if not record.unsafe_urls:
+            del out["unsafe_urls"]
         # Derived, for consumers that group or filter without our code.
         out["flagged"] = record.flagged
         out["story_id"] = record.story_id
@@ -296,6 +319,7 @@ def from_dict(d: dict[str, Any]) -> Item:
     kw["archive"] = ArchiveRecord(**archive) if archive else None
     kw["media"] = tuple(Media(type=m["type"], url=m["url"]) for m in d.get("media", ()))
     kw["links"] = tuple(d.get("links", ()))
+    kw["unsafe_urls"] = tuple(d.get("unsafe_urls", ()))
     # A version-1 record is read as the current version: its new fields are empty.
     kw["schema_version"] = SCHEMA_VERSION
     return Item(**kw)
