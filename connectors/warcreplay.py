@@ -29,7 +29,7 @@ from typing import IO, Any
 from connectors.articles import ARTICLE_ROLE, apply_article, article_url
 from connectors.base import SourceConfig, connector_class
 from connectors.http import Response
-from connectors.warc import read_warc
+from connectors.warcread import read_warc
 from transforms.item import DeadLetter, Item
 
 __all__ = ["WarcOutcome", "replay_warc", "source_config"]

@@ -420,7 +420,7 @@ def test_replay_dead_letters_damaged_archives_and_identities_hold(server, corpor
     assert not ({i.id for i in live} - first) & replayed
 
 
-@pytest.mark.parametrize("module", ["connectors.warc", "connectors.warcreplay", "connectors.articles"])
+@pytest.mark.parametrize("module", ["connectors.warc", "connectors.warcread", "connectors.warcreplay", "connectors.articles"])
 def test_capture_modules_import_without_beam(module):
     # The poller imports them; it must not pay for Beam.
     code = f"import sys, {module}; print('apache_beam' in sys.modules)"
