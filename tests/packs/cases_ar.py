@@ -56,3 +56,17 @@ NEGATIVES = [
 ]
 
 CORPORATE_PROBE = "فتحت هيئة المنافسة تحقيقا مع الشركة بشأن ممارسات الاحتكار."
+
+# Civilian casualties, attacks on homes and hospitals, forces charged with abuse of
+# civilians or captives, and their near misses (accidents, soldiers' burials, venues).
+POSITIVES += [
+    ("أسفر القصف عن مقتل خمسة مدنيين بينهم طفلان في ريف إدلب.", "war_crime_allegation", "مدنيين"),
+    ("استهدفت غارة جوية مستشفى ميدانيا في المدينة.", "war_crime_allegation", "مستشفى"),
+    ("وثق تقرير جديد جرائم الاحتلال بحق الأسرى في السجون.", "war_crime_allegation", "جرائم الاحتلال"),
+    ("وجهت النيابة العسكرية اتهامات إلى ضابطين بتعذيب معتقلين.", "investigation", "بتعذيب"),
+]
+
+NEGATIVES += [
+    "مقتل ثلاثة أطفال في حادث سير مروع على الطريق الدولي.",
+    "أعلنت وزارة الصحة تسجيل إصابات جديدة بفيروس كورونا بين المواطنين.",
+]

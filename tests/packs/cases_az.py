@@ -46,3 +46,13 @@ NEGATIVES = [
 ]
 
 CORPORATE_PROBE = "Prokurorluq bankda mənimsəmə faktı üzrə cinayət işi başlayıb."
+
+# Civilian casualties, attacks on homes and hospitals, forces charged with abuse of
+# civilians or captives, and their near misses (accidents, soldiers' burials, venues).
+POSITIVES += [
+    ("Ermənistan silahlı qüvvələri yaşayış məntəqələrini atəşə tutub, iki dinc sakin həlak olub.", "war_crime_allegation", "dinc sakin"),
+]
+
+NEGATIVES += [
+    "Yol qəzası nəticəsində iki uşaq həlak olub.",
+]

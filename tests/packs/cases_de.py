@@ -51,3 +51,13 @@ NEGATIVES = [
 ]
 
 CORPORATE_PROBE = "Das Bundeskartellamt hat ein Verfahren gegen den Konzern eingeleitet und ermittelt wegen Missbrauchs von Marktmacht."
+
+# Civilian casualties, attacks on homes and hospitals, forces charged with abuse of
+# civilians or captives, and their near misses (accidents, soldiers' burials, venues).
+POSITIVES += [
+    ("Bei dem Angriff auf ein Wohnhaus in Charkiw wurden drei Zivilisten getötet.", "war_crime_allegation", "Wohnhaus"),
+]
+
+NEGATIVES += [
+    "Bei einem Verkehrsunfall auf der A7 starben zwei Kinder.",
+]

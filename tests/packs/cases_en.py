@@ -78,3 +78,15 @@ NEGATIVES = [
 CORPORATE_PROBE = (
     "The European Commission opened an antitrust investigation into Google's advertising business."
 )
+
+# Civilian casualties, attacks on homes and hospitals, forces charged with abuse of
+# civilians or captives, and their near misses (accidents, soldiers' burials, venues).
+POSITIVES += [
+    ("Two soldiers were charged with the murder of an unarmed farmer, military prosecutors said.", "investigation", "soldiers were charged"),
+    ("Prosecutors plan to charge a settler in the killing of a shepherd.", "investigation", "charge a settler"),
+]
+
+NEGATIVES += [
+    "Police charged a 34-year-old man with murder after a stabbing in Leeds.",
+    "Local officers charged with organising the festival met on Monday.",
+]

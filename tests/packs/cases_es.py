@@ -51,3 +51,13 @@ NEGATIVES = [
 ]
 
 CORPORATE_PROBE = "La CNMC abrió una investigación contra la empresa por prácticas contrarias a la libre competencia."
+
+# Civilian casualties, attacks on homes and hospitals, forces charged with abuse of
+# civilians or captives, and their near misses (accidents, soldiers' burials, venues).
+POSITIVES += [
+    ("El bombardeo de un hospital en Jartum dejó doce civiles muertos.", "war_crime_allegation", "hospital"),
+]
+
+NEGATIVES += [
+    "Tres niños murieron en un accidente de tráfico en Sevilla.",
+]

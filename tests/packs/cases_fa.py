@@ -56,3 +56,18 @@ NEGATIVES = [
 ]
 
 CORPORATE_PROBE = "دادستانی تحقیقات درباره اختلاس در یک بانک دولتی را آغاز کرد."
+
+# Civilian casualties, attacks on homes and hospitals, forces charged with abuse of
+# civilians or captives, and their near misses (accidents, soldiers' burials, venues).
+POSITIVES += [
+    ("نیروهای آمریکایی به یک بیمارستان کودکان در شهر حمله کردند.", "war_crime_allegation", "حمله"),
+    ("شهادت یک کودک فلسطینی در کرانه باختری", "war_crime_allegation", "کودک"),
+    ("سربازان به یک اسیر دست‌بسته شلیک کردند.", "war_crime_allegation", "شلیک"),
+    ("گزارش تازه جنایات رژیم صهیونیستی در غزه را مستند کرد.", "war_crime_allegation", "جنایات رژیم"),
+]
+
+NEGATIVES += [
+    "کشتارگاه صنعتی شهر به دلیل تخلفات بهداشتی پلمب شد.",
+    "بازرسان خواستار نابودی سلاح‌های کشتار جمعی شدند.",
+    "در تصادف جاده‌ای دو کودک کشته شدند.",
+]

@@ -51,3 +51,13 @@ NEGATIVES = [
 ]
 
 CORPORATE_PROBE = "L'Autorité de la concurrence a ouvert une enquête sur des soupçons d'abus de position dominante."
+
+# Civilian casualties, attacks on homes and hospitals, forces charged with abuse of
+# civilians or captives, and their near misses (accidents, soldiers' burials, venues).
+POSITIVES += [
+    ("Une frappe sur un immeuble d'habitation a tué quatre civils à Odessa.", "war_crime_allegation", "civils"),
+]
+
+NEGATIVES += [
+    "Deux enfants sont morts dans l'incendie d'un immeuble à Lyon.",
+]

@@ -58,3 +58,13 @@ NEGATIVES = [
 CORPORATE_PROBE = (
     "Rekabet Kurulu, şirket hakkında tekel konumunu kötüye kullanma iddiasıyla soruşturma açtı."
 )
+
+# Civilian casualties, attacks on homes and hospitals, forces charged with abuse of
+# civilians or captives, and their near misses (accidents, soldiers' burials, venues).
+POSITIVES += [
+    ("Yerleşim yerlerine düzenlenen saldırıda üç sivil hayatını kaybetti.", "war_crime_allegation", "sivil"),
+]
+
+NEGATIVES += [
+    "Trafik kazasında iki çocuk hayatını kaybetti.",
+]
