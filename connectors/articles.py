@@ -111,7 +111,7 @@ def apply_article(item: Item, response: Response) -> Item | str:
         extracted = trafilatura.extract(
             response.body, url=response.url, include_comments=False, deduplicate=False
         )
-    except Exception as exc:  # the extractor's failure modes are not a closed set
+    except Exception as exc:  # noqa: BLE001 - the extractor's failure modes are not a closed set
         return f"article text extraction failed: {type(exc).__name__}: {exc}"
     text = html_to_text(extracted or "")
     if not text:

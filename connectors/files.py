@@ -202,22 +202,15 @@ class ReadFeedFiles(beam.PTransform):
         feeds, warcs = matched | "SplitWarc" >> beam.Partition(
             lambda metadata, _n: int(is_warc_path(metadata.path)), 2
         )
-        parsed = (
-            feeds
-            | "Parse"
-            >> beam.ParDo(_ReadAndParseFn(self._roots, self._max_bytes, self._total))
-            .with_output_types(Item)
-            .with_outputs(FILES, DEAD_LETTERS, main=ITEMS)
-        )
-        archived = (
-            warcs
-            | "ParseWarc"
-            >> beam.ParDo(_ReadWarcFn(self._roots, self._max_bytes))
-            .with_output_types(Item)
-            .with_outputs(FILES, DEAD_LETTERS, main=ITEMS)
-        )
+        parsed = feeds | "Parse" >> beam.ParDo(
+            _ReadAndParseFn(self._roots, self._max_bytes, self._total)
+        ).with_output_types(Item).with_outputs(FILES, DEAD_LETTERS, main=ITEMS)
+        archived = warcs | "ParseWarc" >> beam.ParDo(
+            _ReadWarcFn(self._roots, self._max_bytes)
+        ).with_output_types(Item).with_outputs(FILES, DEAD_LETTERS, main=ITEMS)
         return {
-            tag: (parsed[tag], archived[tag]) | f"All{tag.title().replace('_', '')}" >> beam.Flatten()
+            tag: (parsed[tag], archived[tag])
+            | f"All{tag.title().replace('_', '')}" >> beam.Flatten()
             for tag in (ITEMS, DEAD_LETTERS, FILES)
         }
 

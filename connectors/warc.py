@@ -36,7 +36,7 @@ import os
 import threading
 import uuid
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, Self
 from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -171,7 +171,7 @@ class WarcArchive:
         with self._lock:
             self._close()
 
-    def __enter__(self) -> WarcArchive:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -40,10 +40,7 @@ def _received_headers(stored: Iterable[tuple[str, str]]) -> tuple[tuple[str, str
         if headers[index][0] == "content-length":
             del headers[index]
             break
-    return tuple(
-        (name[len(ORIGINAL_PREFIX) :] if name.startswith(ORIGINAL_PREFIX) else name, value)
-        for name, value in headers
-    )
+    return tuple((name.removeprefix(ORIGINAL_PREFIX), value) for name, value in headers)
 
 
 def _context(value: str | None) -> Mapping[str, Any]:
@@ -51,7 +48,7 @@ def _context(value: str | None) -> Mapping[str, Any]:
         return {}
     context = json.loads(value)
     if not isinstance(context, dict):
-        raise ValueError(f"{SOURCE_HEADER} is not a JSON object")
+        raise TypeError(f"{SOURCE_HEADER} is not a JSON object")
     return context
 
 
@@ -131,12 +128,12 @@ def read_warc(
             if watch.cut_short:
                 yield None, f"record {position}: cut short (the file ends inside it)"
             return
-        except Exception as exc:  # warcio and zlib raise several types for a damaged file
+        except Exception as exc:  # noqa: BLE001 - warcio and zlib raise many types on damage
             yield None, f"record {position}: unreadable WARC record: {type(exc).__name__}: {exc}"
             return
         try:
             response = _to_response(record, name, max_bytes, requests)
-        except Exception as exc:  # a truncated payload surfaces here, from zlib or warcio
+        except Exception as exc:  # noqa: BLE001 - a cut payload surfaces here, from zlib or warcio
             yield None, f"record {position}: {type(exc).__name__}: {exc}"
             return
         if response is not None:

@@ -97,7 +97,7 @@ def _parse(response: Response, name: str) -> tuple[tuple[Item, ...], tuple[DeadL
         config = source_config(response.context)
         connector = connector_class(config.kind)(config, None)  # type: ignore[arg-type]
         page = connector.parse(response)
-    except Exception as exc:  # a connector's parse must not stop the replay of a file
+    except Exception as exc:  # noqa: BLE001 - a connector's parse must not stop a file's replay
         raw = response.body[:_RAW_EXCERPT].decode("utf-8", "replace")
         reason = f"cannot parse archived response of {response.url}: {type(exc).__name__}: {exc}"
         return (), (DeadLetter(stage="parse", reason=reason, path=where, raw=raw),)

@@ -70,7 +70,9 @@ def site(server, corpora):
         server.route(path, lambda _r, p=page: Reply(200, p, html))
     server.route(DISALLOWED, lambda _r: Reply(200, article_page("Never", ["x" * 100]), html))
     server.route(MISSING, lambda _r: Reply(404, b"not found", {"Content-Type": "text/plain"}))
-    server.route(NOT_HTML, lambda _r: Reply(200, b"%PDF-1.4 ...", {"Content-Type": "application/pdf"}))
+    server.route(
+        NOT_HTML, lambda _r: Reply(200, b"%PDF-1.4 ...", {"Content-Type": "application/pdf"})
+    )
     return server
 
 
@@ -118,7 +120,9 @@ def test_article_text_replaces_the_feed_text_and_replays_from_the_archive(site, 
     with open(path, "rb") as handle:
         outcome = replay_warc(handle, path.name)
     assert outcome.articles_applied == 2
-    assert outcome.skipped == {"robots": 1}  # the 404 and the PDF are article records: applied, refused
+    assert outcome.skipped == {
+        "robots": 1
+    }  # the 404 and the PDF are article records: applied, refused
     replayed = {i.id: fields(i) for i in map(normalise_item, outcome.items)}
     assert replayed == {e.item.id: fields(normalise_item(e.item)) for e in enriched}
 
@@ -139,7 +143,9 @@ def test_links_to_private_addresses_are_refused(server):
 
 def feed_item(url: str | None, kind: str = "feed", links: tuple[str, ...] = ()) -> Item:
     source = Source(kind=kind, name="Wire", url="https://wire.example/rss")
-    return Item(source=source, guid="g1", url=url, title="A title", text="<p>Feed text.</p>", links=links)
+    return Item(
+        source=source, guid="g1", url=url, title="A title", text="<p>Feed text.</p>", links=links
+    )
 
 
 def test_robots_unavailable_allows_and_unreachable_disallows(server, corpora):
@@ -215,7 +221,9 @@ def test_apply_article_says_why_it_cannot(corpora):
     assert "HTTP 500" in apply_article(item, _page(b"x", status=500))
     assert "empty" in apply_article(item, _page(b"  \n"))
     assert "not HTML" in apply_article(item, _page(b"{}", kind="application/json"))
-    assert "no main text" in apply_article(item, _page(b"<html><body><script>x()</script></body></html>"))
+    assert "no main text" in apply_article(
+        item, _page(b"<html><body><script>x()</script></body></html>")
+    )
     page = article_page("t", seed_paragraphs(corpora, 1))
     done = apply_article(item, _page(page, kind=""))  # no content type: tried as HTML
     assert isinstance(done, Item) and "Amnesty" in done.text and done.summary == "Feed text."
