@@ -96,8 +96,10 @@ class _Zlib:
         assert self._d is not None
         if self._d.eof:
             rest = self._d.unused_data + self._pending
-            if self._coding == "gzip" and rest[:2] == _GZIP_MAGIC:
-                self._pending = rest  # the next gzip member
+            if self._coding == "gzip" and _GZIP_MAGIC.startswith(rest[:2]):
+                if not rest:
+                    return b""  # the next member may start in the next chunk
+                self._pending = rest  # the next gzip member (or its first byte)
                 self._start()
             else:
                 # Trailing bytes after the stream (padding, garbage) are

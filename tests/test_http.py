@@ -432,5 +432,27 @@ def test_bounded_decoder_errors():
         BoundedDecoder(["gzip"], 100).feed(b"\x1f\x8bnot gzip at all")
     with pytest.raises(DecodeError, match="bad br data"):
         BoundedDecoder(["br"], 100).feed(b"\xff" * 20)
-    two = gzip.compress(b"one ") + gzip.compress(b"two") + b"\0\0"  # two members, padding
-    assert b"".join(BoundedDecoder(["gzip"], 100).feed(two)) == b"one two"
+    one, two = gzip.compress(b"one "), gzip.compress(b"two")
+    assert b"".join(BoundedDecoder(["gzip"], 100).feed(one + two + b"\0\0")) == b"one two"
+    for cut in (len(one), len(one) + 1):  # a member boundary, half a magic, in separate chunks
+        decoder = BoundedDecoder(["gzip"], 100)
+        body = one + two
+        pieces = decoder.feed(body[:cut]) + decoder.feed(body[cut:]) + decoder.finish()
+        assert b"".join(pieces) == b"one two"
+
+
+@pytest.mark.parametrize("codings", [["gzip"], ["deflate"], ["br"], ["gzip", "br"], []])
+def test_bounded_decoder_byte_by_byte(codings):
+    data = b"".join(b"line %d of the feed\n" % i for i in range(300))
+    encode = {"gzip": gzip.compress, "deflate": zlib.compress, "br": brotli.compress}
+    body = data
+    for coding in codings:
+        body = encode[coding](body)
+    decoder = BoundedDecoder(codings, len(data))
+    pieces = [piece for i in range(len(body)) for piece in decoder.feed(body[i : i + 1])]
+    assert b"".join(pieces + decoder.finish()) == data
+    with pytest.raises(BodyTooLarge):
+        small = BoundedDecoder(codings, len(data) - 1)
+        for i in range(0, len(body), 7):
+            small.feed(body[i : i + 7])
+        small.finish()
