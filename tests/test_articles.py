@@ -229,3 +229,48 @@ def test_apply_article_says_why_it_cannot(corpora):
     assert isinstance(done, Item) and "Amnesty" in done.text and done.summary == "Feed text."
     with pytest.raises(ValueError, match="concurrency must be positive"):
         asyncio.run(enrich_all([item], None, None, concurrency=0))  # type: ignore[arg-type]
+
+
+def test_rounds_in_separate_files_replay_to_the_live_items(site, corpora, tmp_path):
+    """A later round re-archives the feed: its old entries come back without their articles.
+
+    Each id's earliest capture is the one the live run delivered (the dedup
+    stage keeps the earliest ``(published, fetched)`` as the representative).
+    """
+    fresh = SEED_0 + "-september"
+    feed = (corpora / FEED).read_bytes().replace(b"https://reliefweb.int", site.url("").encode())
+    changed = feed.replace(SEED_0.encode(), fresh.encode())
+    page = article_page("Report", seed_paragraphs(corpora, 1))
+    site.route(fresh, lambda _r: Reply(200, page, {"Content-Type": "text/html"}))
+    bodies = iter([feed, changed])
+    site.route("/rss.xml", lambda _r: Reply(200, next(bodies), {"Content-Type": "text/xml"}))
+    config = SourceConfig(name="ReliefWeb Ukraine", kind="feed", url=site.url("/rss.xml"))
+
+    async def two_rounds(archive) -> list[Item]:
+        delivered: list[Item] = []
+        cursor = None
+        async with Fetcher(OPEN, archive=archive) as fetcher:
+            robots = Robots(fetcher)
+            for _round in range(2):
+                result = await connector_class("feed")(config, fetcher).poll(cursor)
+                enriched = await enrich_all(stamp(result.items, config), fetcher, robots)
+                delivered.extend(e.item for e in enriched)
+                cursor = result.cursor
+                archive.end_round(force=True)
+        return delivered
+
+    with WarcArchive(tmp_path) as archive:
+        live = asyncio.run(two_rounds(archive))
+    assert len(live) == 6 and live[-1].url.endswith(fresh)  # five, then the one new entry
+    assert live[-1].summary and "Amnesty" in live[-1].text
+    files = sorted(tmp_path.iterdir())
+    assert len(files) == 2
+    earliest: dict[str, Item] = {}
+    for path in files:
+        with open(path, "rb") as handle:
+            for item in map(normalise_item, replay_warc(handle, path.name).items):
+                if item.id not in earliest or item.fetched < earliest[item.id].fetched:
+                    earliest[item.id] = item
+    assert {i: fields(item) for i, item in earliest.items()} == {
+        item.id: fields(normalise_item(item)) for item in live
+    }
