@@ -158,7 +158,7 @@ class FeedConnector(Connector):
             ValueError: it is missing or not http(s); the message shows it.
         """
         url = config.url
-        if not isinstance(url, str) or not re.match(r"^https?://[^/\s?#]+", url.strip()):
+        if not isinstance(url, str) or not re.fullmatch(r"https?://[^/\s?#]+\S*", url):
             raise ValueError(
                 f"feed source {config.name!r}: url must be an http(s) URL (got {url!r})"
             )

@@ -99,6 +99,9 @@ def test_check_names_the_url():
         FeedConnector.check(SourceConfig(name="x", kind="feed"))
     with pytest.raises(ValueError, match="got 'ftp://a/b'"):
         FeedConnector.check(SourceConfig(name="x", kind="feed", url="ftp://a/b"))
+    with pytest.raises(ValueError, match="got 'https://a/b c'"):
+        FeedConnector.check(SourceConfig(name="x", kind="feed", url="https://a/b c"))
+    FeedConnector.check(SourceConfig(name="x", kind="feed", url="https://a.example/rss?x=1"))
 
 
 def test_first_poll_emits_every_entry_with_the_configured_source(server, bbc):
