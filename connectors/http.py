@@ -118,7 +118,10 @@ class Fetcher:
             ),
             follow_redirects=False,
             headers={"User-Agent": user_agent(config.contact)},
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            limits=httpx.Limits(
+                max_connections=config.max_connections,
+                max_keepalive_connections=min(20, config.max_connections),
+            ),
         )
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._last_start: dict[str, float] = {}

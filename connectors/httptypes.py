@@ -52,6 +52,7 @@ class HttpConfig:
         per_host_delay: seconds between the starts of two requests to one host.
         allow_private_addresses: let untrusted URLs reach non-public addresses.
         max_decoded_bytes: largest body once decompressed; None means ``max_bytes``.
+        max_connections: connections open at once over all hosts.
 
     Raises:
         ValueError: a bound that is not positive (delays may be 0).
@@ -67,11 +68,14 @@ class HttpConfig:
     per_host_delay: float = 1.0
     allow_private_addresses: bool = False
     max_decoded_bytes: int | None = None
+    max_connections: int = 100
 
     def __post_init__(self) -> None:
         for name in ("connect_timeout", "read_timeout", "total_timeout", "max_bytes"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0 (got {getattr(self, name)!r})")
+        if self.max_connections < 1:
+            raise ValueError(f"max_connections must be >= 1 (got {self.max_connections!r})")
         if self.per_host_concurrency < 1:
             raise ValueError(
                 f"per_host_concurrency must be >= 1 (got {self.per_host_concurrency!r})"

@@ -411,6 +411,8 @@ def test_config_validation():
         HttpConfig(total_timeout=0)
     with pytest.raises(ValueError, match=r"per_host_concurrency must be >= 1 \(got 0\)"):
         HttpConfig(per_host_concurrency=0)
+    with pytest.raises(ValueError, match=r"max_connections must be >= 1 \(got 0\)"):
+        HttpConfig(max_connections=0)
     assert HttpConfig(max_bytes=10).decoded_limit == 10
     assert HttpConfig(max_bytes=10, max_decoded_bytes=99).decoded_limit == 99
 
