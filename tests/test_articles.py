@@ -124,7 +124,8 @@ def test_article_text_replaces_the_feed_text_and_replays_from_the_archive(site, 
         "robots": 1
     }  # the 404 and the PDF are article records: applied, refused
     replayed = {i.id: fields(i) for i in map(normalise_item, outcome.items)}
-    assert replayed == {e.item.id: fields(normalise_item(e.item)) for e in enriched}
+    # What the poller delivers is not normalised again downstream: compare it as is.
+    assert replayed == {e.item.id: fields(e.item) for e in enriched}
 
 
 def test_links_to_private_addresses_are_refused(server):
@@ -272,5 +273,20 @@ def test_rounds_in_separate_files_replay_to_the_live_items(site, corpora, tmp_pa
                 if item.id not in earliest or item.fetched < earliest[item.id].fetched:
                     earliest[item.id] = item
     assert {i: fields(item) for i, item in earliest.items()} == {
-        item.id: fields(normalise_item(item)) for item in live
+        item.id: fields(item) for item in live
     }
+
+
+def test_enriched_text_is_the_same_whether_normalised_before_or_after(corpora):
+    # Escaped markup loses one level of escaping each time it is normalised.
+    raw = "<p>Tom &amp;amp; Jerry &amp;lt;b&amp;gt;bold&amp;lt;/b&amp;gt; and more</p>"
+    paragraphs = [*seed_paragraphs(corpora, 0)[:3], "Fish &amp;amp;lt;b&amp;amp;gt; and chips"]
+    page = _page(article_page("t", paragraphs))
+    live = apply_article(
+        normalise_item(feed_item("https://news.example/a").replace(text=raw)), page
+    )
+    replayed = apply_article(feed_item("https://news.example/a").replace(text=raw), page)
+    assert isinstance(live, Item) and isinstance(replayed, Item)
+    assert normalise_item(replayed).text == live.text and replayed.summary == live.summary
+    assert html_to_text(live.text) == live.text and html_to_text(live.summary) == live.summary
+    assert "Fish" in live.text and "Tom & Jerry" in live.summary
