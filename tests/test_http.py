@@ -180,6 +180,20 @@ def test_timeout_waiting_for_an_answer(server):
     assert info.value.retry_after is None and info.value.url == server.url("/slow")
 
 
+def test_connect_timeout():
+    # A listener that never accepts, with its one-place queue already taken:
+    # the kernel drops the next handshake, so connecting hangs.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            config = HttpConfig(connect_timeout=0.3, total_timeout=5, per_host_delay=0)
+            with pytest.raises(TransientError, match="timed out: ConnectTimeout") as info:
+                fetch(f"http://127.0.0.1:{port}/feed", config)
+    assert info.value.retry_after is None
+
+
 def test_trickling_body_ends_at_the_total_deadline(server):
     # Each piece arrives well within the read timeout; only the total bound stops it.
     server.route("/trickle", lambda req: Reply(200, ((b"<", 0.1) for _ in range(60))))
