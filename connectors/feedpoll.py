@@ -202,12 +202,14 @@ class FeedConnector(Connector):
         hint = feed_hint(response)
         if response.status == 304:
             # A 304 may carry fresh validators (RFC 9110 15.4.5).
-            state = replace(
+            fresh_state = replace(
                 state,
                 etag=response.header("etag") or state.etag,
                 last_modified=response.header("last-modified") or state.last_modified,
             )
-            return PollResult((), state.encode(), retry_after=hint, not_modified=True)
+            same = fresh_state == state and cursor is not None
+            kept = cursor if same else fresh_state.encode()
+            return PollResult((), kept, retry_after=hint, not_modified=True)
         body_hash = hashlib.sha256(response.body).hexdigest()[:32]
         unchanged = body_hash == state.body_hash
         state = replace(

@@ -137,6 +137,24 @@ def test_second_poll_of_an_unchanged_feed_is_a_304_parsing_nothing(server, bbc):
     assert requests[1].headers["if-none-match"] == '"v1"'
 
 
+def test_a_304_with_new_validators_updates_the_cursor(server, bbc):
+    def handler(request) -> Reply:
+        if request.headers.get("if-none-match") in ('"v1"', '"v2"'):
+            return Reply(304, b"", {"ETag": '"v2"'})
+        return Reply(200, bbc, {"ETag": '"v1"'})
+
+    server.route("/bbc.xml", handler)
+    first, second, third = poll(config_for(server.url("/bbc.xml")), [None, None, None])
+    assert second.not_modified and json.loads(second.cursor)["e"] == '"v2"'
+    assert third.not_modified and third.cursor == second.cursor
+    assert json.loads(second.cursor)["s"] == json.loads(first.cursor)["s"]
+    assert [r.headers.get("if-none-match") for r in server.hits("/bbc.xml")] == [
+        None,
+        '"v1"',
+        '"v2"',
+    ]
+
+
 def test_last_modified_is_sent_back(server, bbc):
     stamp = "Tue, 01 Dec 2026 10:00:00 GMT"
 
