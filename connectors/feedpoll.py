@@ -141,7 +141,15 @@ def feed_hint(response: Response) -> float | None:
 
 @register
 class FeedConnector(Connector):
-    """See the module docstring."""
+    """One RSS, Atom, RDF or JSON feed; see the module docstring.
+
+    Args:
+        config: the source as configured (``url`` is the feed).
+        fetcher: the HTTP layer; None is enough for :meth:`parse` (replay).
+
+    Raises:
+        ValueError: the configured ``url`` is not an http(s) URL.
+    """
 
     kind = "feed"
 
