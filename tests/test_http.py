@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import re
 import socket
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -307,6 +308,31 @@ def test_rebinding_caught_at_the_connected_address(server, monkeypatch):
     with pytest.raises(PermanentError, match="connected to a non-public address 127.0.0.1"):
         asyncio.run(go())
     assert archive.records == []
+
+
+@pytest.mark.parametrize(
+    "answers, refused",
+    [
+        (["93.184.215.14", "10.0.0.5"], "10.0.0.5"),
+        (["2606:4700::1111", "::1"], "::1"),
+        (["93.184.215.14", "::ffff:169.254.169.254"], "::ffff:169.254.169.254"),
+    ],
+)
+def test_a_name_with_several_addresses_is_refused_if_any_is_private(answers, refused):
+    # The resolver's answer is faked (no DNS here); everything else is the real guard.
+    async def go() -> None:
+        loop = asyncio.get_running_loop()
+
+        async def getaddrinfo(host, port, **kwargs):
+            assert host == "mixed.example"
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in answers]
+
+        loop.getaddrinfo = getaddrinfo  # type: ignore[method-assign]
+        async with Fetcher(FAST) as fetcher:
+            await fetcher.get("http://mixed.example/feed", trusted=False)
+
+    with pytest.raises(PermanentError, match=f"non-public address {re.escape(refused)} "):
+        asyncio.run(go())
 
 
 def test_connection_refused():
