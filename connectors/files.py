@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import posixpath
 import time
 from collections.abc import Sequence
 
@@ -151,7 +152,9 @@ class _ReadWarcFn(beam.DoFn):
     def process(self, metadata):
         from connectors.warcreplay import replay_warc
 
-        name = relative_name(metadata.path, self._roots)
+        # Items name their file as the poller did, by its name in the archive
+        # directory, wherever that directory is replayed from.
+        name = posixpath.basename(metadata.path)
         try:
             with FileSystems.open(metadata.path, compression_type="uncompressed") as handle:
                 result = replay_warc(handle, name, self._max_bytes)

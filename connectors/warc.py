@@ -244,7 +244,9 @@ class WarcArchive:
             "WARC-Record-ID": response_id,
             "WARC-Date": date,
             "WARC-Concurrent-To": request_id,
-            SOURCE_HEADER: json.dumps(dict(response.context), sort_keys=True, ensure_ascii=True),
+            SOURCE_HEADER: json.dumps(
+                dict(response.context), sort_keys=True, ensure_ascii=True, default=str
+            ),
         }
         if self._warcinfo_id:
             extra["WARC-Warcinfo-ID"] = self._warcinfo_id
