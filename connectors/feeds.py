@@ -65,7 +65,7 @@ class FeedOutcome:
     items: tuple[Item, ...] = ()
     dead_letters: tuple[DeadLetter, ...] = ()
     feed_version: str = ""
-    # One line each: kind ("decoding", "entities", "collision") and detail.
+    # One line each, "<kind>: <detail>", kind "decoding" or "entities".
     warnings: tuple[str, ...] = ()
 
 
@@ -321,7 +321,6 @@ def _entries_outcome(
     items: list[Item] = []
     letters: list[DeadLetter] = []
     seen: dict[str, tuple[str | None, str, str]] = {}
-    collisions = 0
     for entry in entries:
         try:
             result = entry_to_item(entry, source, fetched, path)
@@ -340,15 +339,12 @@ def _entries_outcome(
             content = (result.url, result.title, result.text)
             first = seen.setdefault(result.guid, content)
             if first != content:
-                collisions += 1
                 result = result.replace(id=COLLISION_MARK)
         items.append(result)
-    warnings = (f"collision: {collisions} entries reuse another entry's guid",) if collisions else ()
     return FeedOutcome(
         path=path,
         status="parsed",
         items=tuple(items),
         dead_letters=tuple(letters),
         feed_version=version,
-        warnings=warnings,
     )

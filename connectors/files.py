@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import posixpath
+import stat
 import time
 from collections.abc import Sequence
 
@@ -23,6 +24,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from connectors.feeds import DEFAULT_MAX_BYTES, parse_feed
+from connectors.parse_worker import DEFAULT_CPU_SECONDS, ParseWorker
 from connectors.warc import is_warc_path
 from transforms.item import DeadLetter, Item, to_json
 
@@ -33,13 +35,14 @@ __all__ = [
     "ReadFeedFiles",
     "WriteJsonl",
     "expand_inputs",
+    "not_regular",
     "relative_name",
 ]
 
 ITEMS = "items"
 DEAD_LETTERS = "dead_letters"
 FILES = "files"
-PROGRESS_SECONDS = 5.0
+PROGRESS_SECONDS = 2.0
 _log = logging.getLogger(__name__)
 
 
@@ -61,6 +64,12 @@ def expand_inputs(paths: Sequence[str]) -> list[tuple[str, str]]:
             out.append((absolute, os.path.dirname(absolute)))
         else:
             raise FileNotFoundError(f"input path does not exist: {path}")
+    local = sorted({root for pattern, root in out if "://" not in pattern})
+    if len(local) > 1:
+        # Two inputs may hold the same file name (a/feed.xml, b/feed.xml):
+        # names relative to their common folder keep origins and ids apart.
+        common = os.path.commonpath(local)
+        out = [(p, r if "://" in p else common) for p, r in out]
     return out
 
 
@@ -78,11 +87,48 @@ def relative_name(path: str, roots: Sequence[str]) -> str:
     return path[len(best) :] if best else path
 
 
+def not_regular(path: str) -> str | None:
+    """Why a local path must not be opened (FIFO, device, socket), or None.
+
+    Opening a FIFO blocks until someone writes to it; a device can be
+    endless. Remote paths are always regular objects.
+    """
+    if "://" in path:
+        return None
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return f"cannot stat: {exc.strerror}"
+    if stat.S_ISREG(mode):
+        return None
+    kind = (
+        "FIFO"
+        if stat.S_ISFIFO(mode)
+        else "socket"
+        if stat.S_ISSOCK(mode)
+        else "character device"
+        if stat.S_ISCHR(mode)
+        else "block device"
+        if stat.S_ISBLK(mode)
+        else "directory"
+        if stat.S_ISDIR(mode)
+        else "special file"
+    )
+    return f"not a regular file ({kind}); not opened"
+
+
 class _ReadAndParseFn(beam.DoFn):
-    def __init__(self, roots: Sequence[str], max_bytes: int, total_files: int | None) -> None:
+    def __init__(
+        self,
+        roots: Sequence[str],
+        max_bytes: int,
+        total_files: int | None,
+        cpu_seconds: float | None = DEFAULT_CPU_SECONDS,
+    ) -> None:
         self._roots = list(roots)
         self._max_bytes = max_bytes
         self._total = total_files
+        self._cpu_seconds = cpu_seconds
         self._files = Metrics.counter("newswatch", "files_read")
         self._entries = Metrics.counter("newswatch", "entries_read")
 
@@ -90,10 +136,23 @@ class _ReadAndParseFn(beam.DoFn):
         # Progress is per worker: each reports what it has read itself.
         self._done = 0
         self._entries_done = 0
-        self._started = self._last = time.monotonic()
+        self._started = time.monotonic()
+        self._last = self._started - PROGRESS_SECONDS  # the first file shows at once
+        # One child process per DoFn instance parses with a CPU deadline.
+        self._worker = ParseWorker(self._cpu_seconds) if self._cpu_seconds else None
+
+    def teardown(self) -> None:
+        if getattr(self, "_worker", None) is not None:
+            self._worker.close()
 
     def process(self, metadata):
         name = relative_name(metadata.path, self._roots)
+        self._announce(name)
+        refused = not_regular(metadata.path)
+        if refused:
+            letter = DeadLetter(stage="read", reason=refused, path=name, kind="file")
+            yield from self._emit_dead_file(letter)
+            return
         size = metadata.size_in_bytes
         if size is not None and size > self._max_bytes:
             reason = f"file is {size} bytes, over the limit of {self._max_bytes}"
@@ -107,10 +166,18 @@ class _ReadAndParseFn(beam.DoFn):
             outcome = DeadLetter(stage="read", reason=f"cannot read: {exc}", path=name, kind="file")
             yield from self._emit_dead_file(outcome)
             return
-        result = parse_feed(name, data, max_bytes=self._max_bytes)
+        if self._worker is not None:
+            result = self._worker.parse(name, data, max_bytes=self._max_bytes)
+        else:
+            result = parse_feed(name, data, max_bytes=self._max_bytes)
         self._files.inc()
         self._entries.inc(len(result.items) + sum(d.kind == "entry" for d in result.dead_letters))
         yield beam.pvalue.TaggedOutput(FILES, result.status)
+        for warning in result.warnings:
+            # Counted in the summary as warning.<kind>, beside the file outcomes.
+            kind, _, detail = warning.partition(": ")
+            _log.warning("%s: %s", name, warning)
+            yield beam.pvalue.TaggedOutput(FILES, f"warning.{kind}")
         for letter in result.dead_letters:
             yield beam.pvalue.TaggedOutput(DEAD_LETTERS, letter)
         yield from result.items
@@ -121,6 +188,20 @@ class _ReadAndParseFn(beam.DoFn):
         yield beam.pvalue.TaggedOutput(FILES, "dead_letter")
         yield beam.pvalue.TaggedOutput(DEAD_LETTERS, letter)
         self._progress(0)
+
+    def _announce(self, name: str) -> None:
+        # Names the file in work from the first one on, then every few seconds.
+        now = time.monotonic()
+        if now - self._last >= PROGRESS_SECONDS:
+            self._last = now
+            of = f"/{self._total}" if self._total else ""
+            _log.info(
+                "progress: reading %s (%d%s files, %d entries read so far)",
+                name,
+                self._done,
+                of,
+                self._entries_done,
+            )
 
     def _progress(self, entries: int) -> None:
         self._done += 1
@@ -155,11 +236,15 @@ class _ReadWarcFn(beam.DoFn):
         # Items name their file as the poller did, by its name in the archive
         # directory, wherever that directory is replayed from.
         name = posixpath.basename(metadata.path)
+        refused = not_regular(metadata.path)
         try:
+            if refused:
+                raise OSError(refused)
             with FileSystems.open(metadata.path, compression_type="uncompressed") as handle:
                 result = replay_warc(handle, name, self._max_bytes)
         except OSError as exc:
-            letter = DeadLetter(stage="read", reason=f"cannot read: {exc}", path=name, kind="file")
+            reason = refused or f"cannot read: {exc}"
+            letter = DeadLetter(stage="read", reason=reason, path=name, kind="file")
             yield beam.pvalue.TaggedOutput(FILES, "dead_letter")
             yield beam.pvalue.TaggedOutput(DEAD_LETTERS, letter)
             return
@@ -179,6 +264,9 @@ class ReadFeedFiles(beam.PTransform):
         inputs: (pattern, root) pairs, as from :func:`expand_inputs`.
         max_bytes: larger files are dead-lettered without being parsed.
         total_files: known number of files, for the progress line.
+        cpu_seconds: CPU time one feed file may take to parse, in a child
+            process (:class:`connectors.parse_worker.ParseWorker`); ``None``
+            parses in the worker's own process, unbounded.
     """
 
     def __init__(
@@ -186,6 +274,7 @@ class ReadFeedFiles(beam.PTransform):
         inputs: Sequence[tuple[str, str]],
         max_bytes: int = DEFAULT_MAX_BYTES,
         total_files: int | None = None,
+        cpu_seconds: float | None = DEFAULT_CPU_SECONDS,
     ) -> None:
         super().__init__()
         if max_bytes <= 0:
@@ -194,6 +283,7 @@ class ReadFeedFiles(beam.PTransform):
         self._roots = sorted({r for _, r in inputs})
         self._max_bytes = max_bytes
         self._total = total_files
+        self._cpu_seconds = cpu_seconds
 
     def expand(self, pbegin):
         matched = (
@@ -206,7 +296,7 @@ class ReadFeedFiles(beam.PTransform):
             lambda metadata, _n: int(is_warc_path(metadata.path)), 2
         )
         parsed = feeds | "Parse" >> beam.ParDo(
-            _ReadAndParseFn(self._roots, self._max_bytes, self._total)
+            _ReadAndParseFn(self._roots, self._max_bytes, self._total, self._cpu_seconds)
         ).with_output_types(Item).with_outputs(FILES, DEAD_LETTERS, main=ITEMS)
         archived = warcs | "ParseWarc" >> beam.ParDo(
             _ReadWarcFn(self._roots, self._max_bytes)

@@ -12,22 +12,41 @@ from collections.abc import Mapping
 
 import apache_beam as beam
 
-from transforms.item import DeadLetter, Item
+from transforms.item import COLLISION_MARK, DeadLetter, Item
 
 READ_STAGES = frozenset({"read", "parse"})
 
-__all__ = ["Summarise", "check_identities", "dead_letter_keys", "item_keys", "render"]
+__all__ = [
+    "Summarise",
+    "check_identities",
+    "dead_letter_keys",
+    "file_key",
+    "item_keys",
+    "render",
+]
 
 
 def item_keys(item: Item) -> list[str]:
     """Summary counters one output item contributes to."""
+    # An id re-derived because another entry had it with different content.
+    collision = ["warning.collision_id"] if COLLISION_MARK in item.id else []
     if item.duplicate is not None:
-        return ["entries.duplicate", f"duplicates.{item.duplicate.kind}"]
-    keys = ["entries.unique", f"language.{item.language or 'und'}"]
+        return ["entries.duplicate", f"duplicates.{item.duplicate.kind}", *collision]
+    keys = ["entries.unique", f"language.{item.language or 'und'}", *collision]
     keys.extend(f"flagged.{f.category}" for f in item.flags)
     if item.flags:
         keys.append("flagged.any")
     return keys
+
+
+def file_key(status: str) -> str:
+    """The counter of one entry of the reader's ``files`` output.
+
+    ``parsed``, ``empty`` and ``dead_letter`` are file outcomes (one per
+    file); ``warning.<kind>`` strings (decoding, entities, collision) are
+    warnings about a file that was still read, and are not outcomes.
+    """
+    return status if status.startswith("warning.") else f"files.{status}"
 
 
 def dead_letter_keys(letter: DeadLetter) -> list[str]:
@@ -47,7 +66,7 @@ class Summarise(beam.PTransform):
         keys = (
             pcolls["items"] | "ItemKeys" >> beam.FlatMap(item_keys),
             pcolls["dead_letters"] | "DeadKeys" >> beam.FlatMap(dead_letter_keys),
-            pcolls["files"] | "FileKeys" >> beam.Map(lambda status: f"files.{status}"),
+            pcolls["files"] | "FileKeys" >> beam.Map(file_key),
             pcolls["read"] | "ReadKeys" >> beam.Map(lambda _: "entries.read"),
         )
         return (
@@ -115,6 +134,11 @@ def render(counts: Mapping[str, int]) -> str:
     lines.append(f"flagged       {c('flagged.any')} items ({flagged or 'none'})")
     dead = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k.startswith("dead_letter_"))
     lines.append(f"dead letters  {dead or 'none'}")
+    warnings = ", ".join(
+        f"{k.split('.', 1)[1]} {v}" for k, v in sorted(counts.items()) if k.startswith("warning.")
+    )
+    if warnings:
+        lines.append(f"warnings      {warnings}")
     problems = check_identities(counts)
     lines.append("identities    " + ("hold" if not problems else "BROKEN: " + "; ".join(problems)))
     return "\n".join(lines)
