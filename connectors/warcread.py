@@ -16,14 +16,14 @@ import hashlib
 import json
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
-from typing import IO, Any
+from typing import IO, Any, Self
 
 from warcio.archiveiterator import ArchiveIterator
 
 from connectors.http import Response
 from transforms.item import ArchiveRecord
 
-__all__ = ["ORIGINAL_PREFIX", "REQUESTED_HEADER", "SOURCE_HEADER", "read_warc"]
+__all__ = ["ORIGINAL_PREFIX", "REQUESTED_HEADER", "SOURCE_HEADER", "RecordError", "read_warc"]
 
 # The source configuration a response was fetched for (a JSON object).
 SOURCE_HEADER = "Newswatch-Source"
@@ -94,9 +94,28 @@ class _MemberWatch:
         return self._member is not None
 
 
+class RecordError(str):
+    """Why a record could not be read: the reason, as a string, and where it was.
+
+    Attributes:
+        position: the record's place in the file, 1 for the first.
+    """
+
+    position: int
+
+    def __new__(cls, position: int, reason: str) -> Self:
+        error = super().__new__(cls, f"record {position}: {reason}")
+        error.position = position
+        return error
+
+
+class _Unusable(ValueError):
+    """A whole record that cannot be used (too large, altered): the next one can still be read."""
+
+
 def read_warc(
     stream: IO[bytes], name: str, max_bytes: int | None = None
-) -> Iterator[tuple[Response | None, str | None]]:
+) -> Iterator[tuple[Response | None, RecordError | None]]:
     """Every response record of a WARC file, as the :class:`Response` the HTTP layer made.
 
     ``captured_at`` is the record's ``WARC-Date``, ``archive`` is
@@ -112,9 +131,10 @@ def read_warc(
         max_bytes: a response payload larger than this is reported, not read.
 
     Yields:
-        ``(response, None)`` per response record, or ``(None, reason)`` for a
-        record that cannot be read. Reading stops after an unreadable record:
-        a damaged or truncated stream cannot be resynchronised.
+        ``(response, None)`` per response record, or ``(None, error)`` for a
+        record that cannot be used. Reading goes on after a whole record that
+        is too large or fails its digest, and stops after a damaged or cut
+        one: such a stream cannot be resynchronised.
     """
     requests: dict[str, tuple[tuple[str, str], ...]] = {}
     watch = _MemberWatch(stream)
@@ -126,18 +146,28 @@ def read_warc(
             record = next(records)
         except StopIteration:
             if watch.cut_short:
-                yield None, f"record {position}: cut short (the file ends inside it)"
+                yield None, RecordError(position, "cut short (the file ends inside it)")
             return
         except Exception as exc:  # noqa: BLE001 - warcio and zlib raise many types on damage
-            yield None, f"record {position}: unreadable WARC record: {type(exc).__name__}: {exc}"
+            reason = f"unreadable WARC record: {type(exc).__name__}: {exc}"
+            yield None, RecordError(position, reason)
             return
         try:
             response = _to_response(record, name, max_bytes, requests)
+        except _Unusable as exc:
+            yield None, RecordError(position, str(exc))
+            continue
         except Exception as exc:  # noqa: BLE001 - a cut payload surfaces here, from zlib or warcio
-            yield None, f"record {position}: {type(exc).__name__}: {exc}"
+            yield None, RecordError(position, f"{type(exc).__name__}: {exc}")
             return
         if response is not None:
             yield response, None
+
+
+def _drain(stream: Any) -> None:
+    # Read to the record's end in pieces: a record is not held whole just to be skipped.
+    while stream.read(1 << 16):
+        pass
 
 
 def _check_complete(record: Any) -> None:
@@ -172,7 +202,7 @@ def _to_response(
         raise ValueError("record headers are incomplete (cut short)")
     record_id = headers.get_header("WARC-Record-ID") or ""
     if record.rec_type != "response" or record.http_headers is None:
-        record.content_stream().read()
+        _drain(record.raw_stream)
         _check_complete(record)
         if record.rec_type == "request" and record.http_headers is not None:
             sent = tuple((k.lower(), v) for k, v in record.http_headers.headers)
@@ -182,14 +212,14 @@ def _to_response(
     stream = record.content_stream()
     # warcio's readers take no -1: read() for all, read(n) for a bound.
     body = stream.read() if max_bytes is None else stream.read(max_bytes + 1)
-    if max_bytes is not None and len(body) > max_bytes:
-        raise ValueError(f"payload over the limit of {max_bytes} bytes")
-    record.raw_stream.read()
+    _drain(record.raw_stream)
     _check_complete(record)
-    # A record cut short by a killed writer reads without error but fails its digest.
+    if max_bytes is not None and len(body) > max_bytes:
+        raise _Unusable(f"payload over the limit of {max_bytes} bytes")
+    # A record cut short inside its payload may still read to its length; its digest tells.
     problem = _digest_problem(headers.get_header("WARC-Payload-Digest"), body)
     if problem:
-        raise ValueError(problem)
+        raise _Unusable(problem)
     status_line = record.http_headers.get_statuscode()
     url = headers.get_header("WARC-Target-URI") or ""
     return Response(

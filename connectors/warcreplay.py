@@ -117,15 +117,14 @@ def replay_warc(stream: IO[bytes], name: str, max_bytes: int | None = None) -> W
     letters: list[DeadLetter] = []
     skipped: Counter[str] = Counter()
     articles: dict[str, Response] = {}
-    responses = 0
     for response, error in read_warc(stream, name, max_bytes):
         if response is None:
-            if responses == 0:
-                letter = DeadLetter(stage="read", reason=error or "", path=name, kind="file")
+            if error is not None and error.position == 1:
+                # Not even the first record: not a WARC file, or one cut inside it.
+                letter = DeadLetter(stage="read", reason=str(error), path=name, kind="file")
                 return WarcOutcome(path=name, status="dead_letter", dead_letters=(letter,))
-            letters.append(DeadLetter(stage="read", reason=error or "", path=name))
+            letters.append(DeadLetter(stage="read", reason=str(error), path=name))
             continue
-        responses += 1
         role = response.context.get("role")
         if role == ARTICLE_ROLE and response.context.get("for_url"):
             articles[response.context["for_url"]] = response

@@ -379,17 +379,21 @@ def test_warc_outcome_items_normalise_to_the_live_ones(server, corpora, tmp_path
     assert replayed == {i.id: fields(i) for i in live}
 
 
-def test_altered_payload_fails_its_digest(tmp_path):
+def test_altered_or_oversized_records_are_reported_and_the_rest_read(tmp_path):
     archive = WarcArchive(tmp_path)
     archive.record(_response(1, body=b"<rss>original evidence</rss>"))
+    archive.record(_response(2, body=b"x" * 5000))
+    archive.record(_response(3))
     archive.close()
     [path] = tmp_path.iterdir()
     raw = gzip.decompress(path.read_bytes()).replace(b"original", b"doctored")
     altered = tmp_path / "altered.warc"  # uncompressed WARC is read too
     altered.write_bytes(raw)
     with open(altered, "rb") as handle:
-        [(response, error)] = list(read_warc(handle, altered.name))
-    assert response is None and "does not match its sha256 digest" in error
+        back = list(read_warc(handle, altered.name, max_bytes=4000))
+    assert [r.url if r else None for r, _ in back] == [None, None, _response(3).url]
+    assert "does not match its sha256 digest" in back[0][1] and back[0][1].position == 3
+    assert "over the limit of 4000 bytes" in back[1][1]
 
 
 def test_replay_dead_letters_damaged_archives_and_identities_hold(server, corpora, tmp_path):
