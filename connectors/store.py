@@ -40,6 +40,7 @@ from transforms.item import Item, ReportUpdate, from_dict, to_dict
 __all__ = [
     "ReviewStore",
     "StoredItem",
+    "load_flagged_jsonl",
     "stored_item",
     "to_dict_report",
     "utc_now",
@@ -378,3 +379,35 @@ def stored_item(row: sqlite3.Row, snippet: str | None = None) -> StoredItem:
         text_truncated=truncated,
         snippet=snippet,
     )
+
+def load_flagged_jsonl(store: ReviewStore, path: str | Path) -> dict[str, int]:
+    """Writes the items of a ``flagged.jsonl`` file (as replay writes it) into the store.
+
+    Each line is upserted by item id, as ``newswatch consume`` does, so loading
+    a file twice (or a later replay of the same archives) changes nothing and
+    decisions stay. A line that is not an item is kept in ``dead_letters``
+    (stage ``replay``) with the reason. One transaction for the whole file.
+
+    Returns:
+        Counts: ``new``, ``changed``, ``unchanged``, ``dead_letters``.
+
+    Raises:
+        OSError: the file cannot be read.
+    """
+    from transforms.item import from_json
+
+    counts = {"new": 0, "changed": 0, "unchanged": 0, "dead_letters": 0}
+    with open(path, "rb") as handle, store.transaction():
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                item = from_json(line)
+                outcome = store.upsert_item(item)
+            except (ValueError, TypeError, KeyError) as exc:
+                reason = f"{path}:{number}: not a flagged item: {type(exc).__name__}: {exc}"
+                store.add_dead_letter(reason, line, {"file": str(path)}, stage="replay")
+                counts["dead_letters"] += 1
+                continue
+            counts[outcome] += 1
+    return counts

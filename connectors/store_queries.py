@@ -32,6 +32,8 @@ __all__ = [
     "daily_counts",
     "decided_items",
     "decision_history",
+    "export_rows",
+    "facets",
     "fts_query",
     "queue",
     "record_decision",
@@ -394,3 +396,41 @@ def decided_items(store: ReviewStore) -> Iterator[tuple[StoredItem, Decision]]:
             categories=row["d_categories"], undoes=row["d_undoes"], item_id=row["item_id"]
         )
         yield stored_item(row), _decision(fields)
+
+def export_rows(store: ReviewStore, filters: QueueFilter = QueueFilter()) -> Iterator[StoredItem]:
+    """Every item the filters select, in queue order (newest first), for CSV/JSONL export.
+
+    Rows are read as they are written out, so an export of the whole store
+    never holds it in memory.
+    """
+    source, params, _ = _from(filters)
+    cursor = store.connection.execute(
+        f"SELECT f.* FROM {source} ORDER BY f.sort_time DESC, f.item_id DESC", params
+    )
+    for row in cursor:
+        yield stored_item(row)
+
+
+# The columns the desk offers as filters, with the table that holds them.
+_FACETS = {
+    "category": "SELECT category, count(*) FROM flag_categories GROUP BY 1",
+    "language": "SELECT language, count(*) FROM flagged GROUP BY 1",
+    "source": "SELECT source_name, count(*) FROM flagged GROUP BY 1",
+    "affiliation": (
+        "SELECT source_affiliation, count(*) FROM flagged "
+        "WHERE source_affiliation IS NOT NULL GROUP BY 1"
+    ),
+    "country": (
+        "SELECT source_country, count(*) FROM flagged WHERE source_country IS NOT NULL GROUP BY 1"
+    ),
+}
+
+
+def facets(store: ReviewStore) -> dict[str, list[tuple[str, int]]]:
+    """The values each filter can take (category, language, source, affiliation,
+    country), with how many flagged items have each, most frequent first."""
+    out = {}
+    for name, sql in _FACETS.items():
+        rows = store.connection.execute(sql).fetchall()
+        out[name] = sorted(((v, n) for v, n in rows if v), key=lambda r: (-r[1], r[0]))
+    return out

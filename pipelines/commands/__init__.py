@@ -13,4 +13,4 @@ from __future__ import annotations
 __all__ = ["COMMANDS"]
 
 # Module names under pipelines.commands, in the order --help lists them.
-COMMANDS = ("replay", "eval", "poll", "sources", "stream", "consume", "labels", "rescore")
+COMMANDS = ("replay", "eval", "poll", "sources", "stream", "consume", "labels", "review", "rescore")

@@ -37,6 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="dead-letter files larger than N bytes without parsing (default 20 MB)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument(
+        "--store",
+        default=None,
+        metavar="FILE",
+        help="also write the flagged items into this review store (SQLite; see `newswatch review`)",
+    )
 
 
 def run(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
@@ -58,6 +64,7 @@ def run(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         check_backend(args.language_backend)
         if args.packs_dir:
             RuleEngine.load(args.packs_dir, thresholds)
+        store = _open_store(args.store) if args.store else None
     except (FileNotFoundError, ValueError, PackError) as exc:
         raise CliError(str(exc)) from None
 
@@ -80,6 +87,8 @@ def run(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     print(f"took          {elapsed:.1f} s")
     names = ("flagged.jsonl", "items.jsonl", "dead_letter.jsonl", "summary.json")
     print(f"outputs       {', '.join(os.path.join(output, n) for n in names)}")
+    if store is not None:
+        _fill_store(store, os.path.join(output, "flagged.jsonl"))
     return 1 if check_identities(counts) else 0
 
 
@@ -93,3 +102,26 @@ def _count_local_files(inputs: Sequence[tuple[str, str]]) -> int | None:
         else:
             total += 1
     return total
+
+def _open_store(path: str):
+    """The review store, opened before the run so a bad path fails at once."""
+    import sqlite3
+
+    from connectors.store import ReviewStore
+
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        return ReviewStore(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise ValueError(f"--store {path!r} cannot be opened as a review store: {exc}") from None
+
+
+def _fill_store(store, flagged_path: str) -> None:
+    from connectors.store import load_flagged_jsonl
+
+    with store:
+        counts = load_flagged_jsonl(store, flagged_path)
+    print(
+        f"store         {store.path}: {counts['new']} new, {counts['changed']} changed, "
+        f"{counts['unchanged']} unchanged, {counts['dead_letters']} dead letters"
+    )
