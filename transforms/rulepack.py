@@ -18,22 +18,14 @@ from transforms.folding import fold
 __all__ = [
     "CATEGORIES",
     "FLAG_CATEGORIES",
-    "GAZETTEER_DIR",
-    "Gazetteer",
     "Pack",
     "PackError",
-    "Place",
     "Rule",
-    "load_gazetteer",
+    "check_patterns",
     "load_pack",
 ]
 
 CATEGORIES = ("war_crime_allegation", "investigation", "other_investigation")
-# The gazetteer lives in this sub-folder of a packs directory (it is not a
-# language pack, so it stays out of the packs' ``*.yaml`` glob).
-GAZETTEER_DIR = "gazetteer"
-# Patterns listed under this key apply to every language pack.
-ALL_LANGUAGES = "all"
 FLAG_CATEGORIES = ("war_crime_allegation", "investigation")
 
 
@@ -67,6 +59,22 @@ def _need(cond: bool, where: str, message: str) -> None:
         raise PackError(f"{where}: {message}")
 
 
+def check_patterns(pats: object, where: str) -> tuple[str, ...]:
+    """A non-empty list of patterns, each word non-empty and each stem at least 3 characters.
+
+    Raises:
+        PackError: naming ``where`` and the pattern at fault.
+    """
+    _need(isinstance(pats, list) and bool(pats), where, "needs a non-empty 'patterns' list")
+    for pat in pats:
+        for word in str(pat).split():
+            stem = word.rstrip("*")
+            _need(bool(fold(stem).strip()), where, f"pattern {pat!r} has an empty word")
+            if word.endswith("*"):
+                _need(len(stem) >= 3, where, f"stem {word!r} is shorter than 3 characters")
+    return tuple(str(p) for p in pats)
+
+
 def load_pack(path: Path) -> Pack:
     """Load and validate one pack file.
 
@@ -87,16 +95,8 @@ def load_pack(path: Path) -> Pack:
         where = f"{path}: term {term_id!r}"
         _need(isinstance(spec, dict), where, "must be a mapping with gloss and patterns")
         _need(bool(spec.get("gloss")), where, "needs an English 'gloss'")
-        pats = spec.get("patterns")
-        _need(isinstance(pats, list) and bool(pats), where, "needs a non-empty 'patterns' list")
-        for pat in pats:
-            for word in str(pat).split():
-                stem = word.rstrip("*")
-                _need(bool(fold(stem).strip()), where, f"pattern {pat!r} has an empty word")
-                if word.endswith("*"):
-                    _need(len(stem) >= 3, where, f"stem {word!r} is shorter than 3 characters")
         glosses[term_id] = str(spec["gloss"])
-        patterns[term_id] = tuple(str(p) for p in pats)
+        patterns[term_id] = check_patterns(spec.get("patterns"), where)
     rules = []
     seen: set[str] = set()
     for spec in doc.get("rules") or []:
@@ -133,80 +133,3 @@ def load_pack(path: Path) -> Pack:
         rules.append(rule)
     return Pack(language, str(doc.get("name") or language), glosses, patterns, tuple(rules))
 
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    """A named atrocity or place: a boost for rules that fired, never a rule itself."""
-
-    id: str
-    gloss: str
-    weight: float
-    # language -> patterns (``ALL_LANGUAGES`` for every pack)
-    patterns: Mapping[str, tuple[str, ...]]
-
-    def patterns_for(self, language: str) -> tuple[str, ...]:
-        return (*self.patterns.get(ALL_LANGUAGES, ()), *self.patterns.get(language, ()))
-
-
-@dataclass(frozen=True, slots=True)
-class Gazetteer:
-    places: tuple[Place, ...] = ()
-
-
-def _check_patterns(pats: object, where: str) -> tuple[str, ...]:
-    _need(isinstance(pats, list) and bool(pats), where, "needs a non-empty list of patterns")
-    for pat in pats:
-        for word in str(pat).split():
-            stem = word.rstrip("*")
-            _need(bool(fold(stem).strip()), where, f"pattern {pat!r} has an empty word")
-            if word.endswith("*"):
-                _need(len(stem) >= 3, where, f"stem {word!r} is shorter than 3 characters")
-    return tuple(str(p) for p in pats)
-
-
-def load_gazetteer(directory: Path) -> Gazetteer:
-    """Load every ``*.yaml`` file of a gazetteer folder (none: an empty gazetteer).
-
-    Each file maps ``places`` to entries ``{id: {gloss, weight, patterns:
-    {language: [pattern, ...]}}}``; patterns follow the pack syntax, and those
-    under ``all`` apply to every language.
-
-    Raises:
-        PackError: a file is not a valid gazetteer; the message names the
-            file, the entry and the problem.
-    """
-    places: list[Place] = []
-    seen: set[str] = set()
-    for path in sorted(Path(directory).glob("*.yaml")) if Path(directory).is_dir() else ():
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise PackError(f"{path}: cannot read gazetteer: {exc}") from exc
-        _need(isinstance(doc, dict) and isinstance(doc.get("places"), dict), str(path),
-              "gazetteer must be a mapping with a 'places' mapping")
-        for place_id, spec in doc["places"].items():
-            where = f"{path}: place {place_id!r}"
-            _need(place_id not in seen, where, "defined twice")
-            seen.add(place_id)
-            _need(isinstance(spec, dict) and bool(spec.get("gloss")), where, "needs a 'gloss'")
-            weight = spec.get("weight")
-            _need(
-                isinstance(weight, (int, float)) and 0 < weight < 0.5,
-                where,
-                f"weight must be in (0, 0.5): a place alone never decides (got {weight!r})",
-            )
-            by_language = spec.get("patterns")
-            _need(isinstance(by_language, dict) and bool(by_language), where,
-                  "needs 'patterns' by language")
-            places.append(
-                Place(
-                    id=str(place_id),
-                    gloss=str(spec["gloss"]),
-                    weight=float(weight),
-                    patterns={
-                        str(lang): _check_patterns(pats, f"{where} [{lang}]")
-                        for lang, pats in by_language.items()
-                    },
-                )
-            )
-    return Gazetteer(tuple(places))

@@ -16,16 +16,16 @@ size of the vocabulary.
 A category's score is ``1 - prod(1 - weight)`` over the rules that fired for
 it; a category is flagged when its score reaches its threshold.
 
-The **gazetteer** (``packs/gazetteer/*.yaml``) names atrocities and places
-(Bucha, Khojaly, Srebrenica, ...) with their spellings per language. A named
-place found in a text adds its weight, once, to every flag category for which
-a rule already fired, and shows as evidence; on its own it never flags.
+The **gazetteer** (``packs/gazetteer/*.yaml``, :mod:`transforms.gazetteer`)
+names atrocities and places (Bucha, Khojaly, Srebrenica, ...) with their
+spellings per language. A named place found in a text adds its weight, once,
+to every flag category for which a rule already fired, and shows as evidence;
+on its own it never flags.
 """
 
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Mapping
@@ -37,18 +37,15 @@ import ahocorasick
 
 from transforms.folding import Folded, fold
 from transforms.item import Flag, MatchedTerm
-from transforms.rulepack import (
-    CATEGORIES,
-    FLAG_CATEGORIES,
+from transforms.gazetteer import (
     GAZETTEER_DIR,
     Gazetteer,
-    Pack,
-    PackError,
     Place,
-    Rule,
+    add_place_boost,
     load_gazetteer,
-    load_pack,
+    with_places,
 )
+from transforms.rulepack import CATEGORIES, FLAG_CATEGORIES, Pack, PackError, Rule, load_pack
 
 __all__ = [
     "CATEGORIES",
@@ -69,7 +66,6 @@ CROSS_LANGUAGE = "xx"
 PACKS_DIR = Path(__file__).parent / "packs"
 DEFAULT_THRESHOLD = 0.5
 MAX_TERMS_PER_FLAG = 20
-PLACE_TERM_PREFIX = "place."
 # What may stand between the words of a phrase: whitespace, hyphens, and
 # apostrophes (French "crimes contre l'humanité" is the phrase
 # "crimes contre l humanite").
@@ -143,25 +139,10 @@ def _segments(pattern: str) -> list[tuple[str, bool]]:
     return segments
 
 
-def _with_places(pack: Pack, gazetteer: Gazetteer) -> tuple[Pack, dict[str, Place]]:
-    """The pack with each gazetteer place that has patterns for it as one more term."""
-    glosses = dict(pack.glosses)
-    patterns = dict(pack.patterns)
-    places: dict[str, Place] = {}
-    for place in gazetteer.places:
-        pats = place.patterns_for(pack.language)
-        if pats:
-            term = PLACE_TERM_PREFIX + place.id
-            glosses[term] = place.gloss
-            patterns[term] = pats
-            places[term] = place
-    return dataclasses.replace(pack, glosses=glosses, patterns=patterns), places
-
-
 def _compile(pack: Pack, gazetteer: Gazetteer | None = None) -> _Compiled:
     places: dict[str, Place] = {}
     if gazetteer is not None:
-        pack, places = _with_places(pack, gazetteer)
+        pack, places = with_places(pack, gazetteer)
     automaton = ahocorasick.Automaton()
     key_ids: dict[tuple[str, bool], int] = {}
     roots: dict[int, _Node] = {}
@@ -306,7 +287,7 @@ class RuleEngine:
             if evidence is not None:
                 fired[rule.category].append((rule, evidence))
         if compiled.places:
-            _add_place_boost(fired, by_term, compiled.places)
+            add_place_boost(fired, by_term, compiled.places)
         flags = []
         candidates = []
         for category in CATEGORIES:
@@ -356,24 +337,6 @@ class RuleEngine:
             snippet=_sentence(document, anchor),
             rules=tuple(rule.id for rule, _ in fired),
         )
-
-
-def _add_place_boost(fired, by_term: Mapping[str, list[_Occurrence]], places) -> None:
-    """Add the strongest named place found, once, to each flag category that already fired."""
-    found = [term for term in by_term if term in places]
-    if not found:
-        return
-    best = max(found, key=lambda t: (places[t].weight, t))
-    evidence = sorted((o for t in found for o in by_term[t]), key=lambda o: (o.start, o.end))
-    for category in FLAG_CATEGORIES:
-        if category in fired:
-            rule = Rule(
-                id=f"gazetteer.{places[best].id}",
-                category=category,
-                weight=places[best].weight,
-                any=(best,),
-            )
-            fired[category].append((rule, evidence))
 
 
 def _find_terms(compiled: _Compiled, folded: Folded, document: str) -> list[_Occurrence]:
