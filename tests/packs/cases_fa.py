@@ -71,3 +71,9 @@ NEGATIVES += [
     "بازرسان خواستار نابودی سلاح‌های کشتار جمعی شدند.",
     "در تصادف جاده‌ای دو کودک کشته شدند.",
 ]
+
+# Near misses of the new rules: the same words in sport, utilities, bribery, accidents.
+NEGATIVES += [
+    "جنایات سایبری در سال گذشته افزایش یافت.",
+    "تیم ملی در حمله به دروازه حریف ناکام ماند.",
+]

@@ -59,3 +59,8 @@ NEGATIVES += [
     "Ավտովթարի հետևանքով զոհվել են երկու երեխաներ։",
     "Զինծառայողի սպանության գործով մեղադրանք է առաջադրվել նրա ծառայակցին։",
 ]
+
+# Near misses of the new rules: the same words in sport, utilities, bribery, accidents.
+NEGATIVES += [
+    "Ընկերությունը թիրախավորում է երիտասարդ գնորդներին։",
+]
