@@ -213,7 +213,7 @@ class WarcArchive:
 
     def _member(self, record) -> bytes:
         # One gzip member per record, as WARC tools expect. Level 6: warcio's
-        # own level 9 took 60% more time for 1% smaller files on real feeds.
+        # own level 9 took 46% more CPU for 1% smaller files on 200 real feeds.
         buffer = io.BytesIO()
         self._writer.out = buffer
         self._writer.write_record(record)
