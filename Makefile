@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 OUT    ?= out/samples
 
 .PHONY: run test eval bench clean
+.PHONY: review chromium screenshots
 
 # The venv is created once and updated in place when pyproject.toml changes
 # (a fresh install of Beam takes minutes; an update only adds what changed).
@@ -19,7 +20,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/newswatch replay samples/feeds --output $(OUT)
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(PY) -m pytest -q
 
 # Flag precision/recall and language-ID accuracy, then the dedup benchmark
@@ -33,3 +34,25 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
+
+# Headless Chromium for the review desk's browser tests: Debian's package,
+# installed when missing (CI runs as root; elsewhere through sudo).
+CHROMIUM := /usr/bin/chromium
+SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+chromium: $(CHROMIUM)
+
+# The review desk on the store `make stream` fills; without one, on a store
+# built once from the bundled samples, so a new user sees the page at once.
+# Extra options: make review REVIEW_ARGS="--port 8081 --archive DIR".
+REVIEW_STORE ?= $(if $(wildcard out/stream/review.db),out/stream/review.db,$(OUT)/review.db)
+review: $(STAMP)
+	test -f $(REVIEW_STORE) || $(VENV)/bin/newswatch replay samples/feeds --output $(OUT) --store $(REVIEW_STORE) --quiet
+	$(VENV)/bin/newswatch review serve --store $(REVIEW_STORE) $(REVIEW_ARGS)
+
+# The README's screenshots of the desk (docs/img), made by the browser test.
+screenshots: $(STAMP) $(CHROMIUM)
+	NEWSWATCH_SCREENSHOTS=docs/img $(PY) -m pytest -q tests/test_desk_browser.py -k screenshots

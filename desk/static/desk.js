@@ -27,7 +27,11 @@
     current = index;
     var el = list[index];
     el.classList.add("current");
-    el.focus({ preventScroll: true });
+    var active = document.activeElement;
+    // A decision answered late must not take the focus from a field being typed in.
+    if (!(active && active.matches && active.matches("input, textarea, select"))) {
+      el.focus({ preventScroll: true });
+    }
     el.scrollIntoView({ block: "nearest" });
     return el;
   }
@@ -153,6 +157,23 @@
     var el = ev.target.closest && ev.target.closest("article.entry");
     if (el && !ev.target.closest("a, button, input")) select(entries().indexOf(el));
   });
+
+  // A filter takes effect as soon as it is chosen.
+  var filters = document.getElementById("filters");
+  function dropEmpty() {
+    // Empty filters stay out of the URL, so it reads as what was chosen.
+    Array.prototype.forEach.call(filters.elements, function (el) {
+      if (el.name && !el.value) el.disabled = true;
+    });
+  }
+  if (filters) {
+    filters.addEventListener("change", function (ev) {
+      if (!ev.target.matches("select")) return;
+      dropEmpty();
+      filters.submit();
+    });
+    filters.addEventListener("submit", dropEmpty);
+  }
 
   if (entries().length) select(0);
 })();
