@@ -313,6 +313,23 @@ def test_replay_skips_and_counts_what_holds_no_items(tmp_path):
     assert outcome.skipped == {"not_modified": 1, "status_404": 1, "robots": 1, "no_source": 1}
 
 
+def test_a_response_that_is_no_feed_is_one_entry_dead_letter(tmp_path):
+    archive = WarcArchive(tmp_path)
+    login = b"<html><body><form>Please log in</form></body></html>"
+    archive.record(_response(1, body=login, headers=(("content-type", "text/html"),)))
+    archive.record(_response(2, context={"kind": "nosuchkind", "name": "x"}))
+    archive.close()
+    [path] = tmp_path.iterdir()
+    with open(path, "rb") as handle:
+        outcome = replay_warc(handle, path.name)
+    # Counted as entries of the WARC file, so the run's file counts stay consistent.
+    assert outcome.status == "parsed" and outcome.items == ()
+    assert [(d.kind, d.stage) for d in outcome.dead_letters] == [("entry", "parse")] * 2
+    assert "not a feed" in outcome.dead_letters[0].reason
+    assert "kind must be one of" in outcome.dead_letters[1].reason
+    assert "Please log in" in outcome.dead_letters[0].raw
+
+
 def test_source_config_is_the_inverse_of_to_dict():
     config = SourceConfig(
         name="n", kind="mastodon", url="https://m.example", country="AM", options={"hashtag": "x"}
