@@ -32,6 +32,7 @@ __all__ = [
     "DEAD_LETTERS",
     "FILES",
     "ITEMS",
+    "READ_PROGRESS",
     "ReadFeedFiles",
     "WriteJsonl",
     "expand_inputs",
@@ -43,6 +44,9 @@ ITEMS = "items"
 DEAD_LETTERS = "dead_letters"
 FILES = "files"
 PROGRESS_SECONDS = 2.0
+# What this process has read so far, for the launcher's heartbeat (in-process
+# runners only; worker processes keep their own copy).
+READ_PROGRESS: dict[str, int | str] = {"files": 0, "entries": 0, "last": ""}
 _log = logging.getLogger(__name__)
 
 
@@ -148,6 +152,7 @@ class _ReadAndParseFn(beam.DoFn):
     def process(self, metadata):
         name = relative_name(metadata.path, self._roots)
         self._announce(name)
+        READ_PROGRESS["last"] = name
         refused = not_regular(metadata.path)
         if refused:
             letter = DeadLetter(stage="read", reason=refused, path=name, kind="file")
@@ -206,6 +211,8 @@ class _ReadAndParseFn(beam.DoFn):
     def _progress(self, entries: int) -> None:
         self._done += 1
         self._entries_done += entries
+        READ_PROGRESS["files"] = int(READ_PROGRESS["files"]) + 1
+        READ_PROGRESS["entries"] = int(READ_PROGRESS["entries"]) + entries
         now = time.monotonic()
         if now - self._last >= PROGRESS_SECONDS:
             self._last = now

@@ -29,12 +29,22 @@ _BEAM_HELP = (
 )
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("newswatch")
+    except PackageNotFoundError:  # run from a checkout that was not installed
+        return "unknown (not installed)"
+
+
 def _parser() -> tuple[argparse.ArgumentParser, dict]:
     parser = argparse.ArgumentParser(
         prog="newswatch",
         description="Flag news items that report war-crime allegations or atrocity investigations.",
         epilog=_BEAM_HELP,
     )
+    parser.add_argument("--version", action="version", version=f"newswatch {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     launchers = {}
     for name in COMMANDS:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
+from collections.abc import Iterable
 
 from transforms.rules import CATEGORIES
 
@@ -18,6 +21,66 @@ def positive_int(value: str) -> int:
     if number <= 0:
         raise ValueError(f"must be a positive integer (got {value!r})")
     return number
+
+
+# Binary multiples, whichever way they are written: the default limit of
+# "20 MB" has always meant 20 x 1024 x 1024 bytes.
+SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1024,
+    "kb": 1024,
+    "kib": 1024,
+    "m": 1024**2,
+    "mb": 1024**2,
+    "mib": 1024**2,
+    "g": 1024**3,
+    "gb": 1024**3,
+    "gib": 1024**3,
+}
+_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*$")
+
+
+def parse_size(value: str) -> int:
+    """A size in bytes from ``20MB``, ``1.5 GiB``, ``512k`` or ``1048576``.
+
+    Units are binary whatever their spelling (KB = KiB = 1024 bytes).
+
+    Raises:
+        ValueError: not a number with a known unit, or not positive.
+    """
+    match = _SIZE.match(str(value))
+    unit = match.group(2).lower() if match else ""
+    if not match or unit not in SIZE_UNITS:
+        raise ValueError(
+            f"must be a size such as 20MB, 512KB or 1048576 (units B, KB, MB, GB; got {value!r})"
+        )
+    size = int(float(match.group(1)) * SIZE_UNITS[unit])
+    if size <= 0:
+        raise ValueError(f"must be a positive size (got {value!r})")
+    return size
+
+
+def positive_seconds(value: str) -> float:
+    """A positive number of seconds, with the value in the error."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"must be a number of seconds (got {value!r})") from None
+    if not seconds > 0 or seconds == float("inf"):
+        raise ValueError(f"must be a positive number of seconds (got {value!r})")
+    return seconds
+
+
+def suggest_option(unknown: str, known: Iterable[str]) -> str:
+    """``unknown option --ouput (did you mean --output?)``: one line for a usage error."""
+    name = unknown.split("=", 1)[0]
+    candidates = sorted(set(known))
+    respelled = "--" + name.lstrip("-").replace("-", "_")
+    close = [k for k in candidates if k == respelled]
+    close = close or difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"unknown option {name}{hint}"
 
 
 def parse_thresholds(spec: str | None) -> dict[str, float]:

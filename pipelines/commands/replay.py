@@ -1,9 +1,16 @@
-"""``newswatch replay PATH...``: saved feeds through the pipeline, deterministically."""
+"""``newswatch replay PATH...``: saved feeds through the pipeline, deterministically.
+
+Exit statuses: 0 the run finished and its identities hold; 1 the run failed
+(or there was nothing to read: no input files, or no entries in them);
+2 a usage error (bad or unknown option, missing path), before anything ran;
+3 the run finished but the summary's identities do not hold.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -11,11 +18,22 @@ from collections.abc import Sequence
 
 from pipelines.commands.common import CliError, add_stage_options, check_backend
 
-__all__ = ["DEFAULT_RUNNER", "HELP", "NAME", "add_arguments", "run"]
+__all__ = [
+    "DEFAULT_RUNNER",
+    "EXIT_FAILED",
+    "EXIT_IDENTITIES",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "HELP",
+    "NAME",
+    "add_arguments",
+    "run",
+]
 
 NAME = "replay"
 HELP = "replay saved feeds (files or directories) through the pipeline"
 DEFAULT_RUNNER = "FnApiRunner"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_IDENTITIES = 0, 1, 2, 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,64 +50,119 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_stage_options(parser)
     parser.add_argument(
         "--max_bytes",
-        default="20971520",
-        metavar="N",
-        help="dead-letter files larger than N bytes without parsing (default 20 MB)",
+        default="20MB",
+        metavar="SIZE",
+        help="dead-letter files larger than SIZE, compressed or decompressed, without"
+        " parsing; units B, KB, MB, GB, binary (default 20MB)",
+    )
+    parser.add_argument(
+        "--parse_seconds",
+        default="30",
+        metavar="S",
+        help="CPU seconds one feed file may take to parse before it is dead-lettered (default 30)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
-    parser.add_argument(
-        "--store",
-        default=None,
-        metavar="FILE",
-        help="also write the flagged items into this review store (SQLite; see `newswatch review`)",
-    )
+    # Last, for the unknown-option message: the options this command knows.
+    parser.set_defaults(own_options=tuple(s for a in parser._actions for s in a.option_strings))
 
 
 def run(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     # Imported here so that `newswatch --help` and argument errors are instant.
-    import apache_beam as beam
-    from apache_beam.options.pipeline_options import PipelineOptions
-
-    from connectors.files import ReadFeedFiles, expand_inputs
-    from pipelines.options import check_output_dir, parse_thresholds, positive_int
-    from pipelines.pipeline import StageConfig, build, write_files
-    from pipelines.summary import check_identities, render
+    from connectors.files import expand_inputs
+    from pipelines.options import (
+        check_output_dir,
+        parse_size,
+        parse_thresholds,
+        positive_seconds,
+        suggest_option,
+    )
+    from pipelines.runtools import beam_option_names, unknown_beam_options
     from transforms.rules import PackError, RuleEngine
 
+    unknown = unknown_beam_options(beam_args)
+    if unknown:
+        ours = getattr(args, "own_options", ())
+        raise CliError(suggest_option(unknown[0], [*ours, *beam_option_names()]))
     try:
         inputs = expand_inputs(args.paths)
-        output = check_output_dir(args.output)
         thresholds = parse_thresholds(args.thresholds)
-        max_bytes = positive_int(args.max_bytes)
+        max_bytes = _option("--max_bytes", parse_size, args.max_bytes)
+        parse_seconds = _option("--parse_seconds", positive_seconds, args.parse_seconds)
         check_backend(args.language_backend)
         if args.packs_dir:
             RuleEngine.load(args.packs_dir, thresholds)
-        store = _open_store(args.store) if args.store else None
+        output = check_output_dir(args.output)
     except (FileNotFoundError, ValueError, PackError) as exc:
         raise CliError(str(exc)) from None
 
     total = _count_local_files(inputs)
+    if total == 0:
+        print(
+            f"newswatch: warning: no input files in {' '.join(args.paths)}; nothing replayed",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    code, counts = _run_pipeline(args, beam_args, inputs, output, total, max_bytes, parse_seconds, thresholds)
+    if counts is None:
+        return code
+    return code
+
+
+def _option(name: str, parse, value: str):
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise ValueError(f"{name} {exc}") from None
+
+
+def _run_pipeline(args, beam_args, inputs, output, total, max_bytes, parse_seconds, thresholds):
+    """Runs the replay into a staging folder; returns (exit status, counts or None)."""
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from connectors.files import ReadFeedFiles
+    from pipelines.pipeline import OUTPUT_FILES, StageConfig, build, write_files
+    from pipelines.runtools import Heartbeat, StagedOutput, describe_run
+    from pipelines.summary import check_identities, render
+
     if not any(a.startswith("--runner") for a in beam_args):
         beam_args = [f"--runner={DEFAULT_RUNNER}", *beam_args]
     options = PipelineOptions(list(beam_args))
     config = StageConfig(args.language_backend, args.packs_dir, thresholds)
     started = time.monotonic()
-    print(f"newswatch: replaying {total} file(s) into {output}", file=sys.stderr)
-    pipeline = beam.Pipeline(options=options)
-    source = ReadFeedFiles(inputs, max_bytes=max_bytes, total_files=total)
-    write_files(build(pipeline, source, config), output)
-    pipeline.run().wait_until_finish()
+    print(f"newswatch: replaying {total or 'the matched'} file(s) into {output}", file=sys.stderr)
+    with StagedOutput(output, OUTPUT_FILES) as staging:
+        pipeline = beam.Pipeline(options=options)
+        source = ReadFeedFiles(
+            inputs, max_bytes=max_bytes, total_files=total, cpu_seconds=parse_seconds
+        )
+        write_files(build(pipeline, source, config), staging.path)
+        beat = describe_run(started, staging.path, total)
+        try:
+            if args.quiet:
+                pipeline.run().wait_until_finish()
+            else:
+                logging.getLogger("pipelines.progress").setLevel(logging.INFO)
+                with Heartbeat(beat, first=1.0, seconds=5.0):
+                    pipeline.run().wait_until_finish()
+            with open(os.path.join(staging.path, "summary.json"), encoding="utf-8") as handle:
+                counts = json.load(handle)
+            staging.commit()
+        except Exception as exc:  # the run failed: report it, keep the old outputs
+            message = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+            print(f"newswatch: error: the run failed, outputs unchanged: {message}", file=sys.stderr)
+            return EXIT_FAILED, None
     elapsed = time.monotonic() - started
-
-    with open(os.path.join(output, "summary.json"), encoding="utf-8") as handle:
-        counts = json.load(handle)
     print(render(counts))
     print(f"took          {elapsed:.1f} s")
-    names = ("flagged.jsonl", "items.jsonl", "dead_letter.jsonl", "summary.json")
-    print(f"outputs       {', '.join(os.path.join(output, n) for n in names)}")
-    if store is not None:
-        _fill_store(store, os.path.join(output, "flagged.jsonl"))
-    return 1 if check_identities(counts) else 0
+    print(f"outputs       {', '.join(os.path.join(output, n) for n in OUTPUT_FILES)}")
+    if check_identities(counts):
+        print("newswatch: error: the summary's identities do not hold", file=sys.stderr)
+        return EXIT_IDENTITIES, counts
+    if not counts.get("entries.read"):
+        print("newswatch: warning: no entries were read from the input", file=sys.stderr)
+        return EXIT_FAILED, counts
+    return EXIT_OK, counts
 
 
 def _count_local_files(inputs: Sequence[tuple[str, str]]) -> int | None:
@@ -103,25 +176,3 @@ def _count_local_files(inputs: Sequence[tuple[str, str]]) -> int | None:
             total += 1
     return total
 
-def _open_store(path: str):
-    """The review store, opened before the run so a bad path fails at once."""
-    import sqlite3
-
-    from connectors.store import ReviewStore
-
-    try:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        return ReviewStore(path)
-    except (OSError, sqlite3.Error) as exc:
-        raise ValueError(f"--store {path!r} cannot be opened as a review store: {exc}") from None
-
-
-def _fill_store(store, flagged_path: str) -> None:
-    from connectors.store import load_flagged_jsonl
-
-    with store:
-        counts = load_flagged_jsonl(store, flagged_path)
-    print(
-        f"store         {store.path}: {counts['new']} new, {counts['changed']} changed, "
-        f"{counts['unchanged']} unchanged, {counts['dead_letters']} dead letters"
-    )
