@@ -153,7 +153,11 @@ def main() -> None:
         f"flagging, {len(items)} real feed items ({chars / max(len(items), 1):,.0f} chars "
         f"on average), best of {args.repeat}, one core"
     )
-    labels = {"base": f"packs at {args.base[:10]}", "shipped": "packs as shipped", "x10": "terms x10"}
+    labels = {
+        "base": f"packs at {args.base[:10]}",
+        "shipped": "packs as shipped",
+        "x10": "terms x10",
+    }
     for name in ("base", "shipped", "x10"):
         if name in best:
             rate, flagged = best[name]

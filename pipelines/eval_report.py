@@ -115,7 +115,8 @@ def _why(error: Mapping[str, Any]) -> str:
     near = error.get("nearest")
     if near:
         matched = ", ".join(f"{t}={texts[0]!r}" for t, texts in near["matched"].items())
-        return f"nearest {near['rule']} ({near['met']}/{near['conditions']}: {matched}; {near['why']})"
+        counts = f"{near['met']}/{near['conditions']}"
+        return f"nearest {near['rule']} ({counts}: {matched}; {near['why']})"
     return "no flag rule had any term"
 
 

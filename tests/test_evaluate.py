@@ -132,7 +132,8 @@ def test_label_files_default_dev_and_extra(tmp_path):
         _write_set(path, _rows()[:1])
     _write_set(extra, _rows()[:1])
     assert eval_command.label_files(tmp_path, None, []) == [a.resolve(), b.resolve()]
-    assert eval_command.label_files(tmp_path, str(b), [str(extra)]) == [b.resolve(), extra.resolve()]
+    chosen = eval_command.label_files(tmp_path, str(b), [str(extra)])
+    assert chosen == [b.resolve(), extra.resolve()]
     with pytest.raises(ValueError, match="labelled set not found: .*missing.jsonl"):
         eval_command.label_files(tmp_path, None, [str(tmp_path / "missing.jsonl")])
 

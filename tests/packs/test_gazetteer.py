@@ -78,9 +78,8 @@ def _write(tmp_path: Path, body: str) -> Path:
 
 
 def test_gazetteer_weight_must_stay_below_half(tmp_path):
-    folder = _write(
-        tmp_path, "places:\n  x:\n    gloss: X\n    weight: 0.6\n    patterns:\n      all: [xville]\n"
-    )
+    body = "places:\n  x:\n    gloss: X\n    weight: 0.6\n    patterns:\n      all: [xville]\n"
+    folder = _write(tmp_path, body)
     with pytest.raises(PackError, match=r"place 'x'.*weight must be in \(0, 0.5\).*0.6"):
         load_gazetteer(folder)
 
