@@ -161,6 +161,18 @@ class Heartbeat:
         self._thread.join(timeout=2)
 
 
+def _writing(staging: str) -> bool:
+    # Beam creates its beam-temp-* folders when the run starts and fills
+    # them when the write stage runs.
+    try:
+        return any(
+            name.startswith("beam-temp") and os.listdir(os.path.join(staging, name))
+            for name in os.listdir(staging)
+        )
+    except OSError:
+        return False
+
+
 def describe_run(started: float, staging: str, total_files: int | None) -> Callable[[], str]:
     """The heartbeat line for a replay: which part of the run is working."""
     from connectors.files import READ_PROGRESS
@@ -168,9 +180,7 @@ def describe_run(started: float, staging: str, total_files: int | None) -> Calla
     def describe() -> str:
         elapsed = time.monotonic() - started
         files = READ_PROGRESS["files"]
-        writing = os.path.isdir(staging) and any(
-            name.startswith("beam-temp") for name in os.listdir(staging)
-        )
+        writing = _writing(staging)
         if writing:
             stage = "writing outputs"
         elif total_files is not None and files >= total_files:
