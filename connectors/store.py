@@ -230,8 +230,9 @@ class ReviewStore:
                 )
             self._db.execute("DELETE FROM flag_categories WHERE item_id = ?", (item.id,))
             self._db.executemany(
-                "INSERT INTO flag_categories (item_id, category, score) VALUES (?, ?, ?)",
-                [(item.id, f.category, f.score) for f in item.flags],
+                "INSERT INTO flag_categories (item_id, category, score, sort_time) "
+                "VALUES (?, ?, ?, ?)",
+                [(item.id, f.category, f.score, values["sort_time"]) for f in item.flags],
             )
         return "new" if row is None else "changed"
 
@@ -379,6 +380,7 @@ def stored_item(row: sqlite3.Row, snippet: str | None = None) -> StoredItem:
         text_truncated=truncated,
         snippet=snippet,
     )
+
 
 def load_flagged_jsonl(store: ReviewStore, path: str | Path) -> dict[str, int]:
     """Writes the items of a ``flagged.jsonl`` file (as replay writes it) into the store.

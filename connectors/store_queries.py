@@ -354,9 +354,8 @@ def daily_counts(store: ReviewStore, by: str, since: str) -> list[tuple[str, str
     """
     if by == "category":
         sql = (
-            "SELECT substr(f.sort_time, 1, 10) AS day, c.category, count(*) FROM flagged f "
-            "JOIN flag_categories c ON c.item_id = f.item_id WHERE f.sort_time >= ? "
-            "GROUP BY 1, 2 ORDER BY 1, 2"
+            "SELECT substr(sort_time, 1, 10) AS day, category, count(*) FROM flag_categories "
+            "WHERE sort_time >= ? GROUP BY 1, 2 ORDER BY 1, 2"
         )
     elif by == "language":
         sql = (
@@ -396,6 +395,7 @@ def decided_items(store: ReviewStore) -> Iterator[tuple[StoredItem, Decision]]:
             categories=row["d_categories"], undoes=row["d_undoes"], item_id=row["item_id"]
         )
         yield stored_item(row), _decision(fields)
+
 
 def export_rows(store: ReviewStore, filters: QueueFilter = QueueFilter()) -> Iterator[StoredItem]:
     """Every item the filters select, in queue order (newest first), for CSV/JSONL export.

@@ -17,47 +17,58 @@ UNDECIDED = "undecided"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS flagged (
+    -- Small columns first: SQLite reads a long text's overflow pages only for
+    -- the columns after it, so filters and sorts never touch text or JSON.
     seq INTEGER PRIMARY KEY,           -- arrival order; a stable rowid for the FTS index
     item_id TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL,
-    text TEXT NOT NULL,
-    url TEXT,
-    canonical_url TEXT,
+    sort_time TEXT NOT NULL,           -- fetched, else published, else first_seen: newest first
+    decision TEXT,                     -- cache of the current decision (NULL: undecided),
+    decision_reviewer TEXT,            -- kept by a trigger on decisions, never by an upsert
+    decision_at TEXT,
+    decision_note TEXT,
+    language TEXT NOT NULL,
+    categories TEXT NOT NULL,          -- flagged categories, space-separated, sorted
+    max_score REAL NOT NULL,
     source_kind TEXT NOT NULL,
     source_name TEXT NOT NULL,
     source_url TEXT NOT NULL,
     source_country TEXT,
     source_affiliation TEXT,
-    language TEXT NOT NULL,
-    categories TEXT NOT NULL,          -- flagged categories, space-separated, sorted
-    max_score REAL NOT NULL,
     published TEXT,                    -- RFC 3339 UTC when parseable, else as received
     fetched TEXT,
-    sort_time TEXT NOT NULL,           -- fetched, else published, else first_seen: newest first
-    story_id TEXT,
-    also_reported_by TEXT NOT NULL,    -- JSON array of reports, merged from updates
-    text_truncated TEXT,               -- JSON {kept_chars, total_chars, terms_dropped} or NULL
-    item_json TEXT NOT NULL,
     first_seen TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    decision TEXT,                     -- cache of the current decision (NULL: undecided),
-    decision_reviewer TEXT,            -- kept by a trigger on decisions, never by an upsert
-    decision_at TEXT,
-    decision_note TEXT
+    story_id TEXT,
+    url TEXT,
+    canonical_url TEXT,
+    text_truncated TEXT,               -- JSON {kept_chars, total_chars, terms_dropped} or NULL
+    title TEXT NOT NULL,
+    also_reported_by TEXT NOT NULL,    -- JSON array of reports, merged from updates
+    text TEXT NOT NULL,
+    item_json TEXT NOT NULL            -- the item record, also_reported_by merged
 );
-CREATE INDEX IF NOT EXISTS flagged_time ON flagged (sort_time DESC, item_id);
-CREATE INDEX IF NOT EXISTS flagged_decision ON flagged (decision, sort_time DESC);
-CREATE INDEX IF NOT EXISTS flagged_language ON flagged (language, sort_time DESC);
-CREATE INDEX IF NOT EXISTS flagged_source ON flagged (source_name, sort_time DESC);
-CREATE INDEX IF NOT EXISTS flagged_affiliation ON flagged (source_affiliation, sort_time DESC);
-CREATE INDEX IF NOT EXISTS flagged_country ON flagged (source_country, sort_time DESC);
+-- Each filter's index ends in the queue's order, so a page reads 25 entries, not all matches.
+CREATE INDEX IF NOT EXISTS flagged_time ON flagged (sort_time DESC, item_id DESC);
+CREATE INDEX IF NOT EXISTS flagged_decision ON flagged (decision, sort_time DESC, item_id DESC);
+CREATE INDEX IF NOT EXISTS flagged_language ON flagged (language, sort_time DESC, item_id DESC);
+CREATE INDEX IF NOT EXISTS flagged_source ON flagged (source_name, sort_time DESC, item_id DESC);
+CREATE INDEX IF NOT EXISTS flagged_affiliation
+    ON flagged (source_affiliation, sort_time DESC, item_id DESC);
+CREATE INDEX IF NOT EXISTS flagged_country
+    ON flagged (source_country, sort_time DESC, item_id DESC);
+-- Covering indexes for the overview's counts: rows are wide (text, JSON), indexes are not.
+CREATE INDEX IF NOT EXISTS flagged_day_language ON flagged (sort_time, language);
+CREATE INDEX IF NOT EXISTS flagged_sources
+    ON flagged (source_url, source_name, source_affiliation, source_country);
 CREATE TABLE IF NOT EXISTS flag_categories (
     item_id TEXT NOT NULL REFERENCES flagged (item_id) ON DELETE CASCADE,
     category TEXT NOT NULL,
     score REAL NOT NULL,
+    sort_time TEXT NOT NULL,           -- the item's, so per-day counts need not read flagged
     PRIMARY KEY (item_id, category)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS flag_categories_category ON flag_categories (category, item_id);
+CREATE INDEX IF NOT EXISTS flag_categories_day ON flag_categories (sort_time, category);
 CREATE TABLE IF NOT EXISTS decisions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     item_id TEXT NOT NULL,
