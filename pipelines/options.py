@@ -1,4 +1,9 @@
-"""Pure validators for the command line's options: each raises ValueError showing what it got."""
+"""Pure validators for the command line's options: each raises ValueError showing what it got.
+
+:class:`StreamOptions` is the ``PipelineOptions`` view of the streaming job's
+settings: what a Dataflow Flex Template passes as parameters, and what stays
+visible with the job on remote workers.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,32 @@ from collections.abc import Iterable
 
 from transforms.rules import CATEGORIES
 
-__all__ = ["check_output_dir", "parse_thresholds", "positive_int"]
+__all__ = [
+    "STREAM_OPTIONS",
+    "StreamOptions",
+    "check_output_dir",
+    "parse_thresholds",
+    "positive_int",
+]
+
+# name -> (default, help): the streaming job's own options, shared by the
+# ``newswatch stream`` command line and the Flex Template (deploy/metadata.json).
+STREAM_OPTIONS: dict[str, tuple[str | None, str]] = {
+    "subscription": (None, "raw items, projects/<p>/subscriptions/<s> (required)"),
+    "flagged_topic": (None, "flagged items and updates, projects/<p>/topics/<t> (required)"),
+    "dead_letter_topic": (None, "dead letters, projects/<p>/topics/<t> (default: logged only)"),
+    "output": (None, "directory (or gs:// path) for event-time windowed JSONL files"),
+    "window_seconds": ("300", "event-time window of the files and of lateness (default 300)"),
+    "dedup_ttl_seconds": ("604800", "how long dedup remembers an item (default 7 days)"),
+    "timestamp_attribute": (
+        None,
+        "let the runner read event time from this attribute: 'fetched' on Dataflow",
+    ),
+    "id_label": (None, "attribute Pub/Sub reads are deduplicated by: 'item_id' on Dataflow only"),
+    "language_backend": ("cascade", "language backend (default cascade)"),
+    "packs_dir": (None, "rule packs directory (default: bundled packs)"),
+    "thresholds": ("", "per-category score thresholds, e.g. investigation=0.6"),
+}
 
 
 def positive_int(value: str) -> int:
@@ -124,3 +154,27 @@ def check_output_dir(path: str) -> str:
     if not os.access(path, os.W_OK | os.X_OK):
         raise ValueError(f"output directory is not writable: {path!r}")
     return path
+
+
+def _stream_options_class():
+    # Beam is imported only by the commands that run a pipeline.
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    class StreamOptions(PipelineOptions):
+        """The streaming job's options (see :data:`STREAM_OPTIONS`)."""
+
+        @classmethod
+        def _add_argparse_args(cls, parser) -> None:
+            for name, (default, text) in STREAM_OPTIONS.items():
+                parser.add_argument(f"--{name}", default=default, help=text)
+
+    StreamOptions.__qualname__ = "StreamOptions"
+    return StreamOptions
+
+
+def __getattr__(name: str):
+    if name == "StreamOptions":
+        cls = _stream_options_class()
+        globals()["StreamOptions"] = cls
+        return cls
+    raise AttributeError(f"module 'pipelines.options' has no attribute {name!r}")

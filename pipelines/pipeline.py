@@ -2,8 +2,13 @@
 
 ``build`` takes its source as a ``PTransform`` so that a replay of saved
 files, a test's in-memory items and a streaming subscription all run through
-the same stages; ``write_files`` attaches the file sinks. Neither runs
-anything.
+the same stages. What differs between a bounded and an unbounded run is
+passed in too: the dedup form (batch :class:`~transforms.dedup.Dedup`
+groups the whole collection; :class:`~transforms.streaming_dedup.StreamingDedup`
+is keyed state with a time-to-live) and the summary form (a
+``summary.json`` line in batch; Beam counters in a stream, where there is no
+end to summarise). ``write_files`` attaches the batch file sinks. Nothing here
+runs anything.
 """
 
 from __future__ import annotations
@@ -33,7 +38,14 @@ class StageConfig:
     thresholds: dict[str, float] = field(default_factory=dict)
 
 
-def build(p: beam.Pipeline, source: beam.PTransform, config: StageConfig = StageConfig()) -> dict:
+def build(
+    p: beam.Pipeline,
+    source: beam.PTransform,
+    config: StageConfig = StageConfig(),
+    *,
+    dedup: beam.PTransform | None = None,
+    summary: beam.PTransform | None = None,
+) -> dict:
     """Apply the whole graph to ``p``.
 
     Args:
@@ -42,29 +54,38 @@ def build(p: beam.Pipeline, source: beam.PTransform, config: StageConfig = Stage
             ``{"items", "dead_letters", "files"}`` (``files``: one outcome
             string per input file; may be empty for sources without files).
         config: stage settings.
+        dedup: items → ``{"unique", "duplicates"[, "updates"]}``; batch
+            :class:`~transforms.dedup.Dedup` when None.
+        summary: ``{"items", "dead_letters", "files", "read"}`` → anything;
+            batch :class:`~pipelines.summary.Summarise` (one JSON line) when None.
 
     Returns:
-        ``{"items", "unique", "flagged", "dead_letters", "summary"}``: every
-        item (duplicates marked), the unique ones, the flagged unique ones,
-        every dead letter, and the summary as one JSON string.
+        ``{"read", "items", "unique", "flagged", "dead_letters", "updates",
+        "summary"}``: the items as the source read them, every item
+        (duplicates marked), the unique ones, the flagged unique ones, every
+        dead letter, the dedup's
+        :class:`~transforms.item.ReportUpdate` records (None when the dedup
+        form makes none, as batch dedup fills ``also_reported_by`` itself),
+        and what the summary form returned.
     """
     read = p | "Read" >> source
     normalised = read[ITEMS] | "Normalise" >> Normalise()
     identified = normalised["items"] | "Language" >> DetectLanguage(config.language_backend)
     flagged_all = identified | "Flagging" >> Flagging(config.packs_dir, config.thresholds)
-    dedup = flagged_all | "Dedup" >> Dedup()
-    items = (dedup["unique"], dedup["duplicates"]) | "AllItems" >> beam.Flatten()
+    deduped = flagged_all | "Dedup" >> (dedup if dedup is not None else Dedup())
+    items = (deduped["unique"], deduped["duplicates"]) | "AllItems" >> beam.Flatten()
     dead = (read[DEAD_LETTERS], normalised[DEAD_LETTER_TAG]) | "AllDeadLetters" >> beam.Flatten()
-    flagged = dedup["unique"] | "OnlyFlagged" >> beam.Filter(lambda item: bool(item.flags))
-    summary = {"items": items, "dead_letters": dead, "files": read[FILES], "read": read[ITEMS]} | (
-        "Summary" >> Summarise()
-    )
+    flagged = deduped["unique"] | "OnlyFlagged" >> beam.Filter(lambda item: bool(item.flags))
+    counted = {"items": items, "dead_letters": dead, "files": read[FILES], "read": read[ITEMS]}
+    summarised = counted | "Summary" >> (summary if summary is not None else Summarise())
     return {
+        "read": read[ITEMS],
         "items": items,
-        "unique": dedup["unique"],
+        "unique": deduped["unique"],
         "flagged": flagged,
         "dead_letters": dead,
-        "summary": summary,
+        "updates": deduped.get("updates"),
+        "summary": summarised,
     }
 
 
