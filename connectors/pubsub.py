@@ -36,6 +36,7 @@ from transforms.item import (
 )
 
 __all__ = [
+    "MAX_ATTRIBUTE_BYTES",
     "MAX_BODY_BYTES",
     "TRUNCATION_MARKER",
     "Publisher",
@@ -108,6 +109,18 @@ def rfc3339(value: str | datetime) -> str:
     return f"{base}.{millis:03d}Z" if millis else f"{base}Z"
 
 
+# Pub/Sub refuses a message with an attribute value over 1024 bytes (the
+# emulator does not check); names come from feeds, so they are cut to fit.
+MAX_ATTRIBUTE_BYTES = 1024
+
+
+def _attribute(value: str) -> str:
+    data = value.encode("utf-8", "replace")
+    if len(data) <= MAX_ATTRIBUTE_BYTES:
+        return value
+    return data[:MAX_ATTRIBUTE_BYTES].decode("utf-8", "ignore")  # never half a character
+
+
 def _json_bytes(value: Mapping[str, Any]) -> bytes:
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     try:
@@ -146,8 +159,8 @@ def raw_item_message(item: Item, *, now: datetime | None = None) -> Message:
     else:
         fetched = rfc3339(now or datetime.now(UTC))
     attributes = {
-        "source_kind": item.source.kind,
-        "source_name": item.source.name,
+        "source_kind": _attribute(item.source.kind),
+        "source_name": _attribute(item.source.name),
         "schema_version": str(item.schema_version),
         "fetched": fetched,
     }
@@ -235,8 +248,8 @@ def flagged_message(item: Item, max_bytes: int = MAX_BODY_BYTES) -> Message:
         "kind": "item",
         "item_id": item.id,
         "schema_version": str(item.schema_version),
-        "language": item.language or "und",
-        "source_kind": item.source.kind,
+        "language": _attribute(item.language or "und"),
+        "source_kind": _attribute(item.source.kind),
         "score": f"{max(scores, default=0.0):.3f}",
     }
     for flag in item.flags:
@@ -312,7 +325,7 @@ def dead_letter_message(dead_letter: DeadLetter, max_raw_chars: int = 64 * 1024)
     if len(dead_letter.raw) > max_raw_chars:
         body["raw"] = dead_letter.raw[:max_raw_chars]
         body["raw_truncated"] = True
-    return _json_bytes(body), {"kind": "dead_letter", "stage": dead_letter.stage}
+    return _json_bytes(body), {"kind": "dead_letter", "stage": _attribute(dead_letter.stage)}
 
 
 class Publisher:

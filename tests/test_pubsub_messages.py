@@ -68,6 +68,17 @@ def test_raw_item_without_fetched_gets_the_publish_time_in_the_attribute_only(ma
     assert json.loads(data)["fetched"] is None
 
 
+def test_long_source_names_are_cut_to_the_attribute_limit(make_item):
+    from connectors.pubsub import MAX_ATTRIBUTE_BYTES
+
+    name = "Агентство " * 200  # 2-byte letters: the cut must not split one
+    data, attributes = raw_item_message(make_item(source=Source("feed", name, "https://a/rss")))
+    cut = attributes["source_name"]
+    assert len(cut.encode("utf-8")) <= MAX_ATTRIBUTE_BYTES
+    assert len(cut.encode("utf-8")) > MAX_ATTRIBUTE_BYTES - 4 and name.startswith(cut)
+    assert json.loads(data)["source"]["name"] == name, "the body keeps the whole name"
+
+
 def test_rfc3339_converts_offsets_to_utc():
     assert rfc3339("2026-03-10T11:00:00+02:00") == "2026-03-10T09:00:00Z"
     assert rfc3339("2026-03-10T09:00:00") == "2026-03-10T09:00:00Z"
