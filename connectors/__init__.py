@@ -39,6 +39,8 @@ _EXPORTS = {
     "replay_warc": "connectors.warcreplay",
     "Robots": "connectors.articles",
     "enrich_all": "connectors.articles",
+    "RawItemPublisher": "connectors.pubsub",
+    "ReviewStore": "connectors.store",
 }
 
 __all__ = sorted(_EXPORTS)
