@@ -2,26 +2,21 @@
 
 ``sample_store_file()`` runs the real ``newswatch replay samples/feeds --store``
 once per test session (the Beam run takes tens of seconds) and tests work on
-copies of it. ``served(config)`` runs the desk under uvicorn on a loopback
-port in a thread, for the browser tests.
+copies of it. ``served(config)`` (:func:`desk.serving.running`) runs the desk under uvicorn
+on a loopback port in a thread, for the browser tests.
 """
 
 from __future__ import annotations
 
 import functools
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from connectors.store import ReviewStore
-from desk import DeskConfig, create_app
+from desk.serving import running as served
 from transforms.item import Flag, Item, MatchedTerm, Report, Source
 
 __all__ = [
@@ -113,30 +108,3 @@ def sample_store_file(target: Path) -> tuple[Path, Path]:
     out = _sample_store()
     shutil.copy(out / "review.db", target)
     return target, out / "flagged.jsonl"
-
-
-@contextmanager
-def served(config: DeskConfig) -> Iterator[str]:
-    """The desk under uvicorn on 127.0.0.1 in a thread; yields its base URL."""
-    import uvicorn
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(config), log_level="warning", access_log=False, lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the desk did not start"
-        assert thread.is_alive(), "the desk stopped while starting"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
