@@ -142,7 +142,11 @@ class ReviewStore:
                 f"{self.path} is a review store of version {version}; this code reads "
                 f"up to {STORE_VERSION}"
             )
-        self._db.executescript(SCHEMA + f"PRAGMA user_version = {STORE_VERSION};")
+        if version == STORE_VERSION:
+            return  # opening a store takes no write lock: readers never wait for a writer
+        self._db.executescript(
+            f"BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {STORE_VERSION}; COMMIT;"
+        )
 
     @property
     def connection(self) -> sqlite3.Connection:

@@ -269,3 +269,75 @@ def test_option_validation_and_line_format(make_item):
         sort_time = "2026-03-10T09:00:00Z"
 
     assert format_item_line(Stored()) == "2026-03-10T09:00:00Z  uk   -  A B C  [https://s/rss]"
+
+
+def _store_stories(store_path: Path) -> set[frozenset[str]]:
+    """Each stored story as the set of its members' ids (the row and its reports)."""
+    with ReviewStore(store_path) as store:
+        rows = [store.item(i).item for i in store.item_ids()]
+    return {frozenset({i.id, *(r.id for r in i.also_reported_by)}) for i in rows}
+
+
+def test_stream_to_store_end_to_end_with_a_consumer_killed_once(pubsub_emulator, tmp_path):
+    """Raw items → ``newswatch stream`` → flagged topic → ``newswatch consume`` → review store:
+    the replay's flagged stories, each once, with their other reports, although one raw message
+    is published twice and the first consumer is killed between pull and commit."""
+    from datetime import UTC, datetime
+
+    from google.cloud import pubsub_v1
+
+    from connectors.pubsub import raw_item_message
+    from tests.streamkit import Topics, sample_items, start_stream, stop_process, wait_for_log
+    from tests.test_replay import SAMPLES, replay
+
+    replayed = replay(tmp_path / "replay", SAMPLES / "feeds")
+    expected = {
+        frozenset({i["id"], *(r["id"] for r in i["also_reported_by"])}) for i in replayed["flagged"]
+    }
+    assert any(len(story) > 1 for story in expected), "the samples have duplicate stories"
+    topics = Topics(pubsub_emulator)
+    subscriber = pubsub_v1.SubscriberClient()
+    stream = consumer = None
+    raw_topic, raw_sub = topics.pair("e2e-raw")
+    flagged_topic, _ = topics.pair("e2e-flagged")
+    # The consumer's own subscription, with the shortest ack deadline, so a redelivery is quick.
+    consume_sub = flagged_topic.replace("/topics/", "/subscriptions/") + "-desk"
+    subscriber.create_subscription(name=consume_sub, topic=flagged_topic, ack_deadline_seconds=10)
+    store_path = tmp_path / "review.db"
+    try:
+        stream = start_stream(
+            ["--subscription", raw_sub, "--flagged_topic", flagged_topic, "--status_seconds", "5"],
+            tmp_path / "stream.log",
+        )
+        wait_for_log(stream, tmp_path / "stream.log", "streaming from", timeout=180)
+        # Fetched now: the local runner's watermark is the wall clock.
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        messages = [raw_item_message(item) for item in sample_items(fetched=now)]
+        topics.publish(raw_topic, [*messages, messages[1]])
+
+        _killed_at("pulled", consume_sub, store_path, tmp_path / "pulled")
+        with ReviewStore(store_path) as store:
+            assert store.counts()["flagged"] == 0
+        consumer = subprocess.Popen(
+            consume_argv(consume_sub, store_path, "--json"), cwd=ROOT,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        wait_for(lambda: _store_stories(store_path) == expected, 240, "the stored stories")
+        assert stream.poll() is None, (tmp_path / "stream.log").read_text()[-3000:]
+        consumer.send_signal(signal.SIGTERM)
+        _, stderr = consumer.communicate(timeout=30)
+        assert consumer.returncode == 0, stderr
+    finally:
+        if consumer is not None and consumer.poll() is None:
+            consumer.kill()
+            consumer.communicate()
+        if stream is not None:
+            stop_process(stream)
+        subscriber.delete_subscription(subscription=consume_sub)
+        subscriber.close()
+        topics.close()
+    with ReviewStore(store_path) as store:
+        ids = store.item_ids()
+        assert len(ids) == len(expected) == len(set(ids))
+        assert store.counts()["pending_updates"] == 0
+        assert store.counts()["dead_letters"] == 0
