@@ -15,7 +15,7 @@ import pytest
 from connectors import store_queries as q
 from connectors.pubsub import Publisher, flagged_message, update_message
 from connectors.store import ReviewStore
-from pipelines.commands.consume import PAUSE_ENV, format_item_line, parse_idle
+from pipelines.commands.consume import PAUSE_ENV, format_item_line, parse_idle, parse_port
 from transforms.item import Item, Report, ReportUpdate, Source
 from transforms.normalise import normalise_item
 
@@ -256,7 +256,47 @@ def test_missing_subscription_or_unreachable_endpoint_is_one_line_exit_2(pubsub_
     assert line.startswith("newswatch: error: cannot reach Pub/Sub at 127.0.0.1:9")
 
 
+def test_metrics_port_serves_counts_while_consuming(channel, flagged, tmp_path):
+    import socket
+
+    import httpx
+
+    publisher, subscription = channel
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        consume_argv(subscription, tmp_path / "review.db", "--metrics_port", str(port)),
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+
+        def metrics() -> str:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+            except httpx.TransportError:
+                return ""
+
+        wait_for(lambda: "newswatch_consume_up 1.0" in metrics(), 60, "the metrics endpoint")
+        publisher.publish_messages([flagged_message(flagged(1))])
+        wait_for(
+            lambda: 'newswatch_consume_count{name="item_new"} 1.0' in metrics(), 60, "the count"
+        )
+        assert 'newswatch_consume_count{name="acked"} 1.0' in metrics()
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+        assert proc.returncode == 0, stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 def test_option_validation_and_line_format(make_item):
+    assert parse_port("9100") == 9100
+    for bad in ("0", "65536", "http"):
+        with pytest.raises(ValueError, match=r"--metrics_port must be .* \(got"):
+            parse_port(bad)
     assert parse_idle("2.5") == 2.5
     for bad in ("0", "-1", "soon"):
         with pytest.raises(ValueError, match=r"--exit_when_idle must be .* \(got"):

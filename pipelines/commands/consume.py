@@ -35,6 +35,7 @@ __all__ = [
     "add_arguments",
     "format_item_line",
     "parse_idle",
+    "parse_port",
     "run",
 ]
 
@@ -83,6 +84,57 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--batch_size", type=int, default=100, help="messages per pull (default 100)"
     )
+    parser.add_argument(
+        "--metrics_port",
+        default=None,
+        metavar="PORT",
+        help="serve Prometheus metrics (and a health check) on 127.0.0.1:PORT",
+    )
+
+
+def parse_port(value: str) -> int:
+    """``--metrics_port``, validated.
+
+    Raises:
+        ValueError: not a TCP port number.
+    """
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ValueError(f"--metrics_port must be a port number 1-65535 (got {value!r})")
+    return int(value)
+
+
+class _Metrics:
+    """``newswatch_consume_count{name}`` (the summary's counts), ``newswatch_consume_up``
+    and ``newswatch_consume_last_message_seconds`` on 127.0.0.1:PORT, any path."""
+
+    def __init__(self, port: int) -> None:
+        from prometheus_client import CollectorRegistry, Gauge, start_http_server
+
+        registry = CollectorRegistry()
+        self._counts = Gauge(
+            "newswatch_consume_count", "messages by outcome", ["name"], registry=registry
+        )
+        self._up = Gauge("newswatch_consume_up", "1 while consume runs", registry=registry)
+        self._last = Gauge(
+            "newswatch_consume_last_message_seconds",
+            "Unix time of the last message pulled",
+            registry=registry,
+        )
+        try:
+            self._server, _ = start_http_server(port, addr="127.0.0.1", registry=registry)
+        except OSError as exc:
+            raise CliError(f"--metrics_port {port}: {exc.strerror or exc}") from None
+        self._up.set(1)
+
+    def update(self, counts: Counter) -> None:
+        for name, value in counts.items():
+            self._counts.labels(name=name).set(value)
+        self._last.set(time.time())
+
+    def close(self) -> None:
+        self._up.set(0)
+        self._server.shutdown()
+        self._server.server_close()
 
 
 def _clean(text: str | None, limit: int = 120) -> str:
@@ -212,6 +264,7 @@ def run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         idle = parse_idle(args.exit_when_idle) if args.exit_when_idle is not None else None
         if args.batch_size < 1:
             raise ValueError(f"--batch_size must be at least 1 (got {args.batch_size})")
+        port = parse_port(args.metrics_port) if args.metrics_port is not None else None
     except ValueError as exc:
         raise CliError(str(exc)) from None
     store_path = Path(args.store)
@@ -220,14 +273,19 @@ def run(args: argparse.Namespace, extra: Sequence[str]) -> int:
     stop = _Stop()
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return _consume(args, subscription, store_path, idle, stop)
+        return _consume(args, subscription, store_path, idle, stop, port)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
 
 def _consume(
-    args: argparse.Namespace, subscription: str, store_path: Path, idle: float | None, stop: _Stop
+    args: argparse.Namespace,
+    subscription: str,
+    store_path: Path,
+    idle: float | None,
+    stop: _Stop,
+    port: int | None,
 ) -> int:
     """The pull, write, commit, acknowledge loop, until idle or asked to stop."""
     import sqlite3
@@ -243,6 +301,12 @@ def _consume(
     try:
         subscriber = _connect(subscription)
     except CliError:
+        store.close()
+        raise
+    try:
+        metrics = _Metrics(port) if port is not None else None
+    except CliError:
+        subscriber.close()
         store.close()
         raise
     counts: Counter = Counter()
@@ -285,7 +349,11 @@ def _consume(
                     file=sys.stderr,
                 )
             _print_events(store, events, args.json)
+            if metrics is not None:
+                metrics.update(counts)
     finally:
+        if metrics is not None:
+            metrics.close()
         subscriber.close()
         store.close()
     why = "on request" if stop.requested else "when idle"
