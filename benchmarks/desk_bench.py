@@ -116,15 +116,19 @@ def pages(templates: list[Item]) -> dict[str, tuple[str, str, list]]:
         "first page": ("/", f"SELECT f.item_id, f.* FROM flagged f WHERE f.decision IS NULL {order}", []),
         "filtered page": (
             f"/?language={language}&category=war_crime_allegation",
-            "SELECT f.item_id, f.* FROM flagged f WHERE f.decision IS NULL AND f.language = ? "
-            "AND EXISTS (SELECT 1 FROM flag_categories c WHERE c.item_id = f.item_id "
-            f"AND c.category = ?) {order}",
+            (
+                "SELECT f.item_id, f.* FROM flagged f WHERE f.decision IS NULL AND f.language = ? "
+                "AND EXISTS (SELECT 1 FROM flag_categories c WHERE c.item_id = f.item_id "
+                f"AND c.category = ?) {order}"
+            ),
             [language, "war_crime_allegation"],
         ),
         "search page": (
             f"/?q={word}",
-            "SELECT f.item_id, f.* FROM flagged_fts JOIN flagged f ON f.seq = flagged_fts.rowid "
-            f"WHERE flagged_fts MATCH ? AND f.decision IS NULL {order}",
+            (
+                "SELECT f.item_id, f.* FROM flagged_fts JOIN flagged f ON f.seq = flagged_fts.rowid "
+                f"WHERE flagged_fts MATCH ? AND f.decision IS NULL {order}"
+            ),
             [f'"{word}"'],
         ),
     }  # fmt: skip

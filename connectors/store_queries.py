@@ -329,9 +329,20 @@ def queue(
     return [stored_item(r, r["snippet"]) for r in rows]
 
 
-def count_queue(store: ReviewStore, filters: QueueFilter = QueueFilter()) -> int:
-    """How many items the filters select."""
+def count_queue(
+    store: ReviewStore, filters: QueueFilter = QueueFilter(), *, at_most: int | None = None
+) -> int:
+    """How many items the filters select.
+
+    Args:
+        at_most: stop counting there (a category or search filter checks each
+            row, so an exact count of a large queue costs a scan of it).
+    """
     source, params, _ = _from(filters)
+    if at_most is not None:
+        return store.connection.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {source} LIMIT ?)", [*params, at_most]
+        ).fetchone()[0]
     return store.connection.execute(f"SELECT count(*) FROM {source}", params).fetchone()[0]
 
 

@@ -41,6 +41,8 @@ from desk.render import entry, safe_url
 __all__ = ["create_app"]
 
 OVERVIEW_DAYS = 30
+# The queue's count is exact up to this many items, then shown as "more than".
+COUNT_CAP = 5000
 
 
 def _templates() -> Environment:
@@ -81,31 +83,36 @@ class Desk:
     # -- the queue ------------------------------------------------------------------------
 
     def queue(self, request: Request) -> Response:
+        view = View({}, 1)
         try:
             view = parse_view(request.query_params)
             filters = view.query_filter()
             size = self.config.page_size
             with self.pool.store() as store:
-                total = q.count_queue(store, filters)
-                last = max(1, -(-total // size))
-                view = view.with_page(min(view.page, last))
-                rows = q.queue(store, filters, limit=size, offset=(view.page - 1) * size)
+                # Counting stops past the cap: a category or search filter checks
+                # every row it counts, and a reviewer needs "many", not the digit.
+                total = q.count_queue(store, filters, at_most=COUNT_CAP + 1)
+                last = None if total > COUNT_CAP else max(1, -(-total // size))
+                view = view.with_page(min(view.page, last or view.page))
+                offset = (view.page - 1) * size
+                rows = q.queue(store, filters, limit=size + 1, offset=offset)
                 facets = self.pool.cached("facets", lambda: q.facets(store))
         except ValueError as exc:
-            view = View({}, 1) if "view" not in locals() else view
             return self.page("queue.html", request, 400, error=str(exc), view=view, entries=[],
-                             total=0, last=1, facets={}, choices=DECISION_CHOICES)  # fmt: skip
+                             total=0, last=1, more=False, facets={}, choices=DECISION_CHOICES,
+                             cap=COUNT_CAP)  # fmt: skip
         return self.page(
             "queue.html",
             request,
             error=None,
             view=view,
-            entries=[entry(r) for r in rows],
+            entries=[entry(r) for r in rows[:size]],
             total=total,
             last=last,
+            more=len(rows) > size,
             facets=facets,
             choices=DECISION_CHOICES,
-            archive=self.config.archive is not None,
+            cap=COUNT_CAP,
         )
 
     # -- decisions ------------------------------------------------------------------------

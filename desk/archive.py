@@ -15,7 +15,7 @@ from pathlib import Path
 from connectors.warc import read_warc
 from transforms.item import ArchiveRecord
 
-__all__ = ["ArchivedCopy", "ArchiveMissing", "find_record", "resolve_file"]
+__all__ = ["ArchiveMissing", "ArchivedCopy", "find_record", "resolve_file"]
 
 # Archived payloads shown beyond this are cut (the WARC file keeps them whole).
 MAX_PAYLOAD = 8 * 1024 * 1024

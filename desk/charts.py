@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-__all__ = ["Bar", "Chart", "PALETTE", "day_window", "stacked_chart"]
+__all__ = ["PALETTE", "Bar", "Chart", "day_window", "stacked_chart"]
 
 # Colour-blind-safe (Okabe-Ito), then greys for the long tail.
 PALETTE = (
@@ -93,8 +93,14 @@ def stacked_chart(rows: Iterable[tuple[str, str, int]], days: list[str]) -> Char
             h = plot_h * n / top
             y -= h
             bars.append(
-                Bar(LEFT + i * slot + 1, round(y, 2), round(slot - 2, 2), round(h, 2),
-                    colors[key], f"{day}: {key} {n}")  # fmt: skip
+                Bar(
+                    LEFT + i * slot + 1,
+                    round(y, 2),
+                    round(slot - 2, 2),
+                    round(h, 2),
+                    colors[key],
+                    f"{day}: {key} {n}",
+                )
             )
     x_labels = tuple(
         (LEFT + i * slot + slot / 2, day[5:]) for i, day in enumerate(days) if i % 5 == 0

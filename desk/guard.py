@@ -20,7 +20,7 @@ refused as well.
 from __future__ import annotations
 
 import hmac
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.datastructures import Headers
@@ -82,9 +82,9 @@ class Guard:
     def _refusal(self, scope: Scope):
         config = self.config
         headers = Headers(scope=scope)
-        if config.loopback_only and not config.token and not config.identity_header:
-            if not is_loopback(_host_name(headers.get("host", ""))):
-                return PlainTextResponse("this desk answers on its loopback address only", 421)
+        unguarded = config.loopback_only and not config.token and not config.identity_header
+        if unguarded and not is_loopback(_host_name(headers.get("host", ""))):
+            return PlainTextResponse("this desk answers on its loopback address only", 421)
         if config.token:
             presented = self._presented_token(headers)
             if presented is None or not hmac.compare_digest(presented, config.token):
@@ -109,7 +109,7 @@ class Guard:
         cookie = SimpleCookie()
         try:
             cookie.load(headers.get("cookie", ""))
-        except Exception:  # a malformed cookie header is no token
+        except CookieError:  # a malformed cookie header is no token
             return None
         morsel = cookie.get(TOKEN_COOKIE)
         return morsel.value if morsel is not None else None

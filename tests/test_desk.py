@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 from starlette.testclient import TestClient
@@ -13,7 +15,7 @@ from starlette.testclient import TestClient
 from connectors import store_queries as q
 from connectors.store import ReviewStore, load_flagged_jsonl
 from desk import DeskConfig, create_app
-from tests.deskkit import HOSTILE_TITLE, flagged, sample_store_file, synthetic_store
+from tests.deskkit import HOSTILE_TITLE, ROOT, flagged, sample_store_file, synthetic_store
 from transforms.item import Report, Source
 
 BASE = "http://127.0.0.1"
@@ -89,7 +91,10 @@ def test_search_matches_are_marked_and_search_syntax_is_only_text(desk):
 
 def test_evidence_terms_are_highlighted_with_their_gloss(desk):
     page = desk.get("/?language=uk").text
-    assert '<mark class="term" title="shelling, artillery fire" data-term="shelling">shelling</mark>' in page
+    assert (
+        '<mark class="term" title="shelling, artillery fire" data-term="shelling">shelling</mark>'
+        in page
+    )
     assert '<mark class="term" title="inquiry" data-term="inquiry">inquiry</mark>' in page
     assert "war_crime_allegation <b>0.90</b>" in page and "investigation <b>0.70</b>" in page
 
@@ -109,7 +114,9 @@ def test_a_decision_needs_the_csrf_token_and_a_same_origin_request(desk, store_p
     form = {"item_id": "item0001", "decision": "confirmed", "note": ""}
     assert desk.post("/decide", data=form).status_code == 403
     assert desk.post("/decide", data={**form, "csrf": "wrong"}).status_code == 403
-    cross = desk.post("/decide", data={**form, "csrf": token}, headers={"Origin": "https://evil.example"})
+    cross = desk.post(
+        "/decide", data={**form, "csrf": token}, headers={"Origin": "https://evil.example"}
+    )
     assert cross.status_code == 403
     with ReviewStore(store_path) as store:
         assert store.counts()["decisions"] == 0
@@ -125,7 +132,9 @@ def test_decide_undo_and_latest_reviewer_shown(store_path):
         token = csrf_of(ana.get("/").text)
         json_ = {"Accept": "application/json"}
         form = {"item_id": "item0002", "csrf": token}
-        r = ana.post("/decide", data={**form, "decision": "confirmed", "note": "ICC case"}, headers=json_)
+        r = ana.post(
+            "/decide", data={**form, "decision": "confirmed", "note": "ICC case"}, headers=json_
+        )
         assert r.json()["reviewer"] == "ana"
         r = ben.post("/decide", data={**form, "decision": "dismissed"}, headers=json_)
         assert (r.json()["decision"], r.json()["reviewer"]) == ("dismissed", "ben")
@@ -134,7 +143,11 @@ def test_decide_undo_and_latest_reviewer_shown(store_path):
         assert 'dismissed</b> by <span class="by">ben</span>' in page
         assert "item0002" not in ids_on(ana.get("/").text), "decided items leave the default queue"
         back = ana.post("/undo", data=form, headers=json_).json()
-        assert (back["decision"], back["reviewer"], back["note"]) == ("confirmed", "ana", "ICC case")
+        assert (back["decision"], back["reviewer"], back["note"]) == (
+            "confirmed",
+            "ana",
+            "ICC case",
+        )
         # Without JavaScript the form posts and comes back to the page it was on.
         plain = ben.post("/undo", data={**form, "next": "/?language=uk"}, follow_redirects=False)
         assert plain.status_code == 303 and plain.headers["location"] == "/?language=uk"
@@ -192,7 +205,10 @@ def test_token_guards_every_request(store_path):
     config = DeskConfig(store=store_path, token=token, loopback_only=False)
     with client(config, base_url="http://desk.example") as c:
         assert c.get("/").status_code == 401
-        assert c.get("/", headers={"Authorization": "Bearer wrong-token-wrong-token"}).status_code == 401
+        assert (
+            c.get("/", headers={"Authorization": "Bearer wrong-token-wrong-token"}).status_code
+            == 401
+        )
         first = c.get(f"/?token={token}&language=uk", follow_redirects=False)
         assert first.status_code == 303 and first.headers["location"] == "/?language=uk"
         assert "httponly" in first.headers["set-cookie"].lower()
@@ -205,7 +221,10 @@ def test_token_guards_every_request(store_path):
 def test_identity_header_is_required_when_configured(store_path):
     with client(DeskConfig(store=store_path, identity_header="X-Remote-User")) as c:
         assert c.get("/").status_code == 401
-        assert "reviewing as <b id=\"reviewer\">carla</b>" in c.get("/", headers={"X-Remote-User": "carla"}).text
+        assert (
+            'reviewing as <b id="reviewer">carla</b>'
+            in c.get("/", headers={"X-Remote-User": "carla"}).text
+        )
 
 
 def test_exports_hold_the_filtered_rows_with_their_decisions(desk, store_path):
@@ -232,3 +251,37 @@ def test_overview_counts_and_charts(desk, store_path):
     assert page.count("<rect x=") == 5 + 4  # category bars (item 2 has two), language bars
     assert "<title>2026-03-11: war_crime_allegation 1</title>" in page
     assert "State TV" in page and "Example Wire" in page
+
+
+def test_desk_decisions_become_labels(desk, store_path, tmp_path):
+    token = csrf_of(desk.get("/").text)
+    for item_id, decision in (("item0001", "confirmed"), ("item0003", "dismissed")):
+        form = {"item_id": item_id, "decision": decision, "csrf": token, "note": "desk"}
+        assert desk.post("/decide", data=form, follow_redirects=False).status_code == 303
+    output = tmp_path / "labels.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "labels", "export", "--store", str(store_path),
+         "--output", str(output)],
+        check=False, cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = {r["id"]: r for r in map(json.loads, output.read_text().splitlines())}
+    assert {k: (r["flag"], r["reviewer"], r["note"]) for k, r in rows.items()} == {
+        "item0001": (True, "ana", "desk"),
+        "item0003": (False, "ana", "desk"),
+    }
+
+
+def test_a_large_queue_is_counted_up_to_the_cap_and_still_pages(tmp_path, monkeypatch):
+    import desk.app
+
+    monkeypatch.setattr(desk.app, "COUNT_CAP", 30)
+    path = synthetic_store(tmp_path / "r.db", [flagged(n, day=1 + n % 28) for n in range(1, 81)])
+    with client(DeskConfig(store=path, page_size=25)) as c:
+        first = c.get("/?category=investigation")
+        assert '<b id="total">more than 30</b> items, page 1' in first.text
+        last = c.get("/?category=investigation&page=4")
+        assert len(ids_on(last.text)) == 5 and 'rel="next"' not in last.text
+        assert 'rel="prev"' in last.text
+        exact = c.get("/?language=en&since=2026-03-20")
+        assert '<b id="total">24</b> items' in exact.text

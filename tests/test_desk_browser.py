@@ -31,7 +31,9 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="module")
 def browser():
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)"
+    assert Path(CHROMIUM).exists(), (
+        f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)"
+    )
     with sync_playwright() as p:
         opened = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield opened

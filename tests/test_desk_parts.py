@@ -50,7 +50,9 @@ def archived(tmp_path):
 
 def test_archived_copy_is_served_as_sandboxed_text(archived):
     store, directory = archived
-    with TestClient(create_app(DeskConfig(store=store, archive=directory)), base_url="http://127.0.0.1") as c:
+    with TestClient(
+        create_app(DeskConfig(store=store, archive=directory)), base_url="http://127.0.0.1"
+    ) as c:
         page = c.get("/")
         assert 'href="/archive/item0001"' in page.text
         copy = c.get("/archive/item0001")
@@ -72,7 +74,12 @@ def test_load_flagged_jsonl_upserts_and_keeps_bad_lines_as_dead_letters(tmp_path
     path = tmp_path / "flagged.jsonl"
     path.write_text(to_json(flagged(1)) + "\n" + "{not json\n" + "\n" + to_json(flagged(2)) + "\n")
     with ReviewStore(tmp_path / "r.db") as store:
-        assert load_flagged_jsonl(store, path) == {"new": 2, "changed": 0, "unchanged": 0, "dead_letters": 1}
+        assert load_flagged_jsonl(store, path) == {
+            "new": 2,
+            "changed": 0,
+            "unchanged": 0,
+            "dead_letters": 1,
+        }
         [dead] = store.dead_letters()
         assert dead["stage"] == "replay" and f"{path}:2: not a flagged item" in dead["reason"]
         assert load_flagged_jsonl(store, path)["unchanged"] == 2
@@ -92,7 +99,9 @@ def test_serve_command_starts_on_loopback_says_so_and_stops_on_ctrl_c(tmp_path):
     process = serve("--store", str(store), "--port", "0", env=env)
     try:
         line = process.stderr.readline()
-        found = re.search(r"on http://127\.0\.0\.1:(\d+)/ \(reviewer dana; this machine only\)", line)
+        found = re.search(
+            r"on http://127\.0\.0\.1:(\d+)/ \(reviewer dana; this machine only\)", line
+        )
         assert found, line
         page = httpx.get(f"http://127.0.0.1:{found.group(1)}/", timeout=10)
         assert page.status_code == 200 and 'data-id="item0001"' in page.text
@@ -118,7 +127,7 @@ def test_serve_refuses_bad_options_with_one_line(tmp_path, args, message):
     store = synthetic_store(tmp_path / "r.db", [flagged(1)])
     done = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "review", "serve", "--store", str(store), *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        check=False, cwd=ROOT, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 2
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
@@ -127,7 +136,7 @@ def test_serve_refuses_bad_options_with_one_line(tmp_path, args, message):
 def test_serve_refuses_a_missing_store_instead_of_creating_one(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "review", "serve", "--store", str(tmp_path / "x.db")],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        check=False, cwd=ROOT, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 2 and "no review store at" in done.stderr
     assert not (tmp_path / "x.db").exists()
@@ -205,7 +214,11 @@ def test_chart_stacks_per_day_and_keeps_totals():
             ("2026-02-01", "en", 50)]  # fmt: skip
     chart = stacked_chart(rows, days)
     assert chart.legend == (("en", "#0072b2", 5), ("uk", "#e69f00", 1))
-    assert [b.label for b in chart.bars] == ["2026-03-01: en 3", "2026-03-01: uk 1", "2026-03-30: en 2"]
+    assert [b.label for b in chart.bars] == [
+        "2026-03-01: en 3",
+        "2026-03-01: uk 1",
+        "2026-03-30: en 2",
+    ]
     first, second = chart.bars[0], chart.bars[1]
     assert first.y + first.height == chart.baseline and second.y + second.height == first.y
     many = stacked_chart([("2026-03-02", f"l{i}", 1) for i in range(14)], days)
@@ -231,3 +244,24 @@ def test_the_page_answers_while_a_writer_holds_the_store(tmp_path):
             assert 'data-id="item0002"' in c.get("/").text
     finally:
         writer.close()
+
+
+def test_store_counts_up_to_a_cap_and_exports_every_filtered_row(tmp_path):
+    from connectors import store_queries as q
+
+    path = synthetic_store(
+        tmp_path / "r.db", [flagged(n, language="uk" if n % 3 else "en") for n in range(1, 31)]
+    )
+    with ReviewStore(path) as store:
+        assert q.count_queue(store) == 30
+        assert q.count_queue(store, at_most=7) == 7
+        assert q.count_queue(store, q.QueueFilter(language="en"), at_most=100) == 10
+        exported = [s.item.id for s in q.export_rows(store, q.QueueFilter(language="en"))]
+        assert exported == [
+            s.item.id for s in q.queue(store, q.QueueFilter(language="en"), limit=100)
+        ]
+        assert len(exported) == 10
+        facets = q.facets(store)
+        assert facets["language"] == [("uk", 20), ("en", 10)]
+        assert facets["category"] == [("investigation", 30)]
+        assert facets["affiliation"] == [("wire", 30)] and facets["country"] == [("GB", 30)]

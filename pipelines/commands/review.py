@@ -134,8 +134,7 @@ def run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         guards = [g for g, on in (("token", config.token), (f"{header} header", header)) if on]
         access = f"reachable from other machines: every request needs the {' and '.join(guards)}"
     print(
-        f"newswatch review: {store} on http://{shown}:{bound[1]}/ ({who}; {access}); "
-        "Ctrl-C stops",
+        f"newswatch review: {store} on http://{shown}:{bound[1]}/ ({who}; {access}); Ctrl-C stops",
         file=sys.stderr,
         flush=True,
     )
