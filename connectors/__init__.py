@@ -39,7 +39,7 @@ _EXPORTS = {
     "replay_warc": "connectors.warcreplay",
     "Robots": "connectors.articles",
     "enrich_all": "connectors.articles",
-    "RawItemPublisher": "connectors.pubsub",
+    "RawItemPublisher": "connectors.pubsub_publisher",
     "ReviewStore": "connectors.store",
 }
 

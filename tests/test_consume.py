@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from connectors import store_queries as q
-from connectors.pubsub import Publisher, flagged_message, update_message
+from connectors.pubsub import flagged_message, update_message
+from connectors.pubsub_publisher import Publisher
 from connectors.store import ReviewStore
 from pipelines.commands.consume import PAUSE_ENV, format_item_line, parse_idle, parse_port
 from transforms.item import Item, Report, ReportUpdate, Source

@@ -9,7 +9,6 @@ import pytest
 
 from connectors.pubsub import (
     TRUNCATION_MARKER,
-    RawItemPublisher,
     dead_letter_message,
     decode_flagged,
     flagged_message,
@@ -20,6 +19,7 @@ from connectors.pubsub import (
     rfc3339,
     update_message,
 )
+from connectors.pubsub_publisher import RawItemPublisher
 from transforms.item import DeadLetter, Item, Report, ReportUpdate, Source, from_dict
 from transforms.normalise import normalise_item
 
@@ -192,6 +192,12 @@ def test_topic_and_subscription_validators():
     assert parse_subscription("projects/newswatch-test/subscriptions/flagged")
     with pytest.raises(ValueError, match="must look like projects/<p>/subscriptions/<s>"):
         parse_subscription("projects/newswatch-test/topics/flagged")
+
+
+def test_the_publisher_is_importable_where_the_poller_imports_it():
+    from connectors.pubsub import RawItemPublisher as Same
+
+    assert Same is RawItemPublisher
 
 
 def test_raw_item_publisher_publishes_every_item_to_the_emulator(pubsub_emulator, make_item):
