@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -313,10 +314,11 @@ def run_case(name: str, env: dict[str, str] | None = None) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def no_markup(text: str) -> bool:
-    import re
+MARKUP_RE = re.compile(r"<[a-zA-Z/!?]")
 
-    return not re.search(r"<[a-zA-Z/!?]", text)
+
+def no_markup(text: str) -> bool:
+    return not MARKUP_RE.search(text)
 
 
 def test_billion_laughs_expands_nothing():
@@ -456,3 +458,97 @@ def test_every_case_is_run_by_a_test(name):
     # A case added to the module must be asserted on somewhere above.
     source = Path(__file__).read_text(encoding="utf-8")
     assert f'run_case("{name}"' in source
+
+
+# ---------------------------------------------------------------- end to end
+
+
+def _hostile_folder(root: Path) -> dict[str, str]:
+    """Writes a folder of hostile and good feeds; file name -> what must become of it."""
+    ru_items = "".join(
+        item(f"ru-{i}", f"Новость {i}", f"{RU_FLAGGED} Сообщение {i}.") for i in range(20)
+    )
+    ru = ('<?xml version="1.0" encoding="utf-8"?>' + rss(
+        ru_items, channel="<title>Лента</title><language>ru</language>"
+    ).decode()).encode()
+    cut = ru.index("Новость 7".encode())
+    files: dict[str, bytes] = {
+        "ru-bad-byte.xml": ru[:cut] + b"\xff" + ru[cut:],
+        "billion.xml": rss(
+            item("lol", "&lol9;", "x"),
+            head='<!DOCTYPE l [<!ENTITY lol0 "lol">'
+            + "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
+            + "]>",
+        ),
+        "zipped.bin": gzip.compress(rss(item("gz", "Zipped", EN_FLAGGED.format("war crimes")))),
+        "utf16.xml": ('<?xml version="1.0" encoding="utf-8"?>' + rss(
+            item("u16", "UTF-16", EN_FLAGGED.format("war crimes in Izium"))
+        ).decode()).encode("utf-16-le"),
+        "invisible.xml": rss(item("zw", "Z", EN_FLAGGED.format("war\u200b crimes in Mariupol"))),
+        "scripts.xml": rss(
+            item("js", "<script>alert(1)</script>Hostile", "&lt;script&gt;alert(2)&lt;/script&gt;x", link="javascript:alert(3)")
+            + item("script-ok", "Kept", EN_FLAGGED.format("<scr<b></b>ipt>war crimes</script> war crimes at Kherson"))
+        ),
+        "types.json": json.dumps({
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": 7,
+            "items": [
+                {"id": 5, "url": 3, "title": ["x"], "content_text": EN_FLAGGED.format("war crimes near Kupiansk")},
+                "not an object",
+            ],
+        }).encode(),
+        "deep.json": ('{"version": "https://jsonfeed.org/version/1.1", "items": ' + "[" * 900 + "]" * 900 + "}").encode(),
+        "bomb.xml.gz": gzip.compress(b"<rss>" + b"\0" * (64 * 1024 * 1024), 9),
+        "big.xml": rss(item("big", "b", "a" * (21 * 1024 * 1024))),
+        "empty.xml": b"",
+        "reused-guid.xml": rss(
+            item("r", "Shelling of the hospital", EN_FLAGGED.format("war crimes at the hospital in Okhmatdyt"), "https://x.example/1")
+            + item("r", "Filtration camps", EN_FLAGGED.format("war crimes in filtration camps near Olenivka, with torture of prisoners"), "https://x.example/2")
+        ),
+        "a/feed.xml": rss(item("1", "Desk A", EN_FLAGGED.format("war crimes in Bucha and Irpin")), channel="<title>Desk</title><language>en</language>"),
+        "b/feed.xml": rss(item("1", "Desk B", EN_FLAGGED.format("war crimes against prisoners of war near Avdiivka")), channel="<title>Desk</title><language>en</language>"),
+    }
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    os.mkfifo(root / "fifo.xml")
+    return {**{name: "read" for name in files}, "fifo.xml": "read"}
+
+
+def test_replay_of_a_hostile_folder_accounts_for_every_file_and_keeps_the_flags(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    names = _hostile_folder(folder)
+    out = tmp_path / "out"
+
+    def limits() -> None:
+        resource.setrlimit(resource.RLIMIT_CPU, (600, 600))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "replay", str(folder), "--output", str(out), "--quiet"],
+        cwd=REPO, capture_output=True, text=True, timeout=900, preexec_fn=limits,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    counts = json.loads((out / "summary.json").read_text())
+    files = counts.get("files.parsed", 0) + counts.get("files.empty", 0) + counts.get("files.dead_letter", 0)
+    assert files == len(names)
+    dead = [json.loads(line) for line in (out / "dead_letter.jsonl").read_text().splitlines()]
+    dead_files = {d["path"]: d["reason"] for d in dead if d["kind"] == "file"}
+    assert set(dead_files) == {"fifo.xml", "deep.json", "bomb.xml.gz", "big.xml", "empty.xml"}
+    assert "FIFO" in dead_files["fifo.xml"]
+    items = [json.loads(line) for line in (out / "items.jsonl").read_text().splitlines()]
+    flagged = {(i["origin"], i["guid"]) for i in items if i["flags"]}
+    assert {("ru-bad-byte.xml", f"ru-{n}") for n in range(20)} <= flagged
+    for expected in [("zipped.bin", "gz"), ("utf16.xml", "u16"), ("invisible.xml", "zw"),
+                     ("scripts.xml", "script-ok"), ("types.json", "5"), ("a/feed.xml", "1"), ("b/feed.xml", "1")]:
+        assert expected in flagged, expected
+    reused = [i for i in items if i["origin"] == "reused-guid.xml"]
+    assert len({i["id"] for i in reused}) == 2 and all(i["flags"] for i in reused)
+    assert not [i for i in items if (i["duplicate"] or {}).get("kind") == "id"]
+    assert counts.get("warning.collision_id") == 1 and counts.get("warning.decoding") == 1
+    for it in items:
+        assert not MARKUP_RE.search(it["title"] + it["text"]), it["guid"]
+        assert not (it["url"] or "").lower().startswith("javascript:")
+    js = next(i for i in items if i["guid"] == "js")
+    assert js["unsafe_urls"] == ["javascript:alert(3)"]
