@@ -180,7 +180,12 @@ def item_from_message(data: bytes, attributes: Mapping[str, str] | None = None) 
     kind = (attributes or {}).get("kind", "item")
     if kind != "item":
         raise ValueError(f"message kind must be 'item' (got {kind!r})")
-    return from_dict(_decode_object(data, "item"))
+    try:
+        return from_dict(_decode_object(data, "item"))
+    except KeyError as exc:
+        raise ValueError(f"item message lacks the field {exc}") from None
+    except (TypeError, AttributeError) as exc:  # a field of the wrong JSON type
+        raise ValueError(f"item message has a malformed field: {exc}") from None
 
 
 def _decode_object(data: bytes, what: str) -> dict[str, Any]:
@@ -308,10 +313,7 @@ def decode_flagged(data: bytes, attributes: Mapping[str, str]) -> Item | ReportU
     """
     kind = attributes.get("kind")
     if kind == "item":
-        try:
-            item = item_from_message(data, attributes)
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"item message lacks or mistypes {exc}") from None
+        item = item_from_message(data, attributes)
         if not item.id:
             raise ValueError("item message has no id")
         return item

@@ -338,8 +338,9 @@ class ReviewStore:
         """Keeps a message that could not be read, with the reason (once per message id)."""
         with self.transaction():
             self._db.execute(
-                "INSERT OR IGNORE INTO dead_letters (received_at, stage, reason, message_id, attributes, "
-                "data) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO dead_letters "
+                "(received_at, stage, reason, message_id, attributes, data) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 (utc_now(), stage, reason, message_id, json.dumps(dict(attributes)), bytes(data)),
             )
 

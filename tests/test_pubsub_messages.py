@@ -1,4 +1,4 @@
-"""The Pub/Sub messages (connectors/pubsub.py): pure functions, and the publisher on the emulator."""
+"""The Pub/Sub messages (connectors/pubsub.py), pure, and the publisher on the emulator."""
 
 from __future__ import annotations
 
@@ -93,6 +93,9 @@ def test_rfc3339_converts_offsets_to_utc():
         (b"[1, 2]", {}, "must be a JSON object"),
         (b'{"schema_version": 99}', {}, "schema_version"),
         (b"{}", {"kind": "update"}, "kind must be 'item'"),
+        (b'{"schema_version": 2}', {}, "lacks the field 'source'"),
+        (b'{"schema_version": 2, "source": "x"}', {}, "malformed field"),
+        (b'{"schema_version": 2, "source": {"kind": "f", "name": "", "url": ""}}', {}, "missing"),
     ],
 )
 def test_item_from_message_refuses_with_a_reason(data, attributes, reason):
