@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
+from pathlib import Path
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -11,7 +13,35 @@ from transforms.item import Item
 from transforms.language import UNDETERMINED
 from transforms.rules import CATEGORIES, PACKS_DIR, RuleEngine
 
-__all__ = ["Flagging", "flag_item"]
+__all__ = ["Flagging", "flag_item", "shared_engine"]
+
+_engines: dict[tuple, RuleEngine] = {}
+_engines_lock = threading.Lock()
+
+
+def shared_engine(packs_dir: str, thresholds: Mapping[str, float]) -> RuleEngine:
+    """The process's :class:`RuleEngine` for these packs and thresholds, compiled once.
+
+    ``Flagging`` compiles the packs at construction (to fail early) and every
+    ``setup()`` needs them again: in one process both get the same engine.
+    The key includes each pack file's size and modification time, so packs
+    edited on disk are compiled anew.
+
+    Raises:
+        PackError: as :meth:`RuleEngine.load`.
+    """
+    folder = Path(packs_dir)
+    files = tuple(
+        (str(p), p.stat().st_mtime_ns, p.stat().st_size)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    )
+    key = (str(folder), tuple(sorted(thresholds.items())), files)
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _engines[key] = RuleEngine.load(packs_dir, thresholds)
+    return engine
 
 
 def flag_item(engine: RuleEngine, item: Item) -> Item:
@@ -39,7 +69,7 @@ class _FlagFn(beam.DoFn):
         self._counters = {c: Metrics.counter("newswatch", f"flagged_{c}") for c in CATEGORIES}
 
     def setup(self) -> None:
-        self._engine = RuleEngine.load(self._packs_dir, self._thresholds)
+        self._engine = shared_engine(self._packs_dir, self._thresholds)
 
     def process(self, item: Item):
         out = flag_item(self._engine, item)
@@ -61,7 +91,7 @@ class Flagging(beam.PTransform):
         self._packs_dir = str(packs_dir or PACKS_DIR)
         self._thresholds = dict(thresholds or {})
         # Fail at construction, not on a worker: a broken pack is a config error.
-        RuleEngine.load(self._packs_dir, self._thresholds)
+        shared_engine(self._packs_dir, self._thresholds)
 
     def expand(self, items):
         return items | "Flag" >> beam.ParDo(

@@ -6,8 +6,9 @@ picked for our tests, and returns ISO 639-1 codes (``und`` when undecided):
 * :class:`Cld2Detector` — CLD2 (pycld2), about 30k texts/s, trustworthy when
   it says "reliable" on a sentence or more, weak on a few words;
 * :class:`LinguaDetector` — lingua 2.x over its 75 languages, accurate on
-  short text, about 1k sentences/s; its models take about 1.3 GB and 7 s to
-  load, so one instance is shared by the whole process (:func:`lingua_model`);
+  short text, about 1k sentences/s; its models take about 1 GB and 10 s to
+  load, so one instance is shared by the whole process (:func:`lingua_model`),
+  and the cascade builds it only when a text first needs it;
 * :class:`LangidDetector` — py3langid over its 97 languages;
 * :class:`LangdetectDetector` — kept for comparison: no Armenian,
   Azerbaijani, Georgian, Kazakh or Belarusian model, about 100 texts/s.
@@ -166,25 +167,39 @@ class Cld2Detector:
 
 
 _lingua_lock = threading.Lock()
-_lingua_models: dict[bool, Any] = {}
+_lingua_models: dict[tuple[bool, tuple[str, ...] | None, bool], Any] = {}
 
 
-def lingua_model(low_accuracy: bool = False) -> Any:
-    """The process's lingua detector over all its languages, built on first use.
+def lingua_model(
+    low_accuracy: bool = False, languages: tuple[str, ...] | None = None, preload: bool = True
+) -> Any:
+    """The process's lingua detector for these settings, built on first use.
 
-    Its n-gram models are preloaded here (about 7 s and 1.3 GB in high-accuracy
-    mode) so that the cost lands in ``DoFn.setup``, not on the first item.
+    Args:
+        low_accuracy: lingua's low-accuracy mode (trigrams only: under 1 s and
+            about 140 MB for all its languages, against about 10 s and 1 GB).
+        languages: ISO 639-1 codes to consider; None for all of lingua's 75.
+        preload: load every model now (so the cost lands in ``DoFn.setup``);
+            otherwise lingua loads each language's models the first time a
+            text could be in that language.
     """
+    key = (low_accuracy, languages, preload)
     with _lingua_lock:
-        model = _lingua_models.get(low_accuracy)
+        model = _lingua_models.get(key)
         if model is None:
-            from lingua import LanguageDetectorBuilder
+            from lingua import IsoCode639_1, LanguageDetectorBuilder
 
-            builder = LanguageDetectorBuilder.from_all_languages()
+            if languages is None:
+                builder = LanguageDetectorBuilder.from_all_languages()
+            else:
+                codes = [getattr(IsoCode639_1, code.upper()) for code in languages]
+                builder = LanguageDetectorBuilder.from_iso_codes_639_1(*codes)
             if low_accuracy:
                 builder = builder.with_low_accuracy_mode()
-            model = builder.with_preloaded_language_models().build()
-            _lingua_models[low_accuracy] = model
+            if preload:
+                builder = builder.with_preloaded_language_models()
+            model = builder.build()
+            _lingua_models[key] = model
         return model
 
 
@@ -206,12 +221,39 @@ def _lingua_text(text: str) -> str:
 
 
 class LinguaDetector:
+    """lingua behind the :class:`Detector` interface.
+
+    Args:
+        low_accuracy: see :func:`lingua_model`.
+        languages: see :func:`lingua_model`.
+        lazy: build the model on the first call of :meth:`detect` (and then
+            load each language's models when a text first needs them) rather
+            than now: a run whose texts never need lingua never pays for it.
+    """
+
     name = "lingua"
 
-    def __init__(self, low_accuracy: bool = False) -> None:
-        self._lingua = lingua_model(low_accuracy)
+    def __init__(
+        self,
+        low_accuracy: bool = False,
+        languages: tuple[str, ...] | None = None,
+        lazy: bool = False,
+    ) -> None:
+        self._settings = (low_accuracy, languages, not lazy)
+        self._model: Any = None if lazy else lingua_model(*self._settings)
         # IsoCode639_1 enum member → "hy", computed once.
         self._codes: dict[Any, str] = {}
+
+    @property
+    def loaded(self) -> bool:
+        """Whether this detector has built its model yet."""
+        return self._model is not None
+
+    @property
+    def _lingua(self) -> Any:
+        if self._model is None:
+            self._model = lingua_model(*self._settings)
+        return self._model
 
     def _code(self, language: Any) -> str:
         code = self._codes.get(language)

@@ -211,8 +211,8 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-def _hash32(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=4).digest(), "little")
+def _hash32(text: str, _blake2b=hashlib.blake2b, _from_bytes=int.from_bytes) -> int:
+    return _from_bytes(_blake2b(text.encode("utf-8"), digest_size=4).digest(), "little")
 
 
 def shingle_hashes(words: Sequence[str], k: int = SHINGLE) -> list[int]:
@@ -221,7 +221,9 @@ def shingle_hashes(words: Sequence[str], k: int = SHINGLE) -> list[int]:
         return []
     if len(words) <= k:
         return [_hash32(" ".join(words))]
-    return list({_hash32(" ".join(words[i : i + k])) for i in range(len(words) - k + 1)})
+    # Distinct shingles first: a repeated phrase is hashed once.
+    shingles = {" ".join(words[i : i + k]) for i in range(len(words) - k + 1)}
+    return list({_hash32(shingle) for shingle in shingles})
 
 
 # ---------------------------------------------------------------- MinHash
@@ -246,6 +248,7 @@ def _constants(name: str) -> np.ndarray:
 _A = _constants("a") | np.uint64(1)
 _B = _constants("b")
 _SHIFT = np.uint64(32)
+_CHUNK = 512
 
 
 def signature(hashes: Sequence[int]) -> bytes:
@@ -254,11 +257,16 @@ def signature(hashes: Sequence[int]) -> bytes:
         return bytes(NUM_PERM)
     values = np.asarray(hashes, dtype=np.uint64)
     mins = np.full(NUM_PERM, np.iinfo(np.uint64).max, dtype=np.uint64)
-    # Chunks bound the temporary matrix for long texts.
-    for start in range(0, len(values), 512):
-        chunk = values[start : start + 512, None]
-        np.minimum(mins, ((chunk * _A + _B) >> _SHIFT).min(axis=0), out=mins)
-    return (mins & np.uint64(0xFF)).astype(np.uint8).tobytes()
+    # Chunks bound the temporary matrix for long texts. The shift is monotonic,
+    # so the minimum is taken over the full 64-bit values and shifted once.
+    buffer = np.empty((min(len(values), _CHUNK), NUM_PERM), dtype=np.uint64)
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start : start + _CHUNK, None]
+        out = buffer[: len(chunk)]
+        np.multiply(chunk, _A, out=out)
+        np.add(out, _B, out=out)
+        np.minimum(mins, out.min(axis=0), out=mins)
+    return ((mins >> _SHIFT) & np.uint64(0xFF)).astype(np.uint8).tobytes()
 
 
 def jaccard(a: bytes, b: bytes) -> float:
@@ -287,7 +295,11 @@ def title_hashes(title: str) -> tuple[int, ...]:
     Keeping the smallest hashes, not the first words, makes a long title's
     sample the same whatever the word order.
     """
-    return tuple(sorted({_hash32(w) & 0xFFFF for w in tokens(title)})[:TITLE_WORDS])
+    return _title_hashes(tokens(title))
+
+
+def _title_hashes(words: Sequence[str]) -> tuple[int, ...]:
+    return tuple(sorted({_hash32(w) & 0xFFFF for w in words})[:TITLE_WORDS])
 
 
 def title_similarity(a: Sequence[int], b: Sequence[int]) -> float:
@@ -306,7 +318,12 @@ def figures(words: Sequence[str]) -> tuple[int, ...]:
     sample) lets :func:`figures_differ` compare two long lists exactly below
     a common limit.
     """
-    found = {_hash32(w.lstrip("0") or "0") & 0xFFFF for w in words if any(c.isdigit() for c in w)}
+    # A word of letters only (the common case, checked in C) holds no digit.
+    found = {
+        _hash32(w.lstrip("0") or "0") & 0xFFFF
+        for w in words
+        if not w.isalpha() and any(c.isdigit() for c in w)
+    }
     return tuple(sorted(found)[:FIGURES])
 
 
@@ -332,7 +349,7 @@ def fingerprint(title: str, text: str) -> Fingerprint:
     return Fingerprint(
         signature=signature(hashes),
         size=min(len(hashes), 0xFFFF),
-        title=title_hashes(title),
+        title=_title_hashes(title_words),
         figures=figures(title_words),
         text_figures=figures(text_words),
     )

@@ -1,0 +1,203 @@
+"""Start-up cost: a one-item replay against a trivial Beam pipeline, same runner, same run.
+
+    python -m benchmarks.startup_bench [--corpora DIR] [--repeat N]
+
+Three commands, each in a fresh interpreter, interleaved, ``--repeat`` times
+(the figure is the best of them):
+
+* **trivial**: ``Create(["x"]) → Map → WriteToText`` on ``FnApiRunner`` (the
+  replay's default runner): what any Beam job on this machine costs;
+* **replay, fast route**: ``newswatch replay`` of a feed holding one real
+  item of real length, in a language CLD2 decides alone (the common case:
+  the slow model is never needed);
+* **replay, slow route**: the same with one item too short for CLD2, which
+  the cascade sends to lingua: what the model costs when it does load.
+
+Wall time is measured around the subprocess; peak memory is the peak RSS of
+the process tree (the replay's parse worker included), sampled from
+``/proc`` every 20 ms, and the child's own ``ru_maxrss`` from ``wait4``.
+Goals (issue 9): fast route <= 1.5x the trivial pipeline's wall time, and
+<= 350 MB peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from pipelines.commands.common import corpora_dir
+
+__all__ = ["GOAL_RATIO", "GOAL_RSS_MB", "measure", "one_item_feed", "tree_rss_kb"]
+
+GOAL_RATIO = 1.5
+GOAL_RSS_MB = 350
+
+_TRIVIAL = """
+import sys
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+with beam.Pipeline(options=PipelineOptions(["--runner=FnApiRunner"])) as p:
+    p | beam.Create(["x"]) | beam.Map(str.upper) | beam.io.WriteToText(sys.argv[1])
+"""
+
+# A real English paragraph of real length (CLD2 calls it reliable), and a
+# two-word title that only lingua can place.
+_LONG_TEXT = (
+    "Investigators from the United Nations said on Tuesday that they had gathered evidence "
+    "of the deliberate shelling of a hospital in the north of the country, and that "
+    "witnesses described soldiers detaining and executing civilians who had sheltered in "
+    "its basement. The commission will present its findings to the Human Rights Council "
+    "next month, and prosecutors at the International Criminal Court have asked for access "
+    "to the material. Local officials said the bodies of at least twelve people were "
+    "recovered from a mass grave near the building after the troops withdrew. "
+) * 4
+_SHORT_TEXT = "Vojni zločini"
+
+
+def one_item_feed(title: str, text: str) -> bytes:
+    """An RSS 2.0 file holding one item."""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        "<title>Bench</title><link>https://bench.example/</link>"
+        f"<item><title>{escape(title)}</title><link>https://bench.example/a/1</link>"
+        f"<guid>https://bench.example/a/1</guid><description>{escape(text)}</description>"
+        "<pubDate>Tue, 01 Dec 2026 10:00:00 GMT</pubDate></item></channel></rss>"
+    ).encode("utf-8")
+
+
+def tree_rss_kb(root: int) -> int:
+    """Sum of VmRSS over ``root`` and its descendants, in kB (Linux ``/proc``)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid = int(entry)
+        children.setdefault(int(fields.get("PPid", "0").strip() or 0), []).append(pid)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in fields else 0
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, ()))
+    return total
+
+
+def measure(argv: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
+    """Run ``argv``; its wall seconds, peak tree RSS (MB) and own ``ru_maxrss`` (MB).
+
+    Raises:
+        RuntimeError: the command failed.
+    """
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=os.getcwd()
+    )
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss_kb(proc.pid))
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stderr = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"{argv[:4]} exited {proc.returncode}: {stderr.decode(errors='replace')[-500:]}"
+        )
+    return {"seconds": seconds, "tree_mb": peak / 1024, "own_mb": usage.ru_maxrss / 1024}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpora", default=str(corpora_dir()))
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "fast").mkdir()
+        (work / "slow").mkdir()
+        (work / "fast" / "one.xml").write_bytes(one_item_feed("Mass grave found", _LONG_TEXT))
+        (work / "slow" / "one.xml").write_bytes(one_item_feed(_SHORT_TEXT, ""))
+        commands = {
+            "trivial Beam pipeline": [sys.executable, "-c", _TRIVIAL, str(work / "trivial")],
+        }
+        for route in ("fast", "slow"):
+            commands[f"one-item replay, {route} route"] = [
+                sys.executable,
+                "-m",
+                "pipelines.cli",
+                "replay",
+                str(work / route),
+                "--output",
+                str(work / f"out-{route}"),
+                "--quiet",
+            ]
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
+        for _ in range(args.repeat):
+            for name, command in commands.items():
+                runs[name].append(measure(command))
+        routes = {}
+        for route in ("fast", "slow"):
+            items = [
+                json.loads(line)
+                for line in (work / f"out-{route}" / "items.jsonl").read_text().splitlines()
+            ]
+            routes[route] = items[0]["language"] if items else "?"
+    best = {name: min(r, key=lambda r: r["seconds"]) for name, r in runs.items()}
+    peak = {name: min(r["tree_mb"] for r in results) for name, results in runs.items()}
+    base = best["trivial Beam pipeline"]["seconds"]
+    print(
+        f"start-up, best of {args.repeat} (fresh interpreters, FnApiRunner; "
+        f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores)"
+    )
+    print(f"  {'':<32}{'wall s':>8}{'x trivial':>11}{'peak tree MB':>14}{'own MB':>9}")
+    for name, result in best.items():
+        print(
+            f"  {name:<32}{result['seconds']:>8.2f}{result['seconds'] / base:>11.2f}"
+            f"{peak[name]:>14.0f}{min(r['own_mb'] for r in runs[name]):>9.0f}"
+        )
+    fast = best["one-item replay, fast route"]
+    slow = best["one-item replay, slow route"]
+    print(f"  languages: fast route {routes['fast']}, slow route {routes['slow']}")
+    print(
+        f"  goal: fast route <= {GOAL_RATIO}x trivial and <= {GOAL_RSS_MB} MB: "
+        f"{fast['seconds'] / base:.2f}x, {peak['one-item replay, fast route']:.0f} MB -> "
+        + (
+            "met"
+            if fast["seconds"] / base <= GOAL_RATIO
+            and peak["one-item replay, fast route"] <= GOAL_RSS_MB
+            else "NOT met"
+        )
+    )
+    print(
+        f"  the slow model, when an item needs it: +{slow['seconds'] - fast['seconds']:.2f} s, "
+        f"+{peak['one-item replay, slow route'] - peak['one-item replay, fast route']:.0f} MB"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
