@@ -200,6 +200,9 @@ def case_markup_tricks() -> dict:
         "<svg><script>alert(1)</script></svg>safe",
         "<!--<script>-->safe",
         "<noscript><p>alert(1)</p></noscript>safe",
+        "<\u00adscript>alert(1)</\u00adscript>safe",
+        "legacy</>safe",
+        "<<script>a>alert(1)</script>safe",
     ]
     texts = [html_to_text(t) for t in tricks]
     escaped = "".join(

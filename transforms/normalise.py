@@ -75,10 +75,11 @@ _SKIPPED_CLOSE = {
     name: re.compile(rf"</{name}\b[^<>]*+>", re.IGNORECASE) for name in _SKIPPED_NAMES
 }
 _BLOCK_TAG = re.compile(rf"</?(?:{_BLOCK})\b[^<>]*+>", re.IGNORECASE)
-_ANY_TAG = re.compile(r"</?[a-zA-Z][^<>]*+>|<![^<>]*+>|<\?[^<>]*+>")
+# "</>" and "</ x>" are what a browser drops (or reads as a bogus comment).
+_ANY_TAG = re.compile(r"</?[a-zA-Z][^<>]*+>|<![^<>]*+>|<\?[^<>]*+>|</(?![a-zA-Z])[^<>]*+>")
 # What is left of a tag that never closed: a browser reads it as a tag up to
 # the next ">", so it is markup, not text.
-_BROKEN_TAG = re.compile(r"</?[a-zA-Z!?][^<>]*+>?")
+_BROKEN_TAG = re.compile(r"<[a-zA-Z/!?][^<>]*+>?")
 _TAG_RE = re.compile(r"<[a-zA-Z/!?]")
 _MAX_ROUNDS = 3
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -157,16 +158,23 @@ def html_to_text(markup: str) -> str:
     """
     if not markup:
         return ""
+    # Invisible characters go first: "<\u00adscript>" must not become a tag
+    # after the stripping.
+    markup = remove_invisible(markup)
     for _ in range(_MAX_ROUNDS):
         if _TAG_RE.search(markup):
             markup = _strip_tags(markup)
-        decoded = html.unescape(markup)
+        decoded = remove_invisible(html.unescape(markup))
         if decoded == markup or not _TAG_RE.search(decoded):
             markup = decoded
             break
         markup = decoded
-    if _TAG_RE.search(markup):
+    for _ in range(_MAX_ROUNDS):
+        if not _TAG_RE.search(markup):
+            break
         markup = _BROKEN_TAG.sub("", _strip_tags(markup))
+    # Last resort for text built to rejoin into a tag round after round.
+    markup = _TAG_RE.sub(lambda match: match.group(0)[1:], markup)
     return _tidy(markup)
 
 
