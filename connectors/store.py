@@ -326,6 +326,20 @@ class ReviewStore:
             )
         return "applied"
 
+    def expire_pending(self, before: str) -> int:
+        """Drops waiting updates received before ``before`` (RFC 3339 UTC); returns how many.
+
+        The flagged topic carries updates for every story's representative,
+        flagged or not, and an unflagged one never arrives here; its updates
+        would otherwise wait forever. The consumer calls this with the dedup
+        TTL, past which no item can still be on its way for them.
+        """
+        with self.transaction():
+            cursor = self._db.execute(
+                "DELETE FROM pending_updates WHERE received_at < ?", (before,)
+            )
+        return cursor.rowcount
+
     def add_dead_letter(
         self,
         reason: str,

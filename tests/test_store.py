@@ -92,6 +92,17 @@ def test_update_before_its_item_waits_and_is_applied_when_it_arrives(store, flag
     assert store.counts()["pending_updates"] == 0
 
 
+def test_updates_waiting_past_the_ttl_are_dropped_and_counted(store, flagged_item):
+    a, b = flagged_item(1), flagged_item(2)
+    store.apply_update(ReportUpdate(a.id, report(1)), received_at="2026-03-01T00:00:00.000Z")
+    store.apply_update(ReportUpdate(b.id, report(2)), received_at="2026-03-09T00:00:00.000Z")
+    assert store.expire_pending("2026-03-05T00:00:00Z") == 1
+    store.upsert_item(a)
+    store.upsert_item(b)
+    assert store.item(a.id).item.also_reported_by == ()
+    assert store.item(b.id).item.also_reported_by == (report(2),)
+
+
 def test_upserts_never_touch_decisions(store, flagged_item):
     item = flagged_item()
     store.upsert_item(item)

@@ -32,6 +32,7 @@ __all__ = [
     "HELP",
     "NAME",
     "PAUSE_ENV",
+    "PENDING_TTL_SECONDS",
     "add_arguments",
     "format_item_line",
     "parse_idle",
@@ -46,6 +47,10 @@ HELP = "pull flagged items and updates from a subscription into the review store
 # and stop itself (SIGSTOP) at that point of its first batch, so a test can
 # kill it there for certain. Unset in production.
 PAUSE_ENV = "NEWSWATCH_CONSUME_PAUSE"
+# Updates waiting for an item are dropped (and counted) after the dedup TTL:
+# by then their item cannot still arrive, most likely because it was not flagged.
+PENDING_TTL_SECONDS = 7 * 24 * 3600
+_EXPIRE_EVERY_SECONDS = 600.0
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 
@@ -254,6 +259,14 @@ def _print_events(store: Any, events: list[dict[str, Any]], as_json: bool) -> No
             print(f"  also reported by {_clean(event['source'], 60)} -> {event['item_id']}")
 
 
+def _expire_pending(store: Any) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from connectors.pubsub import rfc3339
+
+    return store.expire_pending(rfc3339(datetime.now(UTC) - timedelta(seconds=PENDING_TTL_SECONDS)))
+
+
 def run(args: argparse.Namespace, extra: Sequence[str]) -> int:
     from connectors.pubsub import parse_subscription
 
@@ -311,8 +324,14 @@ def _consume(
         raise
     counts: Counter = Counter()
     last_message = time.monotonic()
+    next_expiry = time.monotonic()
     try:
         while not stop.requested:
+            if time.monotonic() >= next_expiry:
+                expired = _expire_pending(store)
+                if expired:
+                    counts["pending_expired"] += expired
+                next_expiry = time.monotonic() + _EXPIRE_EVERY_SECONDS
             if idle is not None and time.monotonic() - last_message >= idle:
                 break
             try:
@@ -334,7 +353,11 @@ def _consume(
                 continue
             last_message = time.monotonic()
             _pause_at("pulled")
-            events = _write_batch(store, received, counts)
+            try:
+                events = _write_batch(store, received, counts)
+            except sqlite3.Error as exc:
+                # Rolled back and not acknowledged: the batch comes back after the deadline.
+                raise CliError(f"review store {store_path}: {exc}") from None
             _pause_at("committed")
             try:
                 subscriber.acknowledge(
