@@ -109,7 +109,8 @@ def stamp(items: Sequence[Item], config: SourceConfig) -> tuple[Item, ...]:
     for item in items:
         source = item.source
         changes: dict[str, object] = {}
-        if (config.country and not source.country) or (config.affiliation and not source.affiliation):
+        missing_country = config.country and not source.country
+        if missing_country or (config.affiliation and not source.affiliation):
             changes["source"] = type(source)(
                 kind=source.kind,
                 name=source.name,

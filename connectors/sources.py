@@ -174,7 +174,8 @@ def _config(values: dict[str, Any], lines: dict[str, int], line: int) -> SourceC
     language = text("language")
     if language is not None and not _LANGUAGE.match(language):
         raise _FieldError(
-            lines["language"], f"language must be a language code like en or pt-BR (got {language!r})"
+            lines["language"],
+            f"language must be a language code like en or pt-BR (got {language!r})",
         )
     options = {k: v for k, v in values.items() if k not in COMMON_KEYS}
     config = SourceConfig(

@@ -138,7 +138,9 @@ class SourceHealth:
     @classmethod
     def fresh(cls, config: SourceConfig) -> SourceHealth:
         """A row for a source never polled: due at once."""
-        return cls(name=config.name, kind=config.kind, url=config.url, config_hash=config_hash(config))
+        return cls(
+            name=config.name, kind=config.kind, url=config.url, config_hash=config_hash(config)
+        )
 
 
 class State:

@@ -243,3 +243,51 @@ def test_sigkill_while_publishing_re_emits_with_the_same_ids(
         subscriber.delete_subscription(subscription=subscription)
         publisher.delete_topic(topic=topic)
         subscriber.close()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_finishes_the_round_in_flight_then_exits_cleanly(
+    tmp_path, server, corpora, signum
+):
+    data = (corpora / "feeds" / "real" / FEEDS[3]).read_bytes()
+    release = threading.Event()
+
+    def slow(request):
+        release.wait(10)  # held until the signal has been sent: the round is in flight
+        return Reply(200, data, {"Content-Type": "application/rss+xml"})
+
+    names = ("a", "b", "c")
+    for name in names:
+        server.route(f"/{name}.xml", slow)
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        "".join(f"- name: {n}\n  kind: feed\n  url: {server.url(f'/{n}.xml')}\n" for n in names)
+    )
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "pipelines.cli", "poll", "--sources", str(sources),
+            "--state", str(tmp_path / "s.sqlite"), "--output", str(out),
+            "--per_host_delay", "0", "--per_host_concurrency", "3",
+        ],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while len(server.requests) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(server.requests) == 3
+        process.send_signal(signum)
+        release.set()
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        release.set()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert "stopping after the round in flight" in stderr
+    assert "round 1: 3 sources polled, 0 not modified (304)" in stdout
+    assert "round 2" not in stdout
+    items = read_items(out)  # the round in flight was delivered before exiting
+    assert {i["source"]["name"] for i in items} == set(names)
+    assert len({i["id"] for i in items}) == len(items) > 0

@@ -84,7 +84,8 @@ def test_each_mistake_names_line_and_field(text, message):
 def test_the_kinds_own_keys_are_checked_by_its_connector():
     # A feed needs a URL; the feed connector says so, and the line is the source's.
     with pytest.raises(SourcesError, match=r"^s\.yaml:4: .*url"):
-        parse_sources(b"- name: a\n  kind: feed\n  url: https://a.example/\n- name: b\n  kind: feed\n", "s.yaml")
+        text = b"- name: a\n  kind: feed\n  url: https://a.example/\n- name: b\n  kind: feed\n"
+        parse_sources(text, "s.yaml")
 
 
 def test_a_missing_file_is_one_line(tmp_path):
@@ -127,3 +128,14 @@ def test_opml_with_a_bad_xml_url_names_its_line():
     bad = OPML.replace(b"https://wire.example/rss?a=1&amp;b=2", b"javascript:alert(1)")
     with pytest.raises(SourcesError, match=r"^desk\.opml:7: xmlUrl must be an http\(s\) URL"):
         parse_sources(bad, "desk.opml")
+
+
+def test_a_kind_key_mistake_names_the_line_of_that_key():
+    text = (
+        b"- name: desk\n  kind: mastodon\n  url: https://mastodon.social\n"
+        b"  country: UA\n  hashtag: 'war crimes'\n"
+    )
+    with pytest.raises(SourcesError, match=r"^s\.yaml:5: hashtag "):
+        parse_sources(text, "s.yaml")
+    ok = parse_sources(text.replace(b"'war crimes'", b"warcrimes"), "s.yaml")
+    assert ok[0].options == {"hashtag": "warcrimes"} and ok[0].country == "UA"

@@ -31,7 +31,8 @@ def test_rows_survive_reopening_and_are_written_in_wal_mode(tmp_path):
         assert state.bump("rounds") == 2
     with State(path) as state:
         again = state.get("a")
-        assert (again.cursor, again.next_poll, again.polls, again.last_error) == ("c1", 123.0, 1, "x")
+        got = (again.cursor, again.next_poll, again.polls, again.last_error)
+        assert got == ("c1", 123.0, 1, "x")
         assert state.counter("rounds") == 2
         # sync keeps what is stored when the configuration is unchanged
         assert state.sync([feed("a")])["a"] == again

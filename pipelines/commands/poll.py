@@ -98,7 +98,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
     """``--sources``, ``--state`` and the HTTP options, shared with ``sources check``."""
-    parser.add_argument("--sources", required=True, metavar="FILE", help="sources file (YAML or OPML)")
+    parser.add_argument(
+        "--sources", required=True, metavar="FILE", help="sources file (YAML or OPML)"
+    )
     parser.add_argument(
         "--state",
         metavar="FILE",
