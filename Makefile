@@ -7,6 +7,7 @@ OUT    ?= out/samples
 
 .PHONY: run test eval bench clean
 .PHONY: review chromium screenshots
+.PHONY: stream
 
 # The venv is created once and updated in place when pyproject.toml changes
 # (a fresh install of Beam takes minutes; an update only adds what changed).
@@ -31,6 +32,11 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+# Continuous monitoring on this machine: the Pub/Sub emulator, the samples on a
+# loopback server, poller, streaming pipeline and consumer; Ctrl-C stops all.
+stream: $(STAMP)
+	$(PY) -m deploy.local_stack --store out/stream/review.db --workdir out/stream
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -20,6 +20,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 
 from pipelines.options import STREAM_OPTIONS, check_output_dir, parse_thresholds, positive_int
@@ -206,12 +207,17 @@ def run_stream(
         result = pipeline.run()
         print(f"newswatch: streaming from {config.subscription} to {config.flagged_topic}", file=out)
         state = str(result.state)
+        shown, shown_at = None, 0.0
         while not stop.wait(status_seconds):
             state = str(result.state).rsplit(".", 1)[-1]
             counts = counter_values(result, local)
             if exporter:
                 exporter.update(counts)
-            print(f"newswatch: {format_counters(counts)}", file=out, flush=True)
+            line = format_counters(counts)
+            # A quiet stream repeats itself only once a minute.
+            if line != shown or time.monotonic() - shown_at >= 60:
+                print(f"newswatch: {line}", file=out, flush=True)
+                shown, shown_at = line, time.monotonic()
             if state in _TERMINAL:
                 break
         if state not in _TERMINAL:
