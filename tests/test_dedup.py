@@ -11,6 +11,9 @@ from transforms.dedup import (
     MIN_CONTENT_CHARS,
     ExactDedup,
     _ResolveFn,
+    handle,
+    member,
+    resolve_members,
     content_key,
     rank,
     resolve_group,
@@ -147,12 +150,34 @@ def test_resolve_group_accepts_any_iterable(make_item):
 
 def test_resolve_fn_called_directly(make_item):
     fn = _ResolveFn("url")
-    rep, copy = fn.process(
-        ("example.com/a", [make_item(id="b", fetched="2026-03-11T00:00:00Z"), make_item(id="a")])
-    )
-    assert rep.id == "a"
+    later, first = member(make_item(id="b", fetched="2026-03-11T00:00:00Z")), member(make_item(id="a"))
+    rep, copy = fn.process(("example.com/a", [later, first]))
+    assert rep.id == "a" and rep.reports == (later.report,)
     assert copy.tag == DUPLICATES_TAG
-    assert copy.value.duplicate == Duplicate(of="a", kind="url")
+    assert copy.value == (later, Duplicate(of="a", kind="url"))
+
+
+def test_members_resolve_as_items_do(make_item):
+    items = [
+        make_item(id="c", published="2026-03-12T00:00:00Z"),
+        make_item(id="a", published="2026-03-10T00:00:00Z"),
+        make_item(id="b", published="2026-03-11T00:00:00Z"),
+    ]
+    rep_item, *copy_items = resolve_group("content", items)
+    rep, copies = resolve_members("content", [member(i) for i in items])
+    assert rep.id == rep_item.id and rep.reports == rep_item.also_reported_by
+    assert [c.id for c in copies] == [c.id for c in copy_items]
+
+
+def test_byte_identical_repeats_are_twins_not_copies(make_item):
+    entry = make_item(id="a", origin="feed.xml")
+    later = make_item(id="a", origin="other.xml", fetched="2026-03-11T00:00:00Z")
+    rep, copies = resolve_members("id", [member(later), member(entry), member(entry)])
+    assert rep.handle == handle(entry) and rep.twins == 1
+    assert [c.handle for c in copies] == [handle(later)]
+    # Twins of a copy are copies too: they share its decision.
+    rep, copies = resolve_members("id", [member(later), member(later), member(entry)])
+    assert rep.twins == 0 and [c.handle for c in copies] == [handle(later)] * 2
 
 
 # ---------------------------------------------------------------- ExactDedup

@@ -1,4 +1,4 @@
-"""Deduplication in batch, by keyed grouping: exact passes, then near-duplicates.
+"""Deduplication in batch: decisions on small key records, joined back to the items.
 
 Four passes, each on what the previous one kept:
 
@@ -7,11 +7,7 @@ Four passes, each on what the previous one kept:
    scheme, ``www.``, AMP variants and tracking parameters ignored);
 3. ``content`` — the same normalised title and text across sources;
 4. ``near`` — the same story edited, truncated or syndicated
-   (:mod:`transforms.neardup`): items meet their candidate copies by LSH band
-   and title keys, each candidate pair is verified, and in ``rank`` order each
-   item joins the most similar earlier representative it was verified
-   against, or becomes a representative itself. A copy therefore always
-   points at a representative, never at another copy.
+   (:mod:`transforms.neardup`, decided in :mod:`transforms.dedup_near`).
 
 A batch collection has no order, so "first seen" is defined: the
 representative of a group is the item with the smallest
@@ -22,35 +18,47 @@ declares a processing-time timer and drags a batch replay onto the slow
 runner. :mod:`transforms.streaming_dedup` makes the same decisions in a
 stream, as keyed state with a time-to-live.
 
-``ExactDedup`` is passes 1-3; ``Dedup`` is all four.
+**Whole items never pass through a grouping** (a runner such as
+FnApiRunner holds each grouping in memory). Each item becomes a
+:class:`Member`: its rank, a handle, its report and its keys, a few hundred
+bytes. The passes group members; each copy ends as a :data:`Decision` keyed
+by its handle, and the decisions reach the items as a side input. The one
+exception is byte-identical repeats of one entry in one file ("twins", which
+share a handle): only they are grouped whole, so that exactly one of them
+stays.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.folding import fold
 from transforms.item import Duplicate, Item, Report, sha256_hex
-from transforms.neardup import Fingerprint, NearConfig, candidate_keys, fingerprint, near_similarity
+from transforms.dedup_near import NearDedup, assign_leaders
+from transforms.neardup import NearConfig, candidate_keys, fingerprint
 from transforms.normalise import url_key
 
 __all__ = [
     "DUPLICATES_TAG",
     "MIN_CONTENT_CHARS",
+    "Decision",
     "Dedup",
     "ExactDedup",
+    "Member",
     "NearDedup",
     "assign_leaders",
     "content_key",
+    "handle",
+    "member",
     "rank",
     "resolve_group",
+    "resolve_members",
     "url_dedup_key",
-    "verify_bucket",
 ]
 
 DUPLICATES_TAG = "duplicates"
@@ -79,19 +87,101 @@ def content_key(item: Item) -> str | None:
     return sha256_hex(content)[:32]
 
 
-def resolve_group(kind: str, items: Iterable[Item]) -> list[Item]:
-    """Mark all but the representative of one group as duplicates of it.
+def url_dedup_key(item: Item) -> str | None:
+    """The key of the ``url`` pass (None without a canonical URL)."""
+    return url_key(item.canonical_url)
 
+
+def handle(item: Item) -> str:
+    """What tells one read entry from another: equal only for byte-identical repeats in one file."""
+    parts = (item.id, item.raw_sha256, item.origin or "", item.source.url)
+    return sha256_hex("\x1f".join((*parts, item.published or "", item.fetched or "")))[:24]
+
+
+class Member(NamedTuple):
+    """What the passes know of one item (the item itself stays out of every grouping).
+
+    Attributes:
+        rank: :func:`rank` of the item.
+        handle: :func:`handle` of the item.
+        id: the item's id.
+        report: how the item is listed in a representative's ``also_reported_by``.
+        reports: the reports it carries (its own ``also_reported_by``, then
+            those of the copies it represents).
+        url: its ``url`` pass key, or None.
+        content: its ``content`` pass key, or None.
+        near: its packed fingerprint, or empty when it has too little text
+            for the ``near`` pass.
+        twins: byte-identical repeats of it that the ``id`` pass folded in.
+    """
+
+    rank: tuple
+    handle: str
+    id: str
+    report: Report
+    reports: tuple[Report, ...]
+    url: str | None
+    content: str | None
+    near: bytes
+    twins: int = 0
+
+
+# handle → (duplicate or None, also_reported_by for a representative, twins).
+Decision = tuple[Duplicate | None, tuple[Report, ...], int]
+
+
+def member(item: Item, near: NearConfig | None = NearConfig()) -> Member:
+    """The :class:`Member` of an item (its fingerprint only when ``near`` is set)."""
+    packed = b""
+    if near is not None:
+        fp = fingerprint(item.title, item.text)
+        packed = fp.pack() if candidate_keys(fp, near) else b""
+    return Member(
+        rank=rank(item),
+        handle=handle(item),
+        id=item.id,
+        report=Report(id=item.id, source=item.source, url=item.url),
+        reports=tuple(item.also_reported_by),
+        url=url_dedup_key(item),
+        content=content_key(item),
+        near=packed,
+    )
+
+
+def resolve_members(kind: str, members: Iterable[Member]) -> tuple[Member, list[Member]]:
+    """The representative of one group (with the copies' reports and twins) and the copies.
+
+    The representative is the earliest by rank; a copy's own reports move to
+    it, after the copy's report (except in the ``id`` pass: the same entry
+    twice is not another outlet reporting it). In the ``id`` pass, repeats
+    with the representative's handle are its twins, not copies.
+    """
+    ordered = sorted(members, key=lambda m: (m.rank, m.handle))
+    rep, reports, twins, copies = ordered[0], list(ordered[0].reports), ordered[0].twins, []
+    for copy in ordered[1:]:
+        if kind == "id" and copy.handle == rep.handle:
+            twins += 1 + copy.twins
+            continue
+        if kind != "id":
+            reports.append(copy.report)
+        reports.extend(copy.reports)
+        copies.append(copy)
+    return rep._replace(reports=tuple(reports), twins=twins), copies
+
+
+def resolve_group(kind: str, items: Iterable[Item]) -> list[Item]:
+    """Mark all but the representative of one group of items as duplicates of it.
+
+    The item-level form of :func:`resolve_members`, for callers holding items.
     Returns the representative first, then the copies, in rank order.
     """
     ordered = sorted(items, key=rank)
     rep, copies = ordered[0], ordered[1:]
     if not copies:
         return [rep]
-    # A copy's own earlier reports move to the representative with it.
     reports = list(rep.also_reported_by)
     for copy in copies:
-        if kind != "id":  # the same entry twice is not another outlet reporting it
+        if kind != "id":
             reports.append(Report(id=copy.id, source=copy.source, url=copy.url))
         reports.extend(copy.also_reported_by)
     marked = [
@@ -100,39 +190,42 @@ def resolve_group(kind: str, items: Iterable[Item]) -> list[Item]:
     return [rep.replace(also_reported_by=tuple(reports)), *marked]
 
 
+# ---------------------------------------------------------------- Beam
+
+
 class _ResolveFn(beam.DoFn):
+    """One group of members → the representative; copies tagged ``(member, duplicate)``."""
+
     def __init__(self, kind: str) -> None:
         self._kind = kind
-        self._dups = Metrics.counter("newswatch", f"duplicates_{kind}")
 
     def process(self, keyed):
         _, group = keyed
-        rep, *copies = resolve_group(self._kind, group)
+        rep, copies = resolve_members(self._kind, group)
         yield rep
         for copy in copies:
-            self._dups.inc()
-            yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, copy)
+            yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, (copy, Duplicate(of=rep.id, kind=self._kind)))
 
 
-class _DedupPass(beam.PTransform):
-    """One pass: group by ``key_fn``; items without a key pass through."""
+class _MemberPass(beam.PTransform):
+    """One exact pass over members: group by ``key_fn``; members without a key pass through."""
 
-    def __init__(self, kind: str, key_fn: Callable[[Item], str | None]) -> None:
+    def __init__(self, kind: str, key_fn: Callable[[Member], str | None]) -> None:
         super().__init__()
         self._kind = kind
         self._key_fn = key_fn
 
-    def expand(self, items):
+    def expand(self, members):
         key_fn = self._key_fn
 
-        def split(item: Item):
-            key = key_fn(item)
+        def split(m: Member):
+            key = key_fn(m)
             if key is None:
-                yield beam.pvalue.TaggedOutput("unkeyed", item)
+                yield beam.pvalue.TaggedOutput("unkeyed", m)
             else:
-                yield (key, item)
+                yield (key, m)
 
-        parts = items | "Key" >> beam.FlatMap(split).with_outputs("unkeyed", main="keyed")
+        parts = members | "Key" >> beam.FlatMap(split).with_outputs("unkeyed", main="keyed")
         resolved = (
             parts.keyed
             | "Group" >> beam.GroupByKey()
@@ -143,199 +236,65 @@ class _DedupPass(beam.PTransform):
         return kept, resolved[DUPLICATES_TAG]
 
 
-def _by_id(item: Item) -> str:
-    return item.id
+_PASSES: tuple[tuple[str, Callable[[Member], str | None]], ...] = (
+    ("id", lambda m: m.id),
+    ("url", lambda m: m.url),
+    ("content", lambda m: m.content),
+)
 
 
-def url_dedup_key(item: Item) -> str | None:
-    """The key of the ``url`` pass (None without a canonical URL)."""
-    return url_key(item.canonical_url)
+def _copy_decision(copied: tuple[Member, Duplicate]) -> tuple[str, Decision]:
+    copy, duplicate = copied
+    return copy.handle, (duplicate, (), copy.twins)
 
 
-class ExactDedup(beam.PTransform):
-    """Items → ``{"unique": ..., "duplicates": ...}`` PCollections."""
-
-    def expand(self, items):
-        duplicates = []
-        for kind, key_fn in (("id", _by_id), ("url", url_dedup_key), ("content", content_key)):
-            items, dups = items | f"Dedup-{kind}" >> _DedupPass(kind, key_fn)
-            duplicates.append(dups)
-        return {"unique": items, "duplicates": tuple(duplicates) | "Duplicates" >> beam.Flatten()}
+def _kept_decision(m: Member) -> Iterable[tuple[str, Decision]]:
+    if m.reports or m.twins:
+        yield m.handle, (None, m.reports, m.twins)
 
 
-# ---------------------------------------------------------------- near pass
+class _ApplyFn(beam.DoFn):
+    """Items + decisions (side input) → unique items; copies and twins tagged."""
 
-# A verified pair: (rank a, id a, rank b, id b, similarity), a before b.
-Edge = tuple[tuple, str, tuple, str, float]
-_ANCHOR_KINDS = ("url", "content")
-
-
-def verify_bucket(
-    members: Iterable[tuple[tuple, str, bytes, bool]], config: NearConfig
-) -> list[Edge]:
-    """Verified pairs among the items that share one candidate key.
-
-    Args:
-        members: ``(rank, id, packed fingerprint, is exact copy)`` of each item
-            in the bucket. An exact copy only stands in for its representative,
-            so pairs whose later item is one are not needed.
-        config: the decision's settings.
-    """
-    ordered = sorted(members, key=lambda m: m[0])
-    prints = [Fingerprint.unpack(m[2]) for m in ordered]
-    edges = []
-    for j in range(1, len(ordered)):
-        rank_b, id_b, _, copy_b = ordered[j]
-        if copy_b:
-            continue
-        for i in range(j):
-            similarity = near_similarity(prints[i], prints[j], config)
-            if similarity is not None:
-                edges.append((ordered[i][0], ordered[i][1], rank_b, id_b, similarity))
-    return edges
-
-
-def assign_leaders(
-    edges: Iterable[Edge], links: Iterable[tuple[str, str]] = ()
-) -> dict[str, tuple[str, float]]:
-    """Near copy id → (representative id, similarity), from verified pairs.
-
-    Args:
-        edges: verified pairs (:func:`verify_bucket`).
-        links: ``(copy id, representative id)`` of the exact copies (url and
-            content), which stand in for their story's representative.
-
-    Items that are not exact copies are taken in rank order. An item with a
-    verified earlier match (a representative, or an exact copy of one) is a
-    copy of that story's representative, the most similar match winning, the
-    earliest on a tie; otherwise it is a representative. Near copies are not
-    matched against, so a copy never points at another copy. This is what a
-    stream fed in rank order decides (:class:`transforms.dedup_state.DedupState`).
-    """
-    exact_of = dict(links)
-    ranks: dict[str, tuple] = {}
-    earlier: dict[str, dict[str, float]] = defaultdict(dict)
-    for rank_a, id_a, rank_b, id_b, similarity in edges:
-        ranks[id_a], ranks[id_b] = rank_a, rank_b
-        earlier[id_b][id_a] = similarity
-    near_of: dict[str, tuple[str, float]] = {}
-
-    def story(item_id: str) -> str:
-        # The representative an earlier item (a representative or an exact copy) stands for.
-        while item_id in exact_of:
-            item_id = exact_of[item_id]
-        return near_of[item_id][0] if item_id in near_of else item_id
-
-    for node in sorted((n for n in ranks if n not in exact_of), key=ranks.__getitem__):
-        best = None
-        for other, similarity in earlier[node].items():
-            if other in near_of:
-                continue
-            candidate = (-similarity, ranks[other], story(other))
-            best = candidate if best is None or candidate < best else best
-        if best is not None:
-            near_of[node] = (best[2], round(-best[0], 4))
-    return near_of
-
-
-class _MarkCopiesFn(beam.DoFn):
     def __init__(self) -> None:
-        self._dups = Metrics.counter("newswatch", "duplicates_near")
-
-    def process(self, joined):
-        _, grouped = joined
-        (item,) = grouped["item"]
-        decision = list(grouped["decision"])
-        if not decision:
-            yield beam.pvalue.TaggedOutput("rest", (item.id, item))
-            return
-        leader, similarity = decision[0]
-        self._dups.inc()
-        reports = (Report(id=item.id, source=item.source, url=item.url), *item.also_reported_by)
-        yield beam.pvalue.TaggedOutput("reports", (leader, (rank(item), reports)))
-        yield item.replace(
-            duplicate=Duplicate(of=leader, kind="near", similarity=similarity), also_reported_by=()
-        )
-
-
-def _credit(joined) -> Iterable[Item]:
-    _, grouped = joined
-    for item in grouped["item"]:
-        reports = [r for _, batch in sorted(grouped["reports"], key=lambda x: x[0]) for r in batch]
-        yield (
-            item.replace(also_reported_by=item.also_reported_by + tuple(reports))
-            if reports
-            else item
-        )
-
-
-def _leaders(grouped) -> Iterable[tuple[str, tuple[str, float]]]:
-    _, records = grouped
-    edges, links = [], []
-    for kind, *fields in records:
-        (edges if kind == "edge" else links).append(tuple(fields))
-    return assign_leaders(edges, links).items()
-
-
-class NearDedup(beam.PTransform):
-    """The ``near`` pass: ``{"unique", "duplicates"}`` of the exact passes → the same, near copies moved.
-
-    Args:
-        config: the decision's settings.
-    """
-
-    def __init__(self, config: NearConfig = NearConfig()) -> None:
-        super().__init__()
-        self._config = config
-
-    def expand(self, exact):
-        config = self._config
-        unique, duplicates = exact["unique"], exact["duplicates"]
-        anchors = duplicates | "ExactCopies" >> beam.Filter(
-            lambda item: item.duplicate.kind in _ANCHOR_KINDS
-        )
-
-        def members(item: Item):
-            fp = fingerprint(item.title, item.text)
-            entry = (rank(item), item.id, fp.pack(), item.duplicate is not None)
-            return [(key, entry) for key in candidate_keys(fp, config)]
-
-        edges = (
-            (unique, anchors)
-            | "Members" >> beam.Flatten()
-            | "CandidateKeys" >> beam.FlatMap(members)
-            | "Buckets" >> beam.GroupByKey()
-            | "Verify" >> beam.FlatMap(lambda bucket: verify_bucket(bucket[1], config))
-            | "Edges" >> beam.Map(lambda edge: ("near", ("edge", *edge)))
-        )
-        links = anchors | "Links" >> beam.Map(
-            lambda item: ("near", ("link", item.id, item.duplicate.of))
-        )
-        # Verified pairs and exact links are few: one group takes them in rank order.
-        decisions = (
-            (edges, links)
-            | "PairsAndLinks" >> beam.Flatten()
-            | "Gather" >> beam.GroupByKey()
-            | "Leaders" >> beam.FlatMap(_leaders)
-        )
-        by_id = unique | "ById" >> beam.Map(lambda item: (item.id, item))
-        marked = (
-            {"item": by_id, "decision": decisions}
-            | "JoinDecisions" >> beam.CoGroupByKey()
-            | "Mark"
-            >> beam.ParDo(_MarkCopiesFn())
-            .with_output_types(Item)
-            .with_outputs("rest", "reports", main="copies")
-        )
-        kept = (
-            {"item": marked.rest, "reports": marked.reports}
-            | "JoinReports" >> beam.CoGroupByKey()
-            | "Credit" >> beam.FlatMap(_credit).with_output_types(Item)
-        )
-        return {
-            "unique": kept,
-            "duplicates": (duplicates, marked.copies) | "AllDuplicates" >> beam.Flatten(),
+        self._dups = {
+            kind: Metrics.counter("newswatch", f"duplicates_{kind}")
+            for kind in ("id", "url", "content", "near")
         }
+
+    def process(self, item: Item, decisions):
+        key = handle(item)
+        decision = decisions.get(key)
+        if decision is None:
+            yield item
+        elif decision[2]:
+            yield beam.pvalue.TaggedOutput("twins", (key, item))
+        else:
+            yield from self.decide(item, decision)
+
+    def decide(self, item: Item, decision: Decision):
+        duplicate, reports, _ = decision
+        if duplicate is None:
+            yield item.replace(also_reported_by=reports)
+        else:
+            self._dups[duplicate.kind].inc()
+            marked = item.replace(duplicate=duplicate, also_reported_by=())
+            yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, marked)
+
+
+class _TwinsFn(_ApplyFn):
+    """Byte-identical repeats of one entry: the first takes the decision, the rest are ``id`` copies."""
+
+    def process(self, keyed, decisions):
+        key, twins = keyed
+        first, *rest = sorted(twins, key=rank)
+        yield from self.decide(first, decisions[key])
+        for twin in rest:
+            self._dups["id"].inc()
+            yield beam.pvalue.TaggedOutput(
+                DUPLICATES_TAG,
+                twin.replace(duplicate=Duplicate(of=twin.id, kind="id"), also_reported_by=()),
+            )
 
 
 class Dedup(beam.PTransform):
@@ -350,5 +309,42 @@ class Dedup(beam.PTransform):
         self._near = near
 
     def expand(self, items):
-        exact = items | "Exact" >> ExactDedup()
-        return exact if self._near is None else exact | "Dedup-near" >> NearDedup(self._near)
+        near = self._near
+        members = items | "Members" >> beam.Map(member, near)
+        copies = []
+        for kind, key_fn in _PASSES:
+            members, copied = members | f"Dedup-{kind}" >> _MemberPass(kind, key_fn)
+            copies.append(copied)
+        copied = tuple(copies) | "ExactCopies" >> beam.Flatten()
+        if near is None:
+            kept = members | "KeptDecisions" >> beam.FlatMap(_kept_decision)
+        else:
+            kept, near_copies = (members, copied) | "Dedup-near" >> NearDedup(near)
+            copied = (copied, near_copies) | "AllCopies" >> beam.Flatten()
+        decisions = (
+            copied | "CopyDecisions" >> beam.Map(_copy_decision),
+            kept,
+        ) | "Decisions" >> beam.Flatten()
+        side = beam.pvalue.AsDict(decisions)
+        applied = items | "Apply" >> beam.ParDo(_ApplyFn(), side).with_outputs(
+            "twins", DUPLICATES_TAG, main="unique"
+        )
+        twins = (
+            applied.twins
+            | "TwinsTyped" >> beam.Map(lambda kv: kv).with_output_types(tuple[str, Item])
+            | "GroupTwins" >> beam.GroupByKey()
+            | "Twins" >> beam.ParDo(_TwinsFn(), side).with_outputs(DUPLICATES_TAG, main="unique")
+        )
+        return {
+            "unique": (applied.unique, twins.unique)
+            | "Unique" >> beam.Flatten().with_output_types(Item),
+            "duplicates": (applied[DUPLICATES_TAG], twins[DUPLICATES_TAG])
+            | "Duplicates" >> beam.Flatten().with_output_types(Item),
+        }
+
+
+class ExactDedup(Dedup):
+    """Items → ``{"unique": ..., "duplicates": ...}`` by the exact passes alone."""
+
+    def __init__(self) -> None:
+        super().__init__(near=None)

@@ -424,3 +424,4 @@ def near_similarity(
     ):
         return similarity
     return None
+
