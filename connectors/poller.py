@@ -25,13 +25,13 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from connectors.base import Connector, PollResult, SourceConfig, connector_class
-from connectors.errors import ConnectorError, PermanentError, TransientError
+from connectors.errors import ConnectorError, TransientError
 from connectors.http import Fetcher
 from connectors.rawsinks import RawOutputs
-from connectors.schedule import DEFAULT_BOUNDS, backoff_delay, check_bounds, next_interval
+from connectors.rounds import PollerConfig, RoundReport, after_failure, after_success, stamp
 from connectors.state import SourceHealth, State, config_hash
 from transforms.item import DeadLetter, Item
 
@@ -40,88 +40,12 @@ __all__ = ["Poller", "PollerConfig", "RoundReport", "stamp"]
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class PollerConfig:
-    """How the poller schedules.
-
-    Attributes:
-        bounds: the adaptive interval's ``(low, high)`` in seconds.
-        concurrency: sources polled at once.
-        backoff_base: ceiling of the first failure's delay, seconds.
-        min_backoff: a failed source waits at least this long (full jitter can draw 0).
-        source_timeout: the longest one source's poll may take, all pages included.
-    """
-
-    bounds: tuple[float, float] = DEFAULT_BOUNDS
-    concurrency: int = 100
-    backoff_base: float = 60.0
-    min_backoff: float = 1.0
-    source_timeout: float = 180.0
-
-    def __post_init__(self) -> None:
-        check_bounds(self.bounds)
-        if self.concurrency < 1:
-            raise ValueError(f"concurrency must be >= 1 (got {self.concurrency!r})")
-
-
-@dataclass(slots=True)
-class RoundReport:
-    """What one round did; :meth:`line` is the round's one line of output."""
-
-    number: int
-    started: float
-    polled: int = 0
-    not_modified: int = 0
-    new_items: int = 0
-    dead_letters: int = 0
-    errors: int = 0
-    duration: float = 0.0
-    next_wake: float | None = None
-    failed: list[str] = field(default_factory=list)
-
-    def line(self, now: float | None = None) -> str:
-        wake = "none"
-        if self.next_wake is not None:
-            now = time.time() if now is None else now
-            clock = time.strftime("%H:%M:%SZ", time.gmtime(self.next_wake))
-            wake = f"{clock} (in {max(0.0, self.next_wake - now):.0f} s)"
-        return (
-            f"round {self.number}: {self.polled} sources polled, {self.not_modified} not modified"
-            f" (304), {self.new_items} new items, {self.dead_letters} dead letters,"
-            f" {self.errors} errors in {self.duration:.1f} s; next wake-up {wake}"
-        )
-
-
 @dataclass(slots=True)
 class _Outcome:
     config: SourceConfig
     started: float
     result: PollResult | None = None
     error: ConnectorError | None = None
-
-
-def stamp(items: Sequence[Item], config: SourceConfig) -> tuple[Item, ...]:
-    """Items with the configured country, affiliation and language copied on where unset.
-
-    Neither field enters the item id, so stamping never changes an id.
-    """
-    out = []
-    for item in items:
-        source = item.source
-        changes: dict[str, object] = {}
-        missing_country = config.country and not source.country
-        if missing_country or (config.affiliation and not source.affiliation):
-            changes["source"] = type(source)(
-                kind=source.kind,
-                name=source.name,
-                url=source.url,
-                country=source.country or config.country,
-                affiliation=source.affiliation or config.affiliation,
-            )
-        if config.language and not item.language_hint:
-            changes["language_hint"] = config.language
-        out.append(item.replace(**changes) if changes else item)
-    return tuple(out)
 
 
 class Poller:
@@ -323,56 +247,21 @@ class Poller:
             self.health[row.name] = row
 
     def _after(self, outcome: _Outcome, now: float, report: RoundReport) -> SourceHealth:
-        """The source's new row after one poll (success or failure)."""
+        """The source's new row after one poll, counted in the round's report."""
         row = self.health[outcome.config.name]
         report.polled += 1
-        low, high = self.config.bounds
         result = outcome.result
         if result is None:
             error = outcome.error or TransientError("unknown failure")
-            failures = row.consecutive_failures + 1
-            if isinstance(error, PermanentError):
-                delay = high
-            else:
-                delay = backoff_delay(
-                    failures,
-                    base=self.config.backoff_base,
-                    cap=high,
-                    rng=self.rng,
-                    retry_after=getattr(error, "retry_after", None),
-                )
-            delay = max(delay, self.config.min_backoff)
-            kind = "permanent" if isinstance(error, PermanentError) else "transient"
-            message = f"{kind}: {error}".splitlines()[0][:500]
-            log.warning("source %s: %s (retry in %.0f s)", row.name, message, delay)
+            new_row = after_failure(row, error, outcome.started, now, self.config, self.rng)
+            log.warning(
+                "source %s: %s (retry in %.0f s)", row.name, new_row.last_error,
+                new_row.next_poll - now,
+            )  # fmt: skip
             report.errors += 1
             report.failed.append(row.name)
-            return row.replace(
-                next_poll=now + delay,
-                last_attempt=outcome.started,
-                consecutive_failures=failures,
-                last_error=message,
-                last_status="error",
-                polls=row.polls + 1,
-                errors=row.errors + 1,
-            )
-        new = len(result.items)
-        interval = next_interval(row.interval, new, (low, high), retry_after=result.retry_after)
+            return new_row
         report.not_modified += int(result.not_modified)
-        report.new_items += new
+        report.new_items += len(result.items)
         report.dead_letters += len(result.dead_letters)
-        status = "not_modified" if result.not_modified else ("new" if new else "unchanged")
-        return row.replace(
-            cursor=result.cursor,
-            next_poll=now + interval,
-            interval=interval,
-            last_attempt=outcome.started,
-            last_success=now,
-            last_new=now if new else row.last_new,
-            consecutive_failures=0,
-            last_status=status,
-            polls=row.polls + 1,
-            not_modified=row.not_modified + int(result.not_modified),
-            items=row.items + new,
-            dead_letters=row.dead_letters + len(result.dead_letters),
-        )
+        return after_success(row, result, outcome.started, now, self.config.bounds)

@@ -94,3 +94,45 @@ def test_torn_jsonl_tail_is_cut_when_the_file_is_next_opened(tmp_path, make_item
     again.close()
     lines = path.read_bytes().splitlines()
     assert len(lines) == 2 and all(line.startswith(b"{") and line.endswith(b"}") for line in lines)
+
+
+def test_after_success_adapts_the_interval_and_keeps_counts():
+    from connectors.base import PollResult
+    from connectors.rounds import after_success
+
+    row = SourceHealth.fresh(feed("a")).replace(consecutive_failures=3, last_error="transient: x")
+    busy = PollResult(items=("i1", "i2"), cursor="c1")  # two new items (items are opaque here)
+    first = after_success(row, busy, started=100.0, now=101.0, bounds=(300.0, 3600.0))
+    assert (first.cursor, first.interval, first.next_poll) == ("c1", 300.0, 401.0)
+    assert (first.consecutive_failures, first.last_status, first.items) == (0, "new", 2)
+    assert first.last_error == "transient: x" and first.last_new == 101.0
+    quiet = PollResult(items=(), cursor="c1", not_modified=True)
+    second = after_success(first, quiet, started=500.0, now=500.0, bounds=(300.0, 3600.0))
+    assert second.interval == 450.0 and second.not_modified == 1 and second.last_new == 101.0
+    # the source's own freshness hint is a floor
+    hinted = PollResult(items=(), cursor="c1", retry_after=3000.0)
+    third = after_success(second, hinted, started=1.0, now=1.0, bounds=(300.0, 3600.0))
+    assert third.interval == 3000.0 and third.last_status == "unchanged"
+
+
+def test_after_failure_backs_off_and_keeps_the_cursor():
+    import random
+
+    from connectors.errors import PermanentError, TransientError
+    from connectors.rounds import PollerConfig, after_failure
+
+    config = PollerConfig(bounds=(300.0, 3600.0), backoff_base=60.0)
+    row = SourceHealth.fresh(feed("a")).replace(cursor="c1", interval=900.0)
+    delays = []
+    for _ in range(4):
+        row = after_failure(row, TransientError("HTTP 503"), 0.0, 0.0, config, random.Random(1))
+        delays.append(row.next_poll)
+    assert row.consecutive_failures == 4 and row.errors == 4 and row.cursor == "c1"
+    assert row.interval == 900.0 and row.last_error == "transient: HTTP 503"
+    # full jitter below the doubling ceiling: 60, 120, 240, 480 s (same draw each time)
+    assert all(1.0 <= d <= 60.0 * 2**n for n, d in enumerate(delays))
+    assert delays == sorted(delays)
+    told = after_failure(row, TransientError("429", retry_after=2000.0), 0.0, 10.0, config)
+    assert told.next_poll >= 2010.0
+    gone = after_failure(row, PermanentError("HTTP 404"), 0.0, 10.0, config)
+    assert gone.next_poll == 3610.0 and gone.last_error == "permanent: HTTP 404"
