@@ -265,3 +265,18 @@ def test_store_counts_up_to_a_cap_and_exports_every_filtered_row(tmp_path):
         assert facets["language"] == [("uk", 20), ("en", 10)]
         assert facets["category"] == [("investigation", 30)]
         assert facets["affiliation"] == [("wire", 30)] and facets["country"] == [("GB", 30)]
+
+
+def test_the_desk_imports_without_beam_and_exports_what_it_lists():
+    code = (
+        "import sys, importlib, pkgutil, desk\n"
+        "for info in pkgutil.iter_modules(desk.__path__):\n"
+        "    module = importlib.import_module('desk.' + info.name)\n"
+        "    assert [n for n in module.__all__ if not hasattr(module, n)] == [], info.name\n"
+        "import pipelines.commands.review\n"
+        "print('apache_beam' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
