@@ -385,3 +385,103 @@ def test_publish_sends_raw_items_with_their_attributes(tmp_path, feeds, pubsub_e
         subscriber.delete_subscription(subscription=subscription)
         publisher.delete_topic(topic=topic)
         subscriber.close()
+
+
+def test_a_response_that_is_not_a_feed_is_a_dead_letter_with_its_reason(
+    tmp_path, feeds, corpora, server
+):
+    # A real API answer (Mastodon statuses JSON) where a feed was expected.
+    payload = (corpora / "social" / "mastodon" / "public_timeline_2020-04-16.json").read_bytes()
+    server.route("/api.json", lambda r: Reply(200, payload, {"Content-Type": "text/plain"}))
+    sources = [source("good", feeds["lemonde"][0]), source("odd", server.url("/api.json"))]
+    (report,), health, items = poll_rounds(tmp_path, sources)
+    assert report.errors == 0 and report.dead_letters == 1
+    assert "1 dead letters" in report.line()
+    letters = [
+        json.loads(line)
+        for path in (tmp_path / "out").glob("dead_letter-*.jsonl")
+        for line in path.read_text().splitlines()
+    ]
+    assert len(letters) == 1 and letters[0]["reason"] and letters[0]["raw"]
+    assert health["odd"].dead_letters == 1 and health["odd"].items == 0
+    assert {i["source"]["name"] for i in items} == {"good"}
+
+
+ARTICLE = """<!doctype html><html lang="en"><head><title>{title}</title></head><body>
+<nav><a href="/">Home</a> | <a href="/about">About</a></nav>
+<article><h1>{title}</h1>
+<p>Monitors recorded the situation along the contact line in detail, village by village,
+and spoke with residents who described the damage to their homes and the school.</p>
+<p>The report, number {n}, lists each incident with its date, place and the sources that
+confirmed it, so that investigators can follow every claim back to its witnesses.</p>
+</article><footer>Copyright the test desk</footer></body></html>"""
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_fetch_articles_puts_the_page_text_on_each_new_item(tmp_path, server, corpora, allowed):
+    rel = FEEDS["reliefweb"]
+    data = (corpora / "feeds" / "real" / rel).read_bytes()
+    data = data.replace(b"https://reliefweb.int", server.url("").rstrip("/").encode())
+    serve_feed(server, "/feed.xml", data)
+    paths = sorted({p.split("<")[0] for p in data.decode().split(server.url("/report/"))[1:]})
+    html = {"Content-Type": "text/html"}
+    for n, path in enumerate(paths):
+        page = ARTICLE.format(title=f"Report {path}", n=n).encode()
+        server.route(f"/report/{path}", lambda r, page=page: Reply(200, page, html))
+
+    async def go():
+        with State(tmp_path / "state.sqlite") as state:
+            outputs = RawOutputs(JsonlOutput(tmp_path / "out"))
+            http = HttpConfig(**FAST, allow_private_addresses=allowed)
+            async with Fetcher(http) as fetcher:
+                poller = Poller(
+                    [source("rw", server.url("/feed.xml"))], state, fetcher, outputs,
+                    PollerConfig(bounds=BOUNDS), fetch_articles=True,
+                )  # fmt: skip
+                report = await poller.run_round(force=True)
+            outputs.close()
+        return report
+
+    report = asyncio.run(go())
+    items = [
+        json.loads(line)
+        for p in (tmp_path / "out").glob("items-*.jsonl")
+        for line in p.read_text().splitlines()
+    ]
+    assert report.errors == 0 and report.new_items == len(items) == 5
+    with_page = [i for i in items if "village by village" in i["text"]]
+    if allowed:
+        # every item that links to a report got the page's main text; the feed's text is the summary
+        linked = [i for i in items if "/report/" in (i["url"] or "")]
+        assert linked and len(with_page) == len(linked)
+        assert all(i["summary"] is not None and "Home | About" not in i["text"] for i in with_page)
+        assert sum(len(server.hits(f"/report/{p}")) for p in paths) == len(linked)
+    else:
+        # links on loopback are refused: the items come through as the feed gave them
+        assert with_page == [] and all(len(server.hits(f"/report/{p}")) == 0 for p in paths)
+
+
+def test_archive_records_every_exchange_and_items_name_their_record(tmp_path, feeds):
+    from warcio.archiveiterator import ArchiveIterator
+
+    sources = write_sources(tmp_path / "sources.yaml", feeds)
+    archive, out = tmp_path / "warc", tmp_path / "out"
+    base = ["--sources", str(sources), "--state", str(tmp_path / "s.sqlite"), "--once"]
+    base += ["--archive", str(archive), "--output", str(out), "--per_host_delay", "0"]
+    newswatch("poll", *base)
+    newswatch("poll", *base, "--force")  # three 304s, archived too
+    records = {}
+    for path in archive.glob("*.warc.gz"):
+        with open(path, "rb") as handle:
+            for record in ArchiveIterator(handle):
+                if record.rec_type == "response":
+                    status = record.http_headers.get_statuscode()
+                    record_id = record.rec_headers.get_header("WARC-Record-ID").strip("<>")
+                    records[record_id] = (path.name, status)
+    statuses = sorted(status for _, status in records.values())
+    assert statuses == ["200"] * 3 + ["304"] * 3
+    items = [json.loads(x) for p in out.glob("items-*.jsonl") for x in p.read_text().splitlines()]
+    assert items
+    for item in items:
+        name, status = records[item["archive"]["record_id"]]
+        assert status == "200" and Path(item["archive"]["file"]).name == name
