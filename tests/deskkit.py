@@ -8,6 +8,7 @@ on a loopback port in a thread, for the browser tests.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import shutil
 import subprocess
@@ -92,6 +93,7 @@ def synthetic_store(path: Path, items: list[Item]) -> Path:
 @functools.cache
 def _sample_store() -> Path:
     out = Path(tempfile.mkdtemp(prefix="desk-samples-"))
+    atexit.register(shutil.rmtree, out, True)
     store = out / "review.db"
     done = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "replay", str(ROOT / "samples" / "feeds"),
