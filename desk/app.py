@@ -34,7 +34,7 @@ from desk.charts import day_window, stacked_chart
 from desk.config import DeskConfig
 from desk.export import csv_lines, jsonl_lines
 from desk.filters import DECISION_CHOICES, View, parse_view
-from desk.guard import Guard, same_origin
+from desk.guard import Guard, same_origin, same_secret
 from desk.pool import StorePool
 from desk.render import entry, safe_url
 
@@ -126,7 +126,7 @@ class Desk:
     async def _change(self, request: Request, *, undo: bool) -> Response:
         form = await request.form()
         token = request.headers.get("x-csrf-token") or str(form.get("csrf", ""))
-        if not same_origin(request.headers) or not secrets.compare_digest(token, self.csrf):
+        if not same_origin(request.headers) or not same_secret(token, self.csrf):
             return PlainTextResponse("refused: missing or wrong CSRF token, or another origin", 403)
         item_id = str(form.get("item_id", ""))
         reviewer = self.reviewer(request)

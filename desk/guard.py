@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from desk.config import DeskConfig, is_loopback
 
-__all__ = ["CSP", "TOKEN_COOKIE", "Guard", "same_origin"]
+__all__ = ["CSP", "TOKEN_COOKIE", "Guard", "same_origin", "same_secret"]
 
 TOKEN_COOKIE = "newswatch_desk_token"
 CSP = (
@@ -49,6 +49,11 @@ def _host_name(host: str) -> str:
     if host.startswith("["):
         return host[1 : host.find("]")] if "]" in host else host
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """Constant-time comparison of a presented secret (any text, even non-ASCII)."""
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
 
 
 def same_origin(headers: Headers) -> bool:
@@ -87,10 +92,10 @@ class Guard:
             return PlainTextResponse("this desk answers on its loopback address only", 421)
         if config.token:
             presented = self._presented_token(headers)
-            if presented is None or not hmac.compare_digest(presented, config.token):
+            if presented is None or not same_secret(presented, config.token):
                 query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
                 given = query.pop("token", None)
-                if given is not None and hmac.compare_digest(given, config.token):
+                if given is not None and same_secret(given, config.token):
                     return self._set_cookie(scope["path"], query)
                 return PlainTextResponse(
                     "this desk needs its token: open it once as /?token=<token>", 401

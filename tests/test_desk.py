@@ -114,6 +114,7 @@ def test_a_decision_needs_the_csrf_token_and_a_same_origin_request(desk, store_p
     form = {"item_id": "item0001", "decision": "confirmed", "note": ""}
     assert desk.post("/decide", data=form).status_code == 403
     assert desk.post("/decide", data={**form, "csrf": "wrong"}).status_code == 403
+    assert desk.post("/decide", data={**form, "csrf": "ключ"}).status_code == 403
     cross = desk.post(
         "/decide", data={**form, "csrf": token}, headers={"Origin": "https://evil.example"}
     )
@@ -205,6 +206,7 @@ def test_token_guards_every_request(store_path):
     config = DeskConfig(store=store_path, token=token, loopback_only=False)
     with client(config, base_url="http://desk.example") as c:
         assert c.get("/").status_code == 401
+        assert c.get("/?token=%D0%BA%D0%BB%D1%8E%D1%87").status_code == 401
         assert (
             c.get("/", headers={"Authorization": "Bearer wrong-token-wrong-token"}).status_code
             == 401
