@@ -146,28 +146,54 @@ class Poller:
         once: bool = False,
         force: bool = False,
         on_round: Callable[[RoundReport], object] = lambda r: print(r.line(), flush=True),
-        before_round: Callable[[], object] | None = None,
+        reload: Callable[[], bool] | None = None,
+        recheck: float = 30.0,
     ) -> int:
         """Rounds until ``stop`` is set (after the round in flight), or one round with ``once``.
+
+        Args:
+            stop: set it to stop after the round in flight (or at once while sleeping).
+            once: run one round only.
+            force: poll every source in the first round, due or not.
+            on_round: called with each round's report.
+            reload: called before each round and every ``recheck`` seconds while
+                sleeping; returns True when it changed the sources (through
+                :meth:`set_sources`), which ends the sleep so new sources are
+                polled at once.
+            recheck: seconds between ``reload`` calls while sleeping.
 
         Returns:
             The number of rounds run.
         """
         count = 0
         while True:
-            if before_round is not None:
-                before_round()
+            if reload is not None:
+                reload()
             report = await self.run_round(force=force and count == 0)
             count += 1
             on_round(report)
             if once or stop.is_set():
                 return count
-            wake = report.next_wake if report.next_wake is not None else self.clock() + 60
-            try:
-                await asyncio.wait_for(stop.wait(), max(0.0, wake - self.clock()))
+            if await self._sleep(stop, reload, recheck):
                 return count
+
+    async def _sleep(
+        self, stop: asyncio.Event, reload: Callable[[], bool] | None, recheck: float
+    ) -> bool:
+        """Sleep until the next source is due; True if ``stop`` was set meanwhile."""
+        while True:
+            wake = self.next_wake()
+            wake = self.clock() + 60 if wake is None else wake
+            delay = max(0.0, wake - self.clock())
+            if reload is not None:
+                delay = min(delay, recheck)
+            try:
+                await asyncio.wait_for(stop.wait(), delay)
+                return True
             except TimeoutError:
                 pass
+            if self.clock() >= wake or (reload is not None and reload()):
+                return False
 
     async def _poll_one(self, config: SourceConfig, cursor: str | None) -> _Outcome:
         outcome = _Outcome(config=config, started=self.clock())

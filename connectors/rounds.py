@@ -68,7 +68,8 @@ class RoundReport:
         if self.next_wake is not None:
             now = time.time() if now is None else now
             clock = time.strftime("%H:%M:%SZ", time.gmtime(self.next_wake))
-            wake = f"{clock} (in {max(0.0, self.next_wake - now):.0f} s)"
+            wait = max(0.0, self.next_wake - now)
+            wake = f"{clock} (in {wait:.1f} s)" if wait < 10 else f"{clock} (in {wait:.0f} s)"
         return (
             f"round {self.number}: {self.polled} sources polled, {self.not_modified} not modified"
             f" (304), {self.new_items} new items, {self.dead_letters} dead letters,"

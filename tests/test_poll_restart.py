@@ -291,3 +291,46 @@ def test_a_stop_signal_finishes_the_round_in_flight_then_exits_cleanly(
     items = read_items(out)  # the round in flight was delivered before exiting
     assert {i["source"]["name"] for i in items} == set(names)
     assert len({i["id"] for i in items}) == len(items) > 0
+
+
+def test_a_changed_sources_file_is_read_again_and_a_broken_one_is_refused(
+    tmp_path, server, corpora
+):
+    for n, rel in enumerate(FEEDS[3:5]):
+        data = (corpora / "feeds" / "real" / rel).read_bytes()
+        server.route(f"/{n}.xml", lambda r, data=data: Reply(200, data))
+    sources = tmp_path / "sources.yaml"
+    entry = "- name: {0}\n  kind: feed\n  url: " + server.url("/{0}.xml") + "\n"
+    sources.write_text(entry.format(0))
+    out = tmp_path / "out"
+    log = tmp_path / "poll.log"
+
+    def wait_for(condition, what: str) -> None:
+        deadline = time.monotonic() + 30
+        while not condition():
+            assert time.monotonic() < deadline, f"{what}; log:\n{log.read_text()[-3000:]}"
+            time.sleep(0.02)
+
+    with open(log, "wb") as handle:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "pipelines.cli", "poll", "--sources", str(sources),
+                "--state", str(tmp_path / "s.sqlite"), "--output", str(out),
+                "--min_interval", "200ms", "--max_interval", "1s", "--per_host_delay", "0",
+            ],
+            stdout=handle, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        names = lambda: {i["source"]["name"] for i in read_items(out)}  # noqa: E731
+        wait_for(lambda: names() == {"0"}, "the first source was not polled")
+        sources.write_text(entry.format(0) + "- name: 1\n  kind: rss\n")
+        wait_for(lambda: "sources file not reloaded" in log.read_text(), "no reload error")
+        assert "sources.yaml:5: kind must be one of" in log.read_text()
+        sources.write_text(entry.format(0) + entry.format(1))
+        wait_for(lambda: names() == {"0", "1"}, "the added source was not polled")
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, log.read_text()[-3000:]

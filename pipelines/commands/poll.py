@@ -241,20 +241,22 @@ async def _main(args, sources, state, http, archive, outputs, config) -> int:
             sources, state, fetcher, outputs, config, fetch_articles=args.fetch_articles
         )
 
-        def reload() -> None:
+        def reload() -> bool:
             nonlocal mtime
             now = _mtime(args.sources)
             if now == mtime:
-                return
+                return False
             mtime = now
             try:
                 poller.set_sources(load_sources(args.sources))
-                log.info("sources file changed: %d sources", len(poller.sources))
             except SourcesError as exc:
                 log.error("sources file not reloaded, keeping the previous sources: %s", exc)
+                return False
+            log.info("sources file changed: %d sources", len(poller.sources))
+            return True
 
         try:
-            await poller.run(stop, once=args.once, force=args.force, before_round=reload)
+            await poller.run(stop, once=args.once, force=args.force, reload=reload)
         except asyncio.CancelledError:
             print("newswatch: stopped during a round", file=sys.stderr, flush=True)
             return 130
