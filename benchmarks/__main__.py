@@ -6,7 +6,15 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ("flag_bench", "langid_bench", "dedup_bench", "replay_bench", "poll_bench", "desk_bench")
+BENCHMARKS = (
+    "flag_bench",
+    "langid_bench",
+    "dedup_bench",
+    "replay_bench",
+    "poll_bench",
+    "desk_bench",
+    "hostile_bench",
+)
 
 
 def main() -> int:
