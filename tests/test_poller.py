@@ -485,3 +485,22 @@ def test_archive_records_every_exchange_and_items_name_their_record(tmp_path, fe
     for item in items:
         name, status = records[item["archive"]["record_id"]]
         assert status == "200" and Path(item["archive"]["file"]).name == name
+
+
+def test_social_sources_share_the_round_with_feeds(tmp_path, feeds, server, corpora):
+    # A Telegram channel preview (the real page, 12 posts) beside the feeds, in one round.
+    page = (corpora / "social" / "telegram" / "full.html").read_bytes()
+    server.route("/s/topwar_official", lambda r: Reply(200, page, {"Content-Type": "text/html"}))
+    channel = SourceConfig(
+        name="topwar", kind="telegram", url=server.url("/"), country="RU",
+        affiliation="pro-government media", options={"channel": "topwar_official"},
+    )  # fmt: skip
+    sources = [source(name, url) for name, (url, _) in feeds.items()] + [channel]
+    (first, second), health, items = poll_rounds(tmp_path, sources, rounds=2)
+    posts = [i for i in items if i["source"]["kind"] == "telegram"]
+    assert first.errors == 0 and len(posts) == 12
+    assert {p["source"]["country"] for p in posts} == {"RU"}
+    assert {p["source"]["affiliation"] for p in posts} == {"pro-government media"}
+    # second round: nothing new on the channel page, nothing emitted again
+    assert second.errors == 0 and second.new_items == 0
+    assert health["topwar"].items == 12 and health["topwar"].cursor
