@@ -93,7 +93,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--concurrency", default="100", metavar="N", help="sources polled at once (default 100)"
     )
-    parser.add_argument("--quiet", action="store_true", help="round lines only, no per-source log")
+    parser.add_argument("--quiet", action="store_true", help="print round lines and failures only")
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
