@@ -41,6 +41,15 @@ _EXPORTS = {
     "enrich_all": "connectors.articles",
     "RawItemPublisher": "connectors.pubsub_publisher",
     "ReviewStore": "connectors.store",
+    "Poller": "connectors.poller",
+    "PollerConfig": "connectors.rounds",
+    "RoundReport": "connectors.rounds",
+    "SourcesError": "connectors.sources",
+    "load_sources": "connectors.sources",
+    "SourceHealth": "connectors.state",
+    "State": "connectors.state",
+    "JsonlOutput": "connectors.rawsinks",
+    "RawOutputs": "connectors.rawsinks",
 }
 
 __all__ = sorted(_EXPORTS)

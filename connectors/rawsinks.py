@@ -30,7 +30,7 @@ __all__ = ["ItemPublisher", "JsonlOutput", "RawOutputs", "repair_tail"]
 
 
 class ItemPublisher(Protocol):
-    """What :class:`connectors.pubsub.RawItemPublisher` offers the poller."""
+    """What :class:`connectors.pubsub_publisher.RawItemPublisher` offers the poller."""
 
     def publish_many(self, items: Sequence[Item]) -> list[str]: ...
 

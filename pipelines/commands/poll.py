@@ -183,7 +183,7 @@ def run(args: argparse.Namespace, extra: Sequence[str]) -> int:
         sources = load_sources(args.sources)
         publisher = None
         if args.publish:
-            from connectors.pubsub import RawItemPublisher
+            from connectors.pubsub_publisher import RawItemPublisher
 
             publisher = RawItemPublisher(args.publish)
         state = State(args.state or default_state_path())
