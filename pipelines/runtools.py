@@ -173,8 +173,18 @@ def _writing(staging: str) -> bool:
         return False
 
 
-def describe_run(started: float, staging: str, total_files: int | None) -> Callable[[], str]:
-    """The heartbeat line for a replay: which part of the run is working."""
+def describe_run(
+    started: float, staging: str, total_files: int | None, in_process: bool = True
+) -> Callable[[], str]:
+    """The heartbeat line for a replay: which part of the run is working.
+
+    Args:
+        started: ``time.monotonic()`` at the start of the run.
+        staging: the folder the outputs are written to.
+        total_files: the number of input files, when known.
+        in_process: the runner reads in this process; with worker
+            processes only the elapsed time and the writing are visible.
+    """
     from connectors.files import READ_PROGRESS
 
     def describe() -> str:
@@ -190,6 +200,8 @@ def describe_run(started: float, staging: str, total_files: int | None) -> Calla
             )
         elif files:
             stage = f"{files} files read, last {READ_PROGRESS['last']}"
+        elif not in_process:
+            stage = "running in worker processes (their reading is not visible here)"
         else:
             stage = "starting the pipeline"
         return f"progress: {elapsed:.0f} s: {stage}"
