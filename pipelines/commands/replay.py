@@ -62,6 +62,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="CPU seconds one feed file may take to parse before it is dead-lettered (default 30)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument(
+        "--store",
+        default=None,
+        metavar="FILE",
+        help="also write the flagged items into this review store (SQLite; see `newswatch review`)",
+    )
     # Last, for the unknown-option message: the options this command knows.
     parser.set_defaults(own_options=tuple(s for a in parser._actions for s in a.option_strings))
 
@@ -92,6 +98,7 @@ def run(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         if args.packs_dir:
             RuleEngine.load(args.packs_dir, thresholds)
         output = check_output_dir(args.output)
+        store = _open_store(args.store) if getattr(args, "store", None) else None
     except (FileNotFoundError, ValueError, PackError) as exc:
         raise CliError(str(exc)) from None
 
@@ -105,6 +112,8 @@ def run(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     code, counts = _run_pipeline(args, beam_args, inputs, output, total, max_bytes, parse_seconds, thresholds)
     if counts is None:
         return code
+    if store is not None:
+        _fill_store(store, os.path.join(output, "flagged.jsonl"))
     return code
 
 
@@ -177,3 +186,26 @@ def _count_local_files(inputs: Sequence[tuple[str, str]]) -> int | None:
             total += 1
     return total
 
+
+def _open_store(path: str):
+    """The review store, opened before the run so a bad path fails at once."""
+    import sqlite3
+
+    from connectors.store import ReviewStore
+
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        return ReviewStore(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise ValueError(f"--store {path!r} cannot be opened as a review store: {exc}") from None
+
+
+def _fill_store(store, flagged_path: str) -> None:
+    from connectors.store import load_flagged_jsonl
+
+    with store:
+        counts = load_flagged_jsonl(store, flagged_path)
+    print(
+        f"store         {store.path}: {counts['new']} new, {counts['changed']} changed, "
+        f"{counts['unchanged']} unchanged, {counts['dead_letters']} dead letters"
+    )
