@@ -194,3 +194,30 @@ def test_screenshots_of_the_queue_and_the_overview(page, sample_store, tmp_path)
     for name in ("desk-queue.png", "desk-overview.png"):
         data = (target / name).read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 10_000
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_buttons_decide_with_and_without_javascript(browser, tmp_path, javascript):
+    path = synthetic_store(tmp_path / "r.db", [flagged(1), flagged(2, day=11)])
+    context = browser.new_context(java_script_enabled=javascript)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        with served(DeskConfig(store=path, reviewer="mouse")) as url:
+            page.goto(url + "/?language=en")
+            entry = page.locator("#e-item0001")
+            entry.locator("input.note").fill("checked the source")
+            entry.get_by_role("button", name="Dismiss").click()
+            wait_for(lambda: stored(path, "item0001").decision == "dismissed", "the dismiss")
+            assert stored(path, "item0001").decision_note == "checked the source"
+            if not javascript:  # the form posted and the desk sent the page back
+                page.wait_for_url("**/?language=en")
+                assert page.locator("#e-item0001").count() == 0  # no longer undecided
+            else:
+                expect(entry.locator('[data-role="state"]')).to_have_text(
+                    re.compile(r"^dismissed by mouse at ")
+                )
+                entry.get_by_role("button", name="Undo").click()
+                wait_for(lambda: stored(path, "item0001").decision is None, "the undo")
+    finally:
+        context.close()
