@@ -17,9 +17,13 @@ from transforms.rules import CATEGORIES
 __all__ = [
     "STREAM_OPTIONS",
     "StreamOptions",
+    "SIZE_UNITS",
     "check_output_dir",
+    "parse_size",
     "parse_thresholds",
     "positive_int",
+    "positive_seconds",
+    "suggest_option",
 ]
 
 # name -> (default, help): the streaming job's own options, shared by the
