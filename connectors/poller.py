@@ -32,7 +32,7 @@ from connectors.errors import ConnectorError, TransientError
 from connectors.http import Fetcher
 from connectors.rawsinks import RawOutputs
 from connectors.rounds import PollerConfig, RoundReport, after_failure, after_success, stamp
-from connectors.state import SourceHealth, State, config_hash
+from connectors.state import SourceHealth, State
 from transforms.item import DeadLetter, Item
 
 __all__ = ["Poller", "PollerConfig", "RoundReport", "stamp"]
@@ -87,7 +87,7 @@ class Poller:
 
             self._robots = Robots(fetcher)
         self.rounds = state.counter("rounds")
-        self._connectors: dict[str, tuple[str, Connector]] = {}
+        self._connectors: dict[str, tuple[SourceConfig, Connector]] = {}
         self.set_sources(sources)
 
     def set_sources(self, sources: Sequence[SourceConfig]) -> None:
@@ -103,10 +103,10 @@ class Poller:
         return min((row.next_poll for row in self.health.values()), default=None)
 
     def connector(self, config: SourceConfig) -> Connector:
-        digest = config_hash(config)
+        """The source's connector, built once per configuration of the source."""
         cached = self._connectors.get(config.name)
-        if cached is None or cached[0] != digest:
-            cached = (digest, connector_class(config.kind)(config, self.fetcher))
+        if cached is None or cached[0] != config:
+            cached = (config, connector_class(config.kind)(config, self.fetcher))
             self._connectors[config.name] = cached
         return cached[1]
 

@@ -118,20 +118,41 @@ def _from_node(node: yaml.Node, name: str) -> SourceConfig:
         raise SourcesError(f"{name}:{line}: each source must be a mapping (name: ..., kind: ...)")
     values: dict[str, Any] = {}
     lines: dict[str, int] = {}
-    loader = yaml.SafeLoader("")
+    merged: list[tuple[yaml.Node, int]] = []
     for key_node, value_node in node.value:
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
         key_line = key_node.start_mark.line + 1
+        if key == "<<":
+            # ``<<: *defaults`` shares keys between sources; keys given here win.
+            parts = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            merged += [(part, key_line) for part in parts]
+            continue
         if not isinstance(key, str) or not key:
             raise SourcesError(f"{name}:{key_line}: keys must be plain names")
         if key in values:
             raise SourcesError(f"{name}:{key_line}: {key} is given twice")
-        values[key] = loader.construct_object(value_node, deep=True)
+        values[key] = _construct(value_node, name, key)
         lines[key] = key_line
+    for part, key_line in merged:
+        extra = _construct(part, name, "<<")
+        if not isinstance(extra, dict):
+            raise SourcesError(f"{name}:{key_line}: <<: must name a mapping")
+        for key, value in extra.items():
+            if key not in values:
+                values[key] = value
+                lines[key] = key_line
     try:
         return _config(values, lines, line)
     except _FieldError as exc:
         raise SourcesError(f"{name}:{exc.line}: {exc.message}") from None
+
+
+def _construct(node: yaml.Node, name: str, key: str) -> Any:
+    try:
+        return yaml.SafeLoader("").construct_object(node, deep=True)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SourcesError(f"{name}:{node.start_mark.line + 1}: {key}: {problem}") from None
 
 
 class _FieldError(Exception):

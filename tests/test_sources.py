@@ -139,3 +139,29 @@ def test_a_kind_key_mistake_names_the_line_of_that_key():
         parse_sources(text, "s.yaml")
     ok = parse_sources(text.replace(b"'war crimes'", b"warcrimes"), "s.yaml")
     assert ok[0].options == {"hashtag": "warcrimes"} and ok[0].country == "UA"
+
+
+def test_shared_defaults_merge_and_explicit_keys_win():
+    text = b"""\
+- name: a
+  kind: feed
+  url: https://a.example/
+  <<: &ukraine
+    country: UA
+    language: uk
+- name: b
+  kind: feed
+  url: https://b.example/
+  language: ru
+  <<: *ukraine
+"""
+    a, b = parse_sources(text, "s.yaml")
+    assert (a.country, a.language) == ("UA", "uk")
+    assert (b.country, b.language) == ("UA", "ru")
+    with pytest.raises(SourcesError, match=r"^s\.yaml:2: <<: must name a mapping"):
+        parse_sources(b"- name: a\n  <<: 5\n", "s.yaml")
+
+
+def test_yaml_tags_that_would_build_objects_are_refused():
+    with pytest.raises(SourcesError, match=r"^s\.yaml:1: name: could not determine a constructor"):
+        parse_sources(b"- name: !!python/object/apply:os.system [true]\n  kind: feed\n", "s.yaml")

@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -204,6 +205,10 @@ def run(args: argparse.Namespace, extra: Sequence[str]) -> int:
     )
     try:
         return asyncio.run(_main(args, sources, state, http, archive, outputs, config))
+    except (OSError, sqlite3.Error) as exc:
+        # The state or an output cannot be written: nothing more can be recorded.
+        print(f"newswatch: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     finally:
         outputs.close()
         if archive is not None:
