@@ -504,3 +504,18 @@ def test_social_sources_share_the_round_with_feeds(tmp_path, feeds, server, corp
     # second round: nothing new on the channel page, nothing emitted again
     assert second.errors == 0 and second.new_items == 0
     assert health["topwar"].items == 12 and health["topwar"].cursor
+
+
+def test_unusable_state_or_output_paths_are_one_line_and_exit_2(tmp_path, feeds):
+    sources = write_sources(tmp_path / "sources.yaml", feeds)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    state = ["--state", str(tmp_path / "s.sqlite")]
+    for args, message in (
+        (["--state", str(blocker / "s.sqlite")], "cannot use state file"),
+        ([*state, "--output", str(blocker / "out")], "cannot write outputs"),
+        ([*state, "--archive", str(blocker / "warc")], "cannot write outputs"),
+    ):
+        out = newswatch("poll", "--sources", str(sources), "--once", *args, check=False)
+        assert out.returncode == 2 and message in out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1

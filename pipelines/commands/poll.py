@@ -187,16 +187,24 @@ def run(args: argparse.Namespace, extra: Sequence[str]) -> int:
             from connectors.pubsub_publisher import RawItemPublisher
 
             publisher = RawItemPublisher(args.publish)
-        state = State(args.state or default_state_path())
     except (SourcesError, ValueError) as exc:
         raise CliError(str(exc)) from None
-    files = JsonlOutput(args.output) if args.output else None
-    outputs = RawOutputs(files, publisher)
-    archive = None
-    if args.archive:
-        from connectors.warc import WarcArchive
+    state_path = args.state or default_state_path()
+    try:
+        state = State(state_path)
+    except (OSError, ValueError, sqlite3.Error) as exc:
+        raise CliError(f"cannot use state file {state_path}: {exc}") from None
+    try:
+        files = JsonlOutput(args.output) if args.output else None
+        archive = None
+        if args.archive:
+            from connectors.warc import WarcArchive
 
-        archive = WarcArchive(args.archive)
+            archive = WarcArchive(args.archive)
+    except OSError as exc:
+        state.close()
+        raise CliError(f"cannot write outputs: {exc}") from None
+    outputs = RawOutputs(files, publisher)
     print(
         f"newswatch: polling {len(sources)} sources from {args.sources}; state {state.path};"
         f" outputs: {outputs.describe()}" + (f"; archive {args.archive}" if archive else ""),
