@@ -251,6 +251,11 @@ def _parse(path: str, data: bytes, fetched: str | None, max_bytes: int) -> FeedO
     guarded = strip_doctype(decoded.text)
     if guarded.warning:
         warnings += (f"entities: {guarded.warning}",)
+    from connectors.fastfeed import fast_outcome  # it imports this module
+
+    fast = fast_outcome(path, guarded.text, fetched)  # None: feedparser reads it
+    if fast is not None:
+        return _with_warnings(fast, warnings)
     # The text is UTF-8 now and says so: feedparser must not guess again.
     body = _XML_DECLARATION.sub("", guarded.text, count=1)
     utf8 = ('<?xml version="1.0" encoding="utf-8"?>\n' + body).encode("utf-8", "replace")
