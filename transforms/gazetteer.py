@@ -29,6 +29,8 @@ __all__ = [
     "load_gazetteer",
     "with_places",
 ]
+# libyaml's safe loader when built in: the same documents, about 8x faster to load.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # The gazetteer lives in this sub-folder of a packs directory (it is not a
 # language pack, so it stays out of the packs' ``*.yaml`` glob).
@@ -78,7 +80,7 @@ def load_gazetteer(directory: Path) -> Gazetteer:
     folder = Path(directory)
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
         except (OSError, yaml.YAMLError) as exc:
             raise PackError(f"{path}: cannot read gazetteer: {exc}") from exc
         _need(

@@ -24,6 +24,8 @@ __all__ = [
     "check_patterns",
     "load_pack",
 ]
+# libyaml's safe loader when built in: the same documents, about 8x faster to load.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 CATEGORIES = ("war_crime_allegation", "investigation", "other_investigation")
 FLAG_CATEGORIES = ("war_crime_allegation", "investigation")
@@ -83,7 +85,7 @@ def load_pack(path: Path) -> Pack:
             and what is wrong with it.
     """
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise PackError(f"{path}: cannot read pack: {exc}") from exc
     _need(isinstance(doc, dict), str(path), "pack must be a mapping")
