@@ -7,7 +7,10 @@ Russian UTF-8 feed made chardet call it MacRoman. The rules here, in order:
 1. a byte-order mark names the encoding (UTF-8, UTF-16, UTF-32);
 2. BOM-less UTF-16/32 is recognised from the ``<?xml`` / ``{`` pattern of
    zero bytes (XML 1.0 appendix F), whatever the declaration says;
-3. bytes that are valid UTF-8 are UTF-8;
+3. bytes that are valid UTF-8 are UTF-8, and so are bytes whose valid
+   multi-byte UTF-8 characters outnumber their invalid sequences (bytes of a
+   legacy encoding seldom form valid UTF-8 by chance: the rest is damage,
+   replaced by U+FFFD and counted);
 4. otherwise every candidate (UTF-8 with replacement characters, the
    declared encoding, chardet's guess on a bounded sample, and a few common
    legacy encodings) is scored by :func:`badness`. The declared encoding is
@@ -176,6 +179,14 @@ def decode_bytes(data: bytes) -> Decoded:
     declared = declared_encoding(data)
     if declared and declared.replace("_", "-") in _UTF8_NAMES:
         declared = None
+    utf8 = data.decode("utf-8", "replace")
+    invalid = utf8.count("\ufffd")
+    valid = len(utf8) - len(utf8.encode("ascii", "ignore")) - invalid
+    if valid > invalid:
+        # Bytes of a legacy encoding seldom form valid UTF-8 sequences by
+        # chance: when most non-ASCII text decodes, the rest is damage.
+        warning = f"{invalid} invalid UTF-8 byte sequence(s) replaced"
+        return Decoded(utf8, "utf-8", invalid, warning)
     sample = data[:_SCORE_BYTES]
     baseline = badness(sample.decode("utf-8", "replace"))
     best, best_score = "utf-8", baseline
@@ -196,7 +207,7 @@ def decode_bytes(data: bytes) -> Decoded:
             score = badness(sample.decode(name, "replace"))
             if score <= baseline / 2 and score < best_score:
                 best, best_score = name, score
-    best_text = data.decode(best, "replace")
+    best_text = utf8 if best == "utf-8" else data.decode(best, "replace")
     replaced = best_text.count("\ufffd")
     if best == "utf-8":
         warning = f"{replaced} invalid UTF-8 byte sequence(s) replaced"

@@ -25,7 +25,6 @@ __all__ = ["EXPANSION_CAP", "MAX_ENTITY_CHARS", "Guarded", "strip_doctype"]
 
 EXPANSION_CAP = 100_000
 MAX_ENTITY_CHARS = 1024
-_ROOT = re.compile(r"<[A-Za-z_]")
 _DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
 _ENTITY = re.compile(
     r"""<!ENTITY\s+(%\s+)?([A-Za-z_][\w.:-]*)\s+(?:"([^"]*)"|'([^']*)'|(SYSTEM|PUBLIC)\b[^>]*+)\s*>"""
@@ -50,6 +49,25 @@ class Guarded:
     text: str
     netscape: bool = False
     warning: str = ""
+
+
+def _prolog_doctype(text: str) -> int | None:
+    """Where the DOCTYPE of the prolog starts, skipping comments and processing instructions."""
+    position = 0
+    while True:
+        opening = text.find("<", position)
+        if opening == -1:
+            return None
+        for start, end in (("<!--", "-->"), ("<?", "?>")):
+            if text.startswith(start, opening):
+                close = text.find(end, opening + len(start))
+                if close == -1:
+                    return None
+                position = close + len(end)
+                break
+        else:
+            # The first thing that is neither: the DOCTYPE, or the root element.
+            return opening if _DOCTYPE.match(text, opening) else None
 
 
 def _doctype_end(text: str, start: int) -> int:
@@ -106,14 +124,13 @@ def strip_doctype(text: str) -> Guarded:
     """
     if "<!" not in text:
         return Guarded(text)
-    root = _ROOT.search(text)
-    doctype = _DOCTYPE.search(text, 0, root.start() if root else len(text))
+    start = _prolog_doctype(text)
     warnings = []
     netscape = False
     entities: dict[str, str] = {}
-    if doctype:
-        end = _doctype_end(text, doctype.start())
-        declaration = text[doctype.start() : end]
+    if start is not None:
+        end = _doctype_end(text, start)
+        declaration = text[start:end]
         netscape = "netscape" in declaration.lower()
         entities, dropped = _safe_entities(declaration)
         if dropped:
@@ -121,7 +138,7 @@ def strip_doctype(text: str) -> Guarded:
                 f"{len(dropped)} entity declaration(s) ignored (external, parameter, nested"
                 f" or longer than {MAX_ENTITY_CHARS}): {', '.join(dropped[:5])}"
             )
-        text = text[: doctype.start()] + text[end:]
+        text = text[:start] + text[end:]
     if _STRAY.search(text):
         text = _STRAY.sub("&lt;!", text)
         warnings.append("declarations after the prolog kept as text")
