@@ -519,3 +519,42 @@ def test_unusable_state_or_output_paths_are_one_line_and_exit_2(tmp_path, feeds)
         out = newswatch("poll", "--sources", str(sources), "--once", *args, check=False)
         assert out.returncode == 2 and message in out.stderr
         assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_a_slow_host_does_not_hold_the_other_feeds_delivery(tmp_path, feeds):
+    import threading
+
+    from tests.localserver import LocalServer
+
+    release = threading.Event()
+    _, data = feeds["lemonde"]
+
+    def held(request):
+        release.wait(30)  # this host answers only when the test lets it
+        return Reply(200, data)
+
+    fast = [source(name, url) for name, (url, _) in feeds.items()]
+    with LocalServer() as slow_host:
+        slow_host.route("/feed.xml", held)
+        sources = [*fast, source("slow", slow_host.url("/feed.xml"))]
+        result = {}
+        worker = threading.Thread(
+            target=lambda: result.update(run=poll_rounds(tmp_path, sources)), daemon=True
+        )
+        worker.start()
+        try:
+            # While the slow host holds its request, the other feeds' items are already on disk.
+            deadline = time.monotonic() + 30
+            names: set[str] = set()
+            while names != set(FEEDS) and time.monotonic() < deadline:
+                for path in (tmp_path / "out").glob("items-*.jsonl"):
+                    lines = path.read_text().splitlines()
+                    names = {json.loads(line)["source"]["name"] for line in lines}
+                time.sleep(0.02)
+            assert names == set(FEEDS) and not release.is_set()
+        finally:
+            release.set()
+            worker.join(timeout=60)
+    (report,), health, items = result["run"]
+    assert report.polled == 4 and report.errors == 0
+    assert {i["source"]["name"] for i in items} == {*FEEDS, "slow"}
