@@ -99,12 +99,16 @@ _INVISIBLE.update({cp: None for cp in range(0x00, 0x20) if chr(cp) not in "\t\n\
 _INVISIBLE.update({cp: None for cp in range(0x7F, 0xA0)})
 _INVISIBLE[0x85] = "\n"  # NEL is a line break
 _INVISIBLE[0x200B] = " "
+# One C-speed scan finds whether there is anything to remove at all: most
+# texts have nothing, and str.translate with a table costs a lookup per character.
+_INVISIBLE_RE = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(_INVISIBLE)) + "]")
 _JOINER_AT_SPACE = re.compile(r"[\u200c\u200d]+(?=\s)|(?<=\s)[\u200c\u200d]+|^[\u200c\u200d]+|[\u200c\u200d]+$")
 
 
 def remove_invisible(text: str) -> str:
     """Remove control and invisible formatting characters (see the table above)."""
-    text = text.translate(_INVISIBLE)
+    if _INVISIBLE_RE.search(text):
+        text = text.translate(_INVISIBLE)
     if "\u200c" in text or "\u200d" in text:
         text = _JOINER_AT_SPACE.sub("", text)
     return text
@@ -112,7 +116,6 @@ def remove_invisible(text: str) -> str:
 
 def _tidy(text: str) -> str:
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = remove_invisible(text)
     text = _SPACES.sub(" ", text)
     lines = [line.strip() for line in text.split("\n")]
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
@@ -158,23 +161,23 @@ def html_to_text(markup: str) -> str:
     """
     if not markup:
         return ""
-    # Invisible characters go first: "<\u00adscript>" must not become a tag
-    # after the stripping.
-    markup = remove_invisible(markup)
     for _ in range(_MAX_ROUNDS):
         if _TAG_RE.search(markup):
             markup = _strip_tags(markup)
+        # Invisible characters go with the entities, before any tag test:
+        # "<\u00adscript>" is a tag once the soft hyphen is gone.
         decoded = remove_invisible(html.unescape(markup))
-        if decoded == markup or not _TAG_RE.search(decoded):
-            markup = decoded
-            break
+        unchanged = decoded == markup
         markup = decoded
-    for _ in range(_MAX_ROUNDS):
-        if not _TAG_RE.search(markup):
+        if unchanged or not _TAG_RE.search(markup):
             break
-        markup = _BROKEN_TAG.sub("", _strip_tags(markup))
-    # Last resort for text built to rejoin into a tag round after round.
-    markup = _TAG_RE.sub(lambda match: match.group(0)[1:], markup)
+    if _TAG_RE.search(markup):
+        for _ in range(_MAX_ROUNDS):
+            markup = _BROKEN_TAG.sub("", _strip_tags(markup))
+            if not _TAG_RE.search(markup):
+                break
+        else:  # text built to rejoin into a tag round after round
+            markup = _TAG_RE.sub(lambda match: match.group(0)[1:], markup)
     return _tidy(markup)
 
 
