@@ -10,10 +10,12 @@ BENCHMARKS = (
     "flag_bench",
     "langid_bench",
     "dedup_bench",
+    "startup_bench",
     "replay_bench",
     "poll_bench",
     "desk_bench",
     "hostile_bench",
+    "memory_bench",  # last: the 1M-item replay takes long
 )
 
 

@@ -59,7 +59,7 @@ _LONG_TEXT = (
     "to the material. Local officials said the bodies of at least twelve people were "
     "recovered from a mass grave near the building after the troops withdrew. "
 ) * 4
-_SHORT_TEXT = "Vojni zločini"
+_SHORT_TEXT = "Shelling resumes at dawn"
 
 
 def one_item_feed(title: str, text: str) -> bytes:
@@ -73,31 +73,46 @@ def one_item_feed(title: str, text: str) -> bytes:
     ).encode("utf-8")
 
 
-def tree_rss_kb(root: int) -> int:
-    """Sum of VmRSS over ``root`` and its descendants, in kB (Linux ``/proc``)."""
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _tree(root: int) -> dict[int, tuple[int, float]]:
+    """``pid → (VmRSS kB, CPU seconds)`` for ``root`` and its descendants (Linux ``/proc``)."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
+    seen: dict[int, tuple[int, float]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
             status = Path(f"/proc/{entry}/status").read_text()
         except OSError:
             continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        fields = stat.rsplit(")", 1)[1].split()
         pid = int(entry)
-        children.setdefault(int(fields.get("PPid", "0").strip() or 0), []).append(pid)
-        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in fields else 0
-    total, todo = 0, [root]
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        seen[pid] = (rss, (int(fields[11]) + int(fields[12])) / _TICKS)
+    tree, todo = {}, [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        if pid in seen:
+            tree[pid] = seen[pid]
         todo.extend(children.get(pid, ()))
-    return total
+    return tree
+
+
+def tree_rss_kb(root: int) -> int:
+    """Sum of VmRSS over ``root`` and its descendants, in kB (Linux ``/proc``)."""
+    return sum(rss for rss, _ in _tree(root).values())
 
 
 def measure(argv: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
-    """Run ``argv``; its wall seconds, peak tree RSS (MB) and own ``ru_maxrss`` (MB).
+    """Run ``argv``: wall seconds, peak tree RSS (MB), own ``ru_maxrss`` (MB), CPU seconds.
+
+    CPU is the larger of what ``wait4`` reports (the process and the children
+    it waited for) and the sum over every process of the tree last seen in
+    ``/proc`` (children that were never waited for included).
 
     Raises:
         RuntimeError: the command failed.
@@ -107,12 +122,16 @@ def measure(argv: list[str], env: dict[str, str] | None = None) -> dict[str, flo
         argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=os.getcwd()
     )
     peak = 0
+    cpu_seen: dict[int, float] = {}
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss_kb(proc.pid))
+            tree = _tree(proc.pid)
+            peak = max(peak, sum(rss for rss, _ in tree.values()))
+            for pid, (_, cpu) in tree.items():
+                cpu_seen[pid] = max(cpu, cpu_seen.get(pid, 0.0))
             done.wait(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -127,7 +146,13 @@ def measure(argv: list[str], env: dict[str, str] | None = None) -> dict[str, flo
         raise RuntimeError(
             f"{argv[:4]} exited {proc.returncode}: {stderr.decode(errors='replace')[-500:]}"
         )
-    return {"seconds": seconds, "tree_mb": peak / 1024, "own_mb": usage.ru_maxrss / 1024}
+    cpu = max(usage.ru_utime + usage.ru_stime, sum(cpu_seen.values()))
+    return {
+        "seconds": seconds,
+        "tree_mb": peak / 1024,
+        "own_mb": usage.ru_maxrss / 1024,
+        "cpu": cpu,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,98 @@
+"""Replay memory and time against input size: bytes per item at 10k, 100k and 1M items.
+
+    python -m benchmarks.memory_bench [--sizes 10000,100000,1000000] [--corpora DIR] [--workdir DIR]
+
+For each size, :mod:`benchmarks.realgen` writes that many items generated
+from the real feeds (about 5.3 KB of feed per item), and ``newswatch replay``
+runs on them in a fresh interpreter on the default runner (FnApiRunner, one
+process, which holds every grouping in memory). Measured: peak RSS of the
+process tree (sampled from ``/proc``), wall and CPU time. Printed: bytes per
+item, and the marginal bytes and CPU per item between consecutive sizes,
+which is what stays flat when memory and time are linear in the input. The
+goal (issue 9) is a 1M-item replay within 4 GB. The 1M run generates about
+5 GB of feeds and takes long: it is part of ``make bench``; ``--sizes``
+picks others. Each size is measured once (one run of 1M items is what there
+is time for): the figures are about growth, not speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks.realgen import load_templates, write_feeds
+from benchmarks.startup_bench import measure
+from pipelines.commands.common import corpora_dir
+
+__all__ = ["GOAL_MB_AT_1M", "main"]
+
+GOAL_MB_AT_1M = 4096
+
+
+def _sizes(text: str) -> list[int]:
+    sizes = sorted({int(part) for part in text.split(",") if part.strip()})
+    if not sizes or sizes[0] <= 0:
+        raise ValueError(f"--sizes must be positive item counts (got {text!r})")
+    return sizes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--corpora", default=str(corpora_dir()))
+    parser.add_argument("--workdir", default=None, help="keep generated feeds here (reused)")
+    args = parser.parse_args(argv)
+    sizes = _sizes(args.sizes)
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="memory-bench-"))
+    templates = load_templates(Path(args.corpora))
+    rows = []
+    for size in sizes:
+        inputs = work / f"feeds-{size}"
+        if not inputs.is_dir():
+            write_feeds(templates, inputs, size)
+        out = work / "out"
+        shutil.rmtree(out, ignore_errors=True)
+        load = os.getloadavg()[0]
+        result = measure(
+            [sys.executable, "-m", "pipelines.cli", "replay", str(inputs), "--output", str(out), "--quiet"]
+        )
+        counts = json.loads((out / "summary.json").read_text())
+        rows.append((size, result, load, counts))
+        print(
+            f"  {size:>9,} items: peak {result['tree_mb']:8,.0f} MB = {result['tree_mb'] * 2**20 / size:8,.0f} B/item, "
+            f"wall {result['seconds']:7.0f} s, CPU {result['cpu']:7.0f} s "
+            f"({counts.get('entries.unique', 0):,} unique; load average {load:.1f})",
+            flush=True,
+        )
+        if not args.workdir:
+            shutil.rmtree(inputs, ignore_errors=True)
+    print("memory and time against input size (FnApiRunner, one process)")
+    print(f"  {'items':>9}{'peak MB':>10}{'B/item':>9}{'marginal B/item':>17}{'CPU ms/item':>13}{'marginal':>10}")
+    previous = None
+    for size, result, _, _ in rows:
+        marginal = marginal_cpu = ""
+        if previous is not None:
+            p_size, p_result = previous
+            marginal = f"{(result['tree_mb'] - p_result['tree_mb']) * 2**20 / (size - p_size):,.0f}"
+            marginal_cpu = f"{(result['cpu'] - p_result['cpu']) * 1000 / (size - p_size):.2f}"
+        print(
+            f"  {size:>9,}{result['tree_mb']:>10,.0f}{result['tree_mb'] * 2**20 / size:>9,.0f}"
+            f"{marginal:>17}{result['cpu'] * 1000 / size:>13.2f}{marginal_cpu:>10}"
+        )
+        previous = (size, result)
+    largest, result, _, _ = rows[-1]
+    if largest >= 1_000_000:
+        verdict = "met" if result["tree_mb"] <= GOAL_MB_AT_1M else "NOT met"
+        print(f"  goal: {largest:,} items within {GOAL_MB_AT_1M:,} MB -> {verdict}")
+    if not args.workdir:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
