@@ -97,12 +97,18 @@ def poll_rounds(
         return reports, health
 
     reports, health = asyncio.run(go())
-    items = [
+    return reports, health, written(tmp_path / "out")
+
+
+def written(out: Path, stem: str = "items") -> list[dict]:
+    """The records in the day files of one kind under an output directory (complete lines only:
+    a test may read while the poller writes)."""
+    return [
         json.loads(line)
-        for path in sorted((tmp_path / "out").glob("items-*.jsonl"))
-        for line in path.read_text(encoding="utf-8").splitlines()
+        for path in sorted(out.glob(f"{stem}-*.jsonl"))
+        for line in path.read_bytes().splitlines(keepends=True)
+        if line.endswith(b"\n")
     ]
-    return reports, health, items
 
 
 def test_second_round_over_unchanged_feeds_is_all_304_and_emits_nothing(tmp_path, feeds, server):
@@ -295,9 +301,9 @@ def test_poll_once_prints_the_round_line_and_status_shows_health(tmp_path, feeds
     base = ["--sources", str(sources), "--state", str(state), "--allow_private_addresses"]
     first = newswatch("poll", *base, "--once", "--output", str(out))
     assert "round 1: 3 sources polled, 0 not modified (304)" in first.stdout
-    written = [json.loads(x) for p in out.glob("items-*.jsonl") for x in p.read_text().splitlines()]
-    assert f"{len(written)} new items" in first.stdout and written
-    assert {i["source"]["country"] for i in written} == {"FR"}
+    items = written(out)
+    assert f"{len(items)} new items" in first.stdout and items
+    assert {i["source"]["country"] for i in items} == {"FR"}
     # not due yet: --once polls nothing; --force polls all, conditionally
     assert "round 2: 0 sources polled" in newswatch("poll", *base, "--once").stdout
     third = newswatch("poll", *base, "--once", "--force", "--output", str(out))
@@ -357,15 +363,11 @@ def test_publish_sends_raw_items_with_their_attributes(tmp_path, feeds, pubsub_e
         sources = write_sources(tmp_path / "sources.yaml", {"reliefweb": feeds["reliefweb"]})
         args = ["--sources", str(sources), "--state", str(tmp_path / "s.sqlite")]
         run = newswatch("poll", *args, "--once", "--publish", topic, "--output", str(tmp_path))
-        written = {
-            json.loads(line)["id"]: json.loads(line)
-            for p in tmp_path.glob("items-*.jsonl")
-            for line in p.read_text().splitlines()
-        }
-        assert f"{len(written)} new items" in run.stdout and written
+        items = {item["id"]: item for item in written(tmp_path)}
+        assert f"{len(items)} new items" in run.stdout and items
         got = {}
         deadline = time.monotonic() + 60
-        while len(got) < len(written) and time.monotonic() < deadline:
+        while len(got) < len(items) and time.monotonic() < deadline:
             response = subscriber.pull(subscription=subscription, max_messages=100, timeout=10)
             for received in response.received_messages:
                 got[received.message.attributes["item_id"]] = received.message
@@ -374,7 +376,7 @@ def test_publish_sends_raw_items_with_their_attributes(tmp_path, feeds, pubsub_e
                     subscription=subscription,
                     ack_ids=[r.ack_id for r in response.received_messages],
                 )
-        assert set(got) == set(written)
+        assert set(got) == set(items)
         for item_id, message in got.items():
             attributes = dict(message.attributes)
             assert attributes["source_kind"] == "feed" and attributes["source_name"] == "reliefweb"
@@ -397,11 +399,7 @@ def test_a_response_that_is_not_a_feed_is_a_dead_letter_with_its_reason(
     (report,), health, items = poll_rounds(tmp_path, sources)
     assert report.errors == 0 and report.dead_letters == 1
     assert "1 dead letters" in report.line()
-    letters = [
-        json.loads(line)
-        for path in (tmp_path / "out").glob("dead_letter-*.jsonl")
-        for line in path.read_text().splitlines()
-    ]
+    letters = written(tmp_path / "out", "dead_letter")
     assert len(letters) == 1 and letters[0]["reason"] and letters[0]["raw"]
     assert health["odd"].dead_letters == 1 and health["odd"].items == 0
     assert {i["source"]["name"] for i in items} == {"good"}
@@ -443,11 +441,7 @@ def test_fetch_articles_puts_the_page_text_on_each_new_item(tmp_path, server, co
         return report
 
     report = asyncio.run(go())
-    items = [
-        json.loads(line)
-        for p in (tmp_path / "out").glob("items-*.jsonl")
-        for line in p.read_text().splitlines()
-    ]
+    items = written(tmp_path / "out")
     assert report.errors == 0 and report.new_items == len(items) == 5
     with_page = [i for i in items if "village by village" in i["text"]]
     if allowed:
@@ -480,7 +474,7 @@ def test_archive_records_every_exchange_and_items_name_their_record(tmp_path, fe
                     records[record_id] = (path.name, status)
     statuses = sorted(status for _, status in records.values())
     assert statuses == ["200"] * 3 + ["304"] * 3
-    items = [json.loads(x) for p in out.glob("items-*.jsonl") for x in p.read_text().splitlines()]
+    items = written(out)
     assert items
     for item in items:
         name, status = records[item["archive"]["record_id"]]
@@ -547,9 +541,7 @@ def test_a_slow_host_does_not_hold_the_other_feeds_delivery(tmp_path, feeds):
             deadline = time.monotonic() + 30
             names: set[str] = set()
             while names != set(FEEDS) and time.monotonic() < deadline:
-                for path in (tmp_path / "out").glob("items-*.jsonl"):
-                    lines = path.read_text().splitlines()
-                    names = {json.loads(line)["source"]["name"] for line in lines}
+                names = {item["source"]["name"] for item in written(tmp_path / "out")}
                 time.sleep(0.02)
             assert names == set(FEEDS) and not release.is_set()
         finally:
