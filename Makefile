@@ -4,6 +4,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 OUT    ?= out/samples
+# Headless Chromium for the review desk's browser tests: Debian's package,
+# installed when missing (CI runs as root; elsewhere through sudo). Defined
+# here because a rule's prerequisites are expanded when make reads the rule.
+CHROMIUM := /usr/bin/chromium
+SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run test eval bench clean
 .PHONY: review chromium screenshots
@@ -41,10 +46,7 @@ stream: $(STAMP)
 clean:
 	rm -rf $(VENV) out .pytest_cache
 
-# Headless Chromium for the review desk's browser tests: Debian's package,
-# installed when missing (CI runs as root; elsewhere through sudo).
-CHROMIUM := /usr/bin/chromium
-SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
+# Headless Chromium for the review desk's browser tests: its rule is below.
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
