@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 CAP_SECONDS = 30.0
 
 # The HTML-to-text passes before the hostile-input work, as the baseline.
-_OLD = r'''
+_OLD = r"""
 import html, re, sys, time
 SKIPPED = re.compile(r"<(script|style|noscript|template|svg|iframe)\b(?:[^>]*[^/>])?>.*?(?:</\1\s*>|$)", re.DOTALL | re.IGNORECASE)
 ANY_TAG = re.compile(r"</?[a-zA-Z][^>]*>|<![^>]*>|<\?[^>]*>")
@@ -38,7 +38,7 @@ markup = "<script " * int(sys.argv[1])
 started = time.perf_counter()
 html.unescape(ANY_TAG.sub("", SKIPPED.sub(" ", markup)))
 print(time.perf_counter() - started)
-'''
+"""
 
 
 def best_of(fn: Callable[[], object], runs: int = 3) -> float:
@@ -50,7 +50,9 @@ def best_of(fn: Callable[[], object], runs: int = 3) -> float:
     return min(times)
 
 
-def best_of_cpu(fn: Callable[[], object], runs: int = 3, child: Callable[[], int] | None = None) -> float:
+def best_of_cpu(
+    fn: Callable[[], object], runs: int = 3, child: Callable[[], int] | None = None
+) -> float:
     """CPU seconds of this process (and of a child, by pid), best of ``runs``: load-proof."""
     from connectors.parse_worker import _cpu_seconds
 
@@ -71,6 +73,7 @@ def _child_seconds(code: str, *args: str) -> float | None:
             text=True,
             timeout=CAP_SECONDS,
             cwd=REPO,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         return None
@@ -88,7 +91,7 @@ def bench_html() -> None:
     print(f"{'input':>10} {'baseline':>22} {'now':>12} {'ratio':>10}")
     for repeats in (1250, 2500, 5000, 20000):
         markup = "<script " * repeats
-        now = best_of(lambda: html_to_text(markup))
+        now = best_of(lambda markup=markup: html_to_text(markup))
         old = [_child_seconds(_OLD, str(repeats)) for _ in range(3)]
         old_best = None if None in old else min(old)
         ratio = f"{old_best / now:9.0f}x" if old_best else "   --"
@@ -110,7 +113,7 @@ def bench_decoding() -> None:
     code += "s = time.perf_counter(); chardet.detect(d); print(time.perf_counter() - s)"
     for size in (64 * 1024, 256 * 1024, 1024 * 1024):
         data = os.urandom(size)
-        now = best_of(lambda: decode_bytes(data))
+        now = best_of(lambda data=data: decode_bytes(data))
         old = _child_seconds(code, str(size))
         ratio = f"{old / now:9.0f}x" if old else "   --"
         print(f"{size // 1024:>7} KB {_fmt(old):>22} {_fmt(now):>14} {ratio:>10}")
@@ -169,15 +172,26 @@ def bench_properties() -> None:
     env = {**os.environ, "NEWSWATCH_HYPOTHESIS": "bench"}
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_properties.py"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_properties.py",
+        ],
         cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
+        check=False,
     )
     last = (proc.stdout.strip().splitlines() or ["(no output)"])[-1]
-    print(f"\nProperty tests, many examples: {re.sub(r'=+', '', last).strip()}"
-          f" ({time.perf_counter() - started:.0f} s)")
+    print(
+        f"\nProperty tests, many examples: {re.sub(r'=+', '', last).strip()}"
+        f" ({time.perf_counter() - started:.0f} s)"
+    )
     if proc.returncode:
         print(proc.stdout[-4000:])
 

@@ -222,7 +222,7 @@ def parse_feed(
     """
     try:
         return _parse(path, data, fetched, max_bytes)
-    except Exception as exc:  # RecursionError and MemoryError included
+    except Exception as exc:  # noqa: BLE001 - any type, RecursionError and MemoryError included
         return _dead(path, "parse", f"parser failed: {_one_line(exc)}", data)
 
 
@@ -329,12 +329,12 @@ def _entries_outcome(
     for entry in entries:
         try:
             result = entry_to_item(entry, source, fetched, path)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - one odd entry must not end the file
             result = f"entry could not be read: {_one_line(exc)}"
         if isinstance(result, str):
             try:
                 raw = _entry_raw(entry)[:RAW_EXCERPT]
-            except Exception:
+            except Exception:  # noqa: BLE001 - the excerpt is best effort
                 raw = repr(entry)[:RAW_EXCERPT]
             letters.append(DeadLetter(stage="parse", reason=result, path=path, raw=raw))
             continue

@@ -26,7 +26,7 @@ import sys
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from connectors.feeds import DEFAULT_MAX_BYTES, FeedOutcome, _dead, parse_feed
 
@@ -201,7 +201,7 @@ class ParseWorker:
                 self.restarts += 1
                 return _dead(path, "parse", f"parser process died (exit code {code})", data)
 
-    def __enter__(self) -> ParseWorker:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -210,6 +210,9 @@ class ParseWorker:
 
 if __name__ == "__main__":
     _child(
-        _Pair(Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False)),
+        _Pair(
+            Connection(int(sys.argv[1]), writable=False),
+            Connection(int(sys.argv[2]), readable=False),
+        ),
         int(sys.argv[3]),
     )

@@ -143,7 +143,7 @@ def strip_doctype(text: str) -> Guarded:
         text = _STRAY.sub("&lt;!", text)
         warnings.append("declarations after the prolog kept as text")
     if entities:
-        text, added, hit_cap = _substitute(text, entities)
+        text, _added, hit_cap = _substitute(text, entities)
         if hit_cap:
             warnings.append(
                 f"entity expansion stopped at the cap of {EXPANSION_CAP} characters;"

@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Self
 
 __all__ = [
     "STAGING_PREFIX",
@@ -98,7 +99,7 @@ class StagedOutput:
         self.path = output
         self._committed = False
 
-    def __enter__(self) -> StagedOutput:
+    def __enter__(self) -> Self:
         if not self.remote:
             self.path = tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.output)
         return self
@@ -149,10 +150,10 @@ class Heartbeat:
             wait = self._seconds
             try:
                 _log.info("%s", self._describe())
-            except Exception as exc:  # progress must never end a run
+            except Exception as exc:  # noqa: BLE001 - progress must never end a run
                 _log.debug("heartbeat failed: %s", exc)
 
-    def __enter__(self) -> Heartbeat:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

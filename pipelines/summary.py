@@ -110,10 +110,14 @@ def render(counts: Mapping[str, int]) -> str:
     c = lambda k: counts.get(k, 0)
     files_read = c("files.parsed") + c("files.empty") + c("files.dead_letter")
     lines = [
-        f"files read    {files_read:>8} = parsed {c('files.parsed')} + empty {c('files.empty')}"
-        f" + dead-lettered {c('files.dead_letter')}",
-        f"entries read  {c('entries.read'):>8} = unique {c('entries.unique')} + duplicates"
-        f" {c('entries.duplicate')} + dead-lettered {c('entries.dead_letter')}",
+        (
+            f"files read    {files_read:>8} = parsed {c('files.parsed')} + empty"
+            f" {c('files.empty')} + dead-lettered {c('files.dead_letter')}"
+        ),
+        (
+            f"entries read  {c('entries.read'):>8} = unique {c('entries.unique')} + duplicates"
+            f" {c('entries.duplicate')} + dead-lettered {c('entries.dead_letter')}"
+        ),
     ]
     dups = ", ".join(
         f"{k.split('.', 1)[1]} {v}"

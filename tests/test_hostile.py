@@ -35,9 +35,7 @@ EN_FLAGGED = "Investigators documented {} committed against civilians, the prose
 def rss(
     items: str, head: str = "", channel: str = "<title>Hostile</title><language>en</language>"
 ) -> bytes:
-    return (
-        f'{head}<rss version="2.0"><channel>{channel}{items}</channel></rss>'.encode()
-    )
+    return f'{head}<rss version="2.0"><channel>{channel}{items}</channel></rss>'.encode()
 
 
 def item(guid: str, title: str, text: str, link: str = "") -> str:
@@ -72,7 +70,9 @@ def flag_all(outcome) -> dict:
         clean.append(it.text)
         result = engine.evaluate({"title": it.title, "text": it.text}, raw.language_hint)
         fields = {"title": it.title, "text": it.text}
-        spans_ok &= all(fields[t.field][t.start : t.end] == t.text for f in result.flags for t in f.terms)
+        spans_ok &= all(
+            fields[t.field][t.start : t.end] == t.text for f in result.flags for t in f.terms
+        )
         if result.flags:
             flagged.append(it.guid)
     ids = [normalise_item(i).id for i in outcome.items]
@@ -111,7 +111,7 @@ def case_external_entities() -> dict:
 
     base = os.environ["HOSTILE_BASE"]
     cases = {
-        "file": f'<!DOCTYPE rss [<!ENTITY e SYSTEM "file:///etc/passwd">]>',
+        "file": '<!DOCTYPE rss [<!ENTITY e SYSTEM "file:///etc/passwd">]>',
         "http": f'<!DOCTYPE rss [<!ENTITY e SYSTEM "{base}/entity">]>',
         "dtd": f'<!DOCTYPE rss SYSTEM "{base}/feed.dtd">',
         "parameter": f'<!DOCTYPE rss [<!ENTITY % p SYSTEM "{base}/param"> %p;]>',
@@ -127,7 +127,9 @@ def case_nested_elements() -> dict:
     from connectors.feeds import parse_feed
     from transforms.normalise import html_to_text
 
-    deep_xml = rss(f"<item><guid>1</guid><title>deep</title>{'<x>' * 100000}{'</x>' * 100000}</item>")
+    deep_xml = rss(
+        f"<item><guid>1</guid><title>deep</title>{'<x>' * 100000}{'</x>' * 100000}</item>"
+    )
     deep_html = rss(item("2", "deep", "<b>" * 100000 + "text" + "</b>" * 100000))
     unclosed = rss(item("3", "open", "t")).replace(b"</channel></rss>", b"<x>" * 100000)
     out = {}
@@ -161,11 +163,15 @@ def case_long_lines() -> dict:
 def case_encodings() -> dict:
     from connectors.feeds import parse_feed
 
-    doc = '<?xml version="1.0" encoding="utf-8"?>' + rss(
-        item("1", "Война", EN_FLAGGED.format("war\ufeffcrimes"))
-    ).decode()
+    doc = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        + rss(item("1", "Война", EN_FLAGGED.format("war\ufeffcrimes"))).decode()
+    )
     ru_items = "".join(item(str(i), f"Новость {i}", RU_FLAGGED) for i in range(20))
-    ru = ('<?xml version="1.0" encoding="utf-8"?>' + rss(ru_items, channel="<title>Лента</title><language>ru</language>").decode()).encode()
+    ru = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        + rss(ru_items, channel="<title>Лента</title><language>ru</language>").decode()
+    ).encode()
     middle = ru.index("Новость 10".encode())
     ru_bad = ru[:middle] + b"\xff" + ru[middle:]
     cases = {
@@ -176,7 +182,10 @@ def case_encodings() -> dict:
         "utf16be_no_bom_declared_utf8": doc.encode("utf-16-be"),
         "ru_one_bad_byte": ru_bad,
     }
-    out = {name: {**summary(o := parse_feed(name, data)), **flag_all(o)} for name, data in cases.items()}
+    out = {
+        name: {**summary(o := parse_feed(name, data)), **flag_all(o)}
+        for name, data in cases.items()
+    }
     out["random_1mb"] = summary(parse_feed("r.xml", os.urandom(1 << 20)))
     return out
 
@@ -209,9 +218,11 @@ def case_markup_tricks() -> dict:
         item(str(i), "t", t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
         for i, t in enumerate(tricks)
     )
-    links = item("js", "js link", "x", link="javascript:alert(1)") + item(
-        "vb", "vb link", "x", link=" VBScript:msgbox(1)"
-    ) + item("data", "data link", "x", link="data:text/html;base64,PHNjcmlwdD4=")
+    links = (
+        item("js", "js link", "x", link="javascript:alert(1)")
+        + item("vb", "vb link", "x", link=" VBScript:msgbox(1)")
+        + item("data", "data link", "x", link="data:text/html;base64,PHNjcmlwdD4=")
+    )
     outcome = parse_feed("tricks.xml", rss(escaped + links))
     items = [normalise_item(i) for i in outcome.items]
     timed = {
@@ -232,23 +243,58 @@ def case_json_feeds() -> dict:
 
     version = "https://jsonfeed.org/version/1.1"
     wrong = [
-        {"version": version, "title": 5, "items": [{"id": 1, "url": 3, "title": ["x"], "content_html": {"a": 1}}]},
+        {
+            "version": version,
+            "title": 5,
+            "items": [{"id": 1, "url": 3, "title": ["x"], "content_html": {"a": 1}}],
+        },
         {"version": version, "items": [{"id": None, "url": None, "title": 7, "content_text": 9}]},
-        {"version": version, "items": [{"id": "a", "authors": "me", "author": 5, "date_published": 12}]},
-        {"version": version, "items": [{"id": "b", "authors": [None, 3], "tags": {"a": 1}, "language": 4, "title": "ok"}]},
+        {
+            "version": version,
+            "items": [{"id": "a", "authors": "me", "author": 5, "date_published": 12}],
+        },
+        {
+            "version": version,
+            "items": [
+                {"id": "b", "authors": [None, 3], "tags": {"a": 1}, "language": 4, "title": "ok"}
+            ],
+        },
         {"version": version, "items": [1, "two", None, [3], {"id": "c", "title": "kept"}]},
-        {"version": version, "home_page_url": ["x"], "feed_url": 9, "items": [{"id": "d", "url": "javascript:alert(1)", "title": "js"}]},
+        {
+            "version": version,
+            "home_page_url": ["x"],
+            "feed_url": 9,
+            "items": [{"id": "d", "url": "javascript:alert(1)", "title": "js"}],
+        },
         {"version": 1.1, "items": []},
         {"version": version, "items": "nope"},
         [1, 2, 3],
     ]
-    out = {f"wrong_{i}": summary(parse_feed(f"w{i}.json", json.dumps(d).encode())) for i, d in enumerate(wrong)}
+    out = {
+        f"wrong_{i}": summary(parse_feed(f"w{i}.json", json.dumps(d).encode()))
+        for i, d in enumerate(wrong)
+    }
     deep = "[" * 900 + "]" * 900
-    out["deep_items"] = summary(parse_feed("deep.json", f'{{"version": "{version}", "items": {deep}}}'.encode()))
-    out["deep_title"] = summary(parse_feed("deep2.json", f'{{"version": "{version}", "items": [{{"id": "1", "title": {deep}}}]}}'.encode()))
+    out["deep_items"] = summary(
+        parse_feed("deep.json", f'{{"version": "{version}", "items": {deep}}}'.encode())
+    )
+    out["deep_title"] = summary(
+        parse_feed(
+            "deep2.json",
+            f'{{"version": "{version}", "items": [{{"id": "1", "title": {deep}}}]}}'.encode(),
+        )
+    )
     deep_obj = '{"a":' * 900 + "1" + "}" * 900
-    out["deep_object"] = summary(parse_feed("deep3.json", f'{{"version": "{version}", "x": {deep_obj}, "items": []}}'.encode()))
-    out["huge_int"] = summary(parse_feed("int.json", f'{{"version": "{version}", "items": [{{"id": {"9" * 100000}}}]}}'.encode()))
+    out["deep_object"] = summary(
+        parse_feed(
+            "deep3.json", f'{{"version": "{version}", "x": {deep_obj}, "items": []}}'.encode()
+        )
+    )
+    out["huge_int"] = summary(
+        parse_feed(
+            "int.json", f'{{"version": "{version}", "items": [{{"id": {"9" * 100000}}}]}}'.encode()
+        )
+    )
     return out
 
 
@@ -256,8 +302,14 @@ def case_invisible_characters() -> dict:
     from connectors.feeds import parse_feed
 
     marks = {
-        "zwsp": "\u200b", "soft_hyphen": "\u00ad", "word_joiner": "\u2060", "bom": "\ufeff",
-        "nul": "\x00", "bidi_override": "\u202e", "lrm": "\u200e", "zwnj": "\u200c",
+        "zwsp": "\u200b",
+        "soft_hyphen": "\u00ad",
+        "word_joiner": "\u2060",
+        "bom": "\ufeff",
+        "nul": "\x00",
+        "bidi_override": "\u202e",
+        "lrm": "\u200e",
+        "zwnj": "\u200c",
     }
     entries = "".join(
         item(f"{name}-{n}", "t", EN_FLAGGED.format(form.format(mark)).replace("\x00", "&#0;"))
@@ -311,6 +363,7 @@ def run_case(name: str, env: dict[str, str] | None = None) -> dict:
         text=True,
         timeout=CPU_SECONDS * 6,
         preexec_fn=_limits,
+        check=False,
         env={**os.environ, **(env or {})},
     )
     assert proc.returncode == 0, f"case {name} exited {proc.returncode}: {proc.stderr[-3000:]}"
@@ -411,7 +464,9 @@ def test_json_feed_wrong_types_and_deep_nesting_never_escape():
     assert out["wrong_0"]["status"] == "parsed" and out["wrong_0"]["titles"] == [""]
     assert out["wrong_1"]["titles"] == ["7"]
     assert out["wrong_4"]["titles"][-1] == "kept" and len(out["wrong_4"]["reasons"]) == 4
-    assert out["wrong_5"]["urls"] == ["javascript:alert(1)"]  # the reader keeps it; normalise refuses it
+    assert out["wrong_5"]["urls"] == [
+        "javascript:alert(1)"
+    ]  # the reader keeps it; normalise refuses it
     for name in ("wrong_6", "wrong_7", "wrong_8"):
         assert out[name]["status"] == "dead_letter", name
     for name in ("deep_items", "deep_title", "deep_object"):
@@ -471,9 +526,10 @@ def _hostile_folder(root: Path) -> dict[str, str]:
     ru_items = "".join(
         item(f"ru-{i}", f"Новость {i}", f"{RU_FLAGGED} Сообщение {i}.") for i in range(20)
     )
-    ru = ('<?xml version="1.0" encoding="utf-8"?>' + rss(
-        ru_items, channel="<title>Лента</title><language>ru</language>"
-    ).decode()).encode()
+    ru = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        + rss(ru_items, channel="<title>Лента</title><language>ru</language>").decode()
+    ).encode()
     cut = ru.index("Новость 7".encode())
     files: dict[str, bytes] = {
         "ru-bad-byte.xml": ru[:cut] + b"\xff" + ru[cut:],
@@ -484,32 +540,76 @@ def _hostile_folder(root: Path) -> dict[str, str]:
             + "]>",
         ),
         "zipped.bin": gzip.compress(rss(item("gz", "Zipped", EN_FLAGGED.format("war crimes")))),
-        "utf16.xml": ('<?xml version="1.0" encoding="utf-8"?>' + rss(
-            item("u16", "UTF-16", EN_FLAGGED.format("war crimes in Izium"))
-        ).decode()).encode("utf-16-le"),
+        "utf16.xml": (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            + rss(item("u16", "UTF-16", EN_FLAGGED.format("war crimes in Izium"))).decode()
+        ).encode("utf-16-le"),
         "invisible.xml": rss(item("zw", "Z", EN_FLAGGED.format("war\u200b crimes in Mariupol"))),
         "scripts.xml": rss(
-            item("js", "<script>alert(1)</script>Hostile", "&lt;script&gt;alert(2)&lt;/script&gt;x", link="javascript:alert(3)")
-            + item("script-ok", "Kept", EN_FLAGGED.format("<scr<b></b>ipt>war crimes</script> war crimes at Kherson"))
+            item(
+                "js",
+                "<script>alert(1)</script>Hostile",
+                "&lt;script&gt;alert(2)&lt;/script&gt;x",
+                link="javascript:alert(3)",
+            )
+            + item(
+                "script-ok",
+                "Kept",
+                EN_FLAGGED.format("<scr<b></b>ipt>war crimes</script> war crimes at Kherson"),
+            )
         ),
-        "types.json": json.dumps({
-            "version": "https://jsonfeed.org/version/1.1",
-            "title": 7,
-            "items": [
-                {"id": 5, "url": 3, "title": ["x"], "content_text": EN_FLAGGED.format("war crimes near Kupiansk")},
-                "not an object",
-            ],
-        }).encode(),
-        "deep.json": ('{"version": "https://jsonfeed.org/version/1.1", "items": ' + "[" * 900 + "]" * 900 + "}").encode(),
+        "types.json": json.dumps(
+            {
+                "version": "https://jsonfeed.org/version/1.1",
+                "title": 7,
+                "items": [
+                    {
+                        "id": 5,
+                        "url": 3,
+                        "title": ["x"],
+                        "content_text": EN_FLAGGED.format("war crimes near Kupiansk"),
+                    },
+                    "not an object",
+                ],
+            }
+        ).encode(),
+        "deep.json": (
+            '{"version": "https://jsonfeed.org/version/1.1", "items": '
+            + "[" * 900
+            + "]" * 900
+            + "}"
+        ).encode(),
         "bomb.xml.gz": gzip.compress(b"<rss>" + b"\0" * (64 * 1024 * 1024), 9),
         "big.xml": rss(item("big", "b", "a" * (21 * 1024 * 1024))),
         "empty.xml": b"",
         "reused-guid.xml": rss(
-            item("r", "Shelling of the hospital", EN_FLAGGED.format("war crimes at the hospital in Okhmatdyt"), "https://x.example/1")
-            + item("r", "Filtration camps", EN_FLAGGED.format("war crimes in filtration camps near Olenivka, with torture of prisoners"), "https://x.example/2")
+            item(
+                "r",
+                "Shelling of the hospital",
+                EN_FLAGGED.format("war crimes at the hospital in Okhmatdyt"),
+                "https://x.example/1",
+            )
+            + item(
+                "r",
+                "Filtration camps",
+                EN_FLAGGED.format(
+                    "war crimes in filtration camps near Olenivka, with torture of prisoners"
+                ),
+                "https://x.example/2",
+            )
         ),
-        "a/feed.xml": rss(item("1", "Desk A", EN_FLAGGED.format("war crimes in Bucha and Irpin")), channel="<title>Desk</title><language>en</language>"),
-        "b/feed.xml": rss(item("1", "Desk B", EN_FLAGGED.format("war crimes against prisoners of war near Avdiivka")), channel="<title>Desk</title><language>en</language>"),
+        "a/feed.xml": rss(
+            item("1", "Desk A", EN_FLAGGED.format("war crimes in Bucha and Irpin")),
+            channel="<title>Desk</title><language>en</language>",
+        ),
+        "b/feed.xml": rss(
+            item(
+                "1",
+                "Desk B",
+                EN_FLAGGED.format("war crimes against prisoners of war near Avdiivka"),
+            ),
+            channel="<title>Desk</title><language>en</language>",
+        ),
     }
     for name, data in files.items():
         path = root / name
@@ -529,12 +629,30 @@ def test_replay_of_a_hostile_folder_accounts_for_every_file_and_keeps_the_flags(
         resource.setrlimit(resource.RLIMIT_CPU, (600, 600))
 
     proc = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "replay", str(folder), "--output", str(out), "--quiet"],
-        cwd=REPO, capture_output=True, text=True, timeout=900, preexec_fn=limits,
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "replay",
+            str(folder),
+            "--output",
+            str(out),
+            "--quiet",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        preexec_fn=limits,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
     counts = json.loads((out / "summary.json").read_text())
-    files = counts.get("files.parsed", 0) + counts.get("files.empty", 0) + counts.get("files.dead_letter", 0)
+    files = (
+        counts.get("files.parsed", 0)
+        + counts.get("files.empty", 0)
+        + counts.get("files.dead_letter", 0)
+    )
     assert files == len(names)
     dead = [json.loads(line) for line in (out / "dead_letter.jsonl").read_text().splitlines()]
     dead_files = {d["path"]: d["reason"] for d in dead if d["kind"] == "file"}
@@ -543,8 +661,15 @@ def test_replay_of_a_hostile_folder_accounts_for_every_file_and_keeps_the_flags(
     items = [json.loads(line) for line in (out / "items.jsonl").read_text().splitlines()]
     flagged = {(i["origin"], i["guid"]) for i in items if i["flags"]}
     assert {("ru-bad-byte.xml", f"ru-{n}") for n in range(20)} <= flagged
-    for expected in [("zipped.bin", "gz"), ("utf16.xml", "u16"), ("invisible.xml", "zw"),
-                     ("scripts.xml", "script-ok"), ("types.json", "5"), ("a/feed.xml", "1"), ("b/feed.xml", "1")]:
+    for expected in [
+        ("zipped.bin", "gz"),
+        ("utf16.xml", "u16"),
+        ("invisible.xml", "zw"),
+        ("scripts.xml", "script-ok"),
+        ("types.json", "5"),
+        ("a/feed.xml", "1"),
+        ("b/feed.xml", "1"),
+    ]:
         assert expected in flagged, expected
     reused = [i for i in items if i["origin"] == "reused-guid.xml"]
     assert len({i["id"] for i in reused}) == 2 and all(i["flags"] for i in reused)

@@ -33,11 +33,11 @@ _BENCH = os.environ.get("NEWSWATCH_HYPOTHESIS") == "bench"
 # Generous: the machine is shared, and feedparser's loose parser reads a
 # broken 700 KB feed in about a second; the deadline is there to catch
 # minutes (what catastrophic backtracking or chardet on junk cost).
-_COMMON = dict(
-    deadline=timedelta(seconds=30),
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    derandomize=not _BENCH,  # make test: the same examples every run
-)
+_COMMON = {
+    "deadline": timedelta(seconds=30),
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+    "derandomize": not _BENCH,  # make test: the same examples every run
+}
 FAST = settings(max_examples=400 if _BENCH else 40, **_COMMON)
 SLOW = settings(max_examples=60 if _BENCH else 6, **_COMMON)
 MARKUP = re.compile(r"<[a-zA-Z/!?]")
@@ -58,20 +58,62 @@ tags = st.builds(
     st.sampled_from([">", "/>", "", " "]),
 )
 entities = st.sampled_from(
-    ["&lt;", "&gt;", "&amp;", "&lt;script&gt;", "&amp;lt;b&amp;gt;", "&#0;", "&#x200b;", "&nbsp;", "&", "&#"]
+    [
+        "&lt;",
+        "&gt;",
+        "&amp;",
+        "&lt;script&gt;",
+        "&amp;lt;b&amp;gt;",
+        "&#0;",
+        "&#x200b;",
+        "&nbsp;",
+        "&",
+        "&#",
+    ]
 )
 words = st.sampled_from(
-    ["war crimes", "war", "crimes", "genocide", "военные преступления", "воєнні злочини", "alert(1)", " ", "\n", "<!--", "-->", "<![CDATA[", "]]>"]
+    [
+        "war crimes",
+        "war",
+        "crimes",
+        "genocide",
+        "военные преступления",
+        "воєнні злочини",
+        "alert(1)",
+        " ",
+        "\n",
+        "<!--",
+        "-->",
+        "<![CDATA[",
+        "]]>",
+    ]
 )
-soup = st.lists(st.one_of(tags, entities, words, invisible, st.text(max_size=8)), max_size=40).map("".join)
+soup = st.lists(st.one_of(tags, entities, words, invisible, st.text(max_size=8)), max_size=40).map(
+    "".join
+)
 
 url_hosts = st.one_of(
-    st.sampled_from(["example.org", "WWW.Example.ORG.", "xn--d1acufc.xn--p1ai", "[::1]", "127.0.0.1", "пример.рф", "a..b", ""]),
+    st.sampled_from(
+        [
+            "example.org",
+            "WWW.Example.ORG.",
+            "xn--d1acufc.xn--p1ai",
+            "[::1]",
+            "127.0.0.1",
+            "пример.рф",
+            "a..b",
+            "",
+        ]
+    ),
     st.text(max_size=12),
 )
 urls = st.builds(
-    lambda scheme, host, port, path, query, fragment: f"{scheme}{host}{port}{path}{query}{fragment}",
-    st.sampled_from(["http://", "https://", "HTTPS://", "javascript:", "ftp://", "//", "", " http://"]),
+    lambda scheme, host, port, path, query, fragment: (
+        f"{scheme}{host}{port}{path}{query}{fragment}"
+    ),
+    st.sampled_from(
+        ["http://", "https://", "HTTPS://", "javascript:", "ftp://", "//", "", " http://"]
+    ),
     url_hosts,
     st.sampled_from(["", ":80", ":443", ":8080", ":0", ":99999", ":x"]),
     st.one_of(st.sampled_from(["", "/", "/a/../b", "/amp", "/%zz", "/ü ñ"]), st.text(max_size=10)),
@@ -83,11 +125,30 @@ urls = st.builds(
 )
 
 json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=20)),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    st.one_of(
+        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=20)
+    ),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
-item_fields = ["id", "url", "external_url", "title", "summary", "content_html", "content_text", "date_published", "date_modified", "authors", "author", "language", "tags", "image"]
+item_fields = [
+    "id",
+    "url",
+    "external_url",
+    "title",
+    "summary",
+    "content_html",
+    "content_text",
+    "date_published",
+    "date_modified",
+    "authors",
+    "author",
+    "language",
+    "tags",
+    "image",
+]
 json_items = st.one_of(
     st.dictionaries(st.sampled_from(item_fields), json_values, max_size=8),
     json_values,
@@ -133,7 +194,18 @@ mutations = st.lists(
         st.sampled_from(["flip", "truncate", "delete_tag", "insert", "duplicate"]),
         st.floats(0, 1),
         st.sampled_from(
-            [b"\xff\xfe", b"\xef\xbb\xbf", b"\x00", b"<!DOCTYPE x [<!ENTITY a 'b'>]>", b"&a;", b"<![CDATA[", b"<item>", b"\x1f\x8b", b"]]>", b"&#0;"]
+            [
+                b"\xff\xfe",
+                b"\xef\xbb\xbf",
+                b"\x00",
+                b"<!DOCTYPE x [<!ENTITY a 'b'>]>",
+                b"&a;",
+                b"<![CDATA[",
+                b"<item>",
+                b"\x1f\x8b",
+                b"]]>",
+                b"&#0;",
+            ]
         ),
     ),
     min_size=1,
@@ -216,7 +288,7 @@ def test_json_feeds_with_values_of_any_type_never_raise(top, entries):
 
 
 @FAST
-@given(st.integers(1, 3000), st.sampled_from(["[", "{\"a\":"]))
+@given(st.integers(1, 3000), st.sampled_from(["[", '{"a":']))
 def test_json_nesting_of_any_depth_never_raises(depth, opener):
     closer = "]" if opener == "[" else "}"
     body = opener * depth + "1" + closer * depth
@@ -236,9 +308,30 @@ def test_a_megabyte_of_any_bytes_is_bounded(chunk):
 rule_text = st.lists(
     st.one_of(
         st.sampled_from(
-            ["war crimes", "war crime", "warcrimes", "genocide", "investigation", "prosecutor",
-             "военные преступления", "расстрел", "пленных", "воєнні злочини", "جرائم حرب",
-             "ICC", "Bucha", "massacre", "tribunal", " ", "  ", "\n", "-", "'", "’", "\u0301"]
+            [
+                "war crimes",
+                "war crime",
+                "warcrimes",
+                "genocide",
+                "investigation",
+                "prosecutor",
+                "военные преступления",
+                "расстрел",
+                "пленных",
+                "воєнні злочини",
+                "جرائم حرب",
+                "ICC",
+                "Bucha",
+                "massacre",
+                "tribunal",
+                " ",
+                "  ",
+                "\n",
+                "-",
+                "'",
+                "’",
+                "\u0301",
+            ]
         ),
         invisible,
         st.text(max_size=6),
@@ -248,7 +341,12 @@ rule_text = st.lists(
 
 
 @FAST
-@given(rule_text, rule_text, st.sampled_from(["en", "ru", "uk", "ar", "fr", None, "xx", "zz"]), st.booleans())
+@given(
+    rule_text,
+    rule_text,
+    st.sampled_from(["en", "ru", "uk", "ar", "fr", None, "xx", "zz"]),
+    st.booleans(),
+)
 def test_rule_engine_spans_slice_the_text_they_claim(engine, title, text, language, clean):
     if clean:  # as the pipeline does; unclean: the engine on raw text
         title, text = html_to_text(title).replace("\n", " "), html_to_text(text)

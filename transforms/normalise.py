@@ -95,14 +95,16 @@ _INVISIBLE = {cp: None for cp in (0x00AD, 0x061C, 0x180E, 0x2060, 0x2061, 0x2062
 _INVISIBLE.update({cp: None for cp in (0xFEFF, 0xFFF9, 0xFFFA, 0xFFFB, 0x200E, 0x200F)})
 _INVISIBLE.update({cp: None for cp in range(0x202A, 0x202F)})
 _INVISIBLE.update({cp: None for cp in range(0x2066, 0x206A)})
-_INVISIBLE.update({cp: None for cp in range(0x00, 0x20) if chr(cp) not in "\t\n\r\f\v"})
+_INVISIBLE.update({cp: None for cp in range(0x20) if chr(cp) not in "\t\n\r\f\v"})
 _INVISIBLE.update({cp: None for cp in range(0x7F, 0xA0)})
 _INVISIBLE[0x85] = "\n"  # NEL is a line break
 _INVISIBLE[0x200B] = " "
 # One C-speed scan finds whether there is anything to remove at all: most
 # texts have nothing, and str.translate with a table costs a lookup per character.
 _INVISIBLE_RE = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(_INVISIBLE)) + "]")
-_JOINER_AT_SPACE = re.compile(r"[\u200c\u200d]+(?=\s)|(?<=\s)[\u200c\u200d]+|^[\u200c\u200d]+|[\u200c\u200d]+$")
+_JOINER_AT_SPACE = re.compile(
+    r"[\u200c\u200d]+(?=\s)|(?<=\s)[\u200c\u200d]+|^[\u200c\u200d]+|[\u200c\u200d]+$"
+)
 
 
 def remove_invisible(text: str) -> str:
@@ -318,7 +320,7 @@ def normalise_or_reason(item: Item) -> Item | str:
     """
     try:
         out = normalise_item(item)
-    except Exception as exc:  # e.g. a URL that urllib cannot split, RecursionError
+    except Exception as exc:  # noqa: BLE001 - e.g. a URL urllib cannot split, RecursionError
         return f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
     if not (out.title or out.text or out.url or out.guid):
         return "entry is empty after removing markup"

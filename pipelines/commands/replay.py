@@ -109,7 +109,9 @@ def run(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
-    code, counts = _run_pipeline(args, beam_args, inputs, output, total, max_bytes, parse_seconds, thresholds)
+    code, counts = _run_pipeline(
+        args, beam_args, inputs, output, total, max_bytes, parse_seconds, thresholds
+    )
     if counts is None:
         return code
     if store is not None:
@@ -158,9 +160,11 @@ def _run_pipeline(args, beam_args, inputs, output, total, max_bytes, parse_secon
             with open(os.path.join(staging.path, "summary.json"), encoding="utf-8") as handle:
                 counts = json.load(handle)
             staging.commit()
-        except Exception as exc:  # the run failed: report it, keep the old outputs
+        except Exception as exc:  # noqa: BLE001 - the run failed: report it, keep the old outputs
             message = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-            print(f"newswatch: error: the run failed, outputs unchanged: {message}", file=sys.stderr)
+            print(
+                f"newswatch: error: the run failed, outputs unchanged: {message}", file=sys.stderr
+            )
             return EXIT_FAILED, None
     elapsed = time.monotonic() - started
     print(render(counts))
