@@ -298,7 +298,7 @@ def newswatch(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 def test_poll_once_prints_the_round_line_and_status_shows_health(tmp_path, feeds):
     sources = write_sources(tmp_path / "sources.yaml", feeds, country="FR")
     state, out = tmp_path / "state.sqlite", tmp_path / "out"
-    base = ["--sources", str(sources), "--state", str(state), "--allow_private_addresses"]
+    base = ["--sources", str(sources), "--state", str(state), "--per_host_delay", "0"]
     first = newswatch("poll", *base, "--once", "--output", str(out))
     assert "round 1: 3 sources polled, 0 not modified (304)" in first.stdout
     items = written(out)
@@ -318,7 +318,7 @@ def test_poll_once_prints_the_round_line_and_status_shows_health(tmp_path, feeds
 def test_sources_check_fetches_each_once_and_reports_failures(tmp_path, feeds, server):
     server.route("/gone", lambda r: Reply(404, b"gone"))
     path = write_sources(tmp_path / "s.yaml", {**feeds, "gone": (server.url("/gone"), b"")})
-    out = newswatch("sources", "check", "--sources", str(path), check=False)
+    out = newswatch("sources", "check", "--sources", str(path), "--per_host_delay=0", check=False)
     assert out.returncode == 1, out.stderr
     rows = {line.split()[0]: line for line in out.stdout.splitlines()[1:] if line}
     assert " ok " in rows["lemonde"] and " error " in rows["gone"] and "HTTP 404" in rows["gone"]
