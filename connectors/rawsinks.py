@@ -139,7 +139,7 @@ class RawOutputs:
             parts.append(f"files in {self.files.directory}")
         if self.publisher is not None:
             parts.append(f"topic {getattr(self.publisher, 'topic', '?')}")
-        return ", ".join(parts) or "no outputs (items are counted only)"
+        return ", ".join(parts) or "none besides the archive"
 
     def deliver(self, items: Sequence[Item], dead_letters: Sequence[DeadLetter]) -> None:
         """Blocking: returns once the batch is durable everywhere.

@@ -305,7 +305,8 @@ def test_poll_once_prints_the_round_line_and_status_shows_health(tmp_path, feeds
     assert f"{len(items)} new items" in first.stdout and items
     assert {i["source"]["country"] for i in items} == {"FR"}
     # not due yet: --once polls nothing; --force polls all, conditionally
-    assert "round 2: 0 sources polled" in newswatch("poll", *base, "--once").stdout
+    second = newswatch("poll", *base, "--once", "--output", str(out)).stdout
+    assert "round 2: 0 sources polled" in second
     third = newswatch("poll", *base, "--once", "--force", "--output", str(out))
     assert "round 3: 3 sources polled, 3 not modified (304), 0 new items" in third.stdout
     status = newswatch("sources", "status", "--state", str(state)).stdout
@@ -329,7 +330,7 @@ def test_sources_check_fetches_each_once_and_reports_failures(tmp_path, feeds, s
 def test_a_sources_file_with_a_mistake_is_one_line_and_exit_2(tmp_path):
     path = tmp_path / "sources.yaml"
     path.write_text("- name: a\n  kind: rss\n  url: https://a.example/\n")
-    for args in (["poll", "--once"], ["sources", "check"]):
+    for args in (["poll", "--once", "--output", str(tmp_path)], ["sources", "check"]):
         out = newswatch(*args, "--sources", str(path), "--state", str(tmp_path / "s"), check=False)
         assert out.returncode == 2
         assert out.stderr.strip().endswith("sources.yaml:2: kind must be one of ['feed', "
@@ -506,7 +507,8 @@ def test_unusable_state_or_output_paths_are_one_line_and_exit_2(tmp_path, feeds)
     blocker.write_text("not a directory")
     state = ["--state", str(tmp_path / "s.sqlite")]
     for args, message in (
-        (["--state", str(blocker / "s.sqlite")], "cannot use state file"),
+        (["--state", str(blocker / "s.sqlite"), "--output", str(tmp_path)], "cannot use state"),
+        (state, "give --output DIR, --publish TOPIC or --archive DIR: where new items go"),
         ([*state, "--output", str(blocker / "out")], "cannot write outputs"),
         ([*state, "--archive", str(blocker / "warc")], "cannot write outputs"),
     ):

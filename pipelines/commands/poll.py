@@ -189,6 +189,9 @@ def run(args: argparse.Namespace, extra: Sequence[str]) -> int:
             publisher = RawItemPublisher(args.publish)
     except (SourcesError, ValueError) as exc:
         raise CliError(str(exc)) from None
+    if not (args.output or args.publish or args.archive):
+        # Cursors advance as items are delivered: with nowhere to deliver, they would be lost.
+        raise CliError("give --output DIR, --publish TOPIC or --archive DIR: where new items go")
     state_path = args.state or default_state_path()
     try:
         state = State(state_path)
