@@ -73,6 +73,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
+    from pipelines.runtools import Heartbeat
+
+    # Progress from the first second: loading Beam and checking the inputs
+    # take seconds before the pipeline exists.
+    started = time.monotonic()
+    state = {
+        "started": started,
+        "line": lambda: (
+            f"progress: {time.monotonic() - started:.0f} s: starting"
+            " (loading Apache Beam, checking the inputs)"
+        ),
+    }
+    if args.quiet:
+        return _run(args, beam_args, started, state)
+    logging.getLogger("pipelines.progress").setLevel(logging.INFO)
+    with Heartbeat(lambda: state["line"](), first=1.0, seconds=5.0):
+        return _run(args, beam_args, started, state)
+
+
+def _run(args: argparse.Namespace, beam_args: Sequence[str], started: float, state: dict) -> int:
     # Imported here so that `newswatch --help` and argument errors are instant.
     from connectors.files import expand_inputs
     from pipelines.options import (
@@ -110,11 +130,12 @@ def run(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         )
         return EXIT_FAILED
     code, counts = _run_pipeline(
-        args, beam_args, inputs, output, total, max_bytes, parse_seconds, thresholds
+        args, beam_args, inputs, output, total, (max_bytes, parse_seconds, thresholds), state
     )
     if counts is None:
         return code
     if store is not None:
+        state["line"] = lambda: f"progress: {time.monotonic() - started:.0f} s: filling the store"
         _fill_store(store, os.path.join(output, "flagged.jsonl"))
     return code
 
@@ -126,21 +147,22 @@ def _option(name: str, parse, value: str):
         raise ValueError(f"{name} {exc}") from None
 
 
-def _run_pipeline(args, beam_args, inputs, output, total, max_bytes, parse_seconds, thresholds):
+def _run_pipeline(args, beam_args, inputs, output, total, settings, state):
     """Runs the replay into a staging folder; returns (exit status, counts or None)."""
+    max_bytes, parse_seconds, thresholds = settings
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from connectors.files import ReadFeedFiles
     from pipelines.pipeline import OUTPUT_FILES, StageConfig, build, write_files
-    from pipelines.runtools import Heartbeat, StagedOutput, describe_run
+    from pipelines.runtools import StagedOutput, describe_run
     from pipelines.summary import check_identities, render
 
     if not any(a.startswith("--runner") for a in beam_args):
         beam_args = [f"--runner={DEFAULT_RUNNER}", *beam_args]
     options = PipelineOptions(list(beam_args))
     config = StageConfig(args.language_backend, args.packs_dir, thresholds)
-    started = time.monotonic()
+    started = state["started"]
     print(f"newswatch: replaying {total or 'the matched'} file(s) into {output}", file=sys.stderr)
     with StagedOutput(output, OUTPUT_FILES) as staging:
         pipeline = beam.Pipeline(options=options)
@@ -149,14 +171,9 @@ def _run_pipeline(args, beam_args, inputs, output, total, max_bytes, parse_secon
         )
         write_files(build(pipeline, source, config), staging.path)
         in_process = not any("multi_processing" in a for a in beam_args)
-        beat = describe_run(started, staging.path, total, in_process)
+        state["line"] = describe_run(started, staging.path, total, in_process)
         try:
-            if args.quiet:
-                pipeline.run().wait_until_finish()
-            else:
-                logging.getLogger("pipelines.progress").setLevel(logging.INFO)
-                with Heartbeat(beat, first=1.0, seconds=5.0):
-                    pipeline.run().wait_until_finish()
+            pipeline.run().wait_until_finish()
             with open(os.path.join(staging.path, "summary.json"), encoding="utf-8") as handle:
                 counts = json.load(handle)
             staging.commit()
