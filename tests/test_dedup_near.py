@@ -8,7 +8,7 @@ import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
 from transforms.dedup import Dedup, rank
-from transforms.dedup_near import WINDOW, verify_bucket
+from transforms.dedup_near import WINDOW, pack_entry, unpack_entry, verify_bucket
 from transforms.neardup import NearConfig, candidate_keys, fingerprint
 
 CONFIG = NearConfig()
@@ -82,3 +82,11 @@ def test_rank_is_what_orders_a_bucket(make_item):
     early = make_item(id="z", published="2026-03-01T00:00:00Z")
     late = make_item(id="a", published="2026-03-02T00:00:00Z")
     assert rank(early) < rank(late)
+
+
+def test_bucket_entries_pack_to_bytes_and_back():
+    fp = fingerprint("Mass grave found", LEAD).pack()
+    rank = ("2026-03-01T00:00:00Z", "\uffff", "id\u00e9", "ab" * 32, "https://wire.example/rss")
+    packed = pack_entry(rank, "id\u00e9", fp, True)
+    assert isinstance(packed, bytes)
+    assert unpack_entry(packed) == (rank, "id\u00e9", fp, True)

@@ -16,6 +16,7 @@ each item is compared with at most :data:`WINDOW` earlier items per key.
 
 from __future__ import annotations
 
+import struct
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -24,7 +25,35 @@ import apache_beam as beam
 from transforms.item import Duplicate
 from transforms.neardup import Fingerprint, NearConfig, candidate_keys, near_similarity
 
-__all__ = ["WINDOW", "Edge", "NearDedup", "assign_leaders", "verify_bucket"]
+__all__ = [
+    "WINDOW",
+    "Edge",
+    "NearDedup",
+    "assign_leaders",
+    "pack_entry",
+    "unpack_entry",
+    "verify_bucket",
+]
+
+BucketEntry = tuple[tuple, str, bytes, bool]
+
+
+def pack_entry(rank: tuple, item_id: str, fingerprint: bytes, is_copy: bool) -> bytes:
+    """A bucket entry as one bytes object: a grouping holds each value as an object."""
+    parts = [part.encode("utf-8", "surrogatepass") for part in (*rank, item_id)]
+    head = struct.pack(f"<?B{len(parts)}I", is_copy, len(parts), *(len(p) for p in parts))
+    return head + b"".join(parts) + fingerprint
+
+
+def unpack_entry(data: bytes) -> BucketEntry:
+    """Inverse of :func:`pack_entry`."""
+    is_copy, count = struct.unpack_from("<?B", data)
+    sizes = struct.unpack_from(f"<{count}I", data, 2)
+    at, parts = 2 + 4 * count, []
+    for size in sizes:
+        parts.append(data[at : at + size].decode("utf-8", "surrogatepass"))
+        at += size
+    return tuple(parts[:-1]), parts[-1], bytes(data[at:]), is_copy
 
 
 # A verified pair: (rank a, id a, rank b, id b, similarity), a before b.
@@ -39,7 +68,7 @@ WINDOW = 64
 
 def verify_bucket(
     key: str,
-    members: Iterable[tuple[tuple, str, bytes, bool]],
+    members: Iterable[BucketEntry | bytes],
     config: NearConfig,
     window: int = WINDOW,
 ) -> list[Edge]:
@@ -48,8 +77,9 @@ def verify_bucket(
     Args:
         key: the bucket's key (from :func:`candidate_keys`).
         members: ``(rank, id, packed fingerprint, is exact copy)`` of each item
-            in the bucket. An exact copy only stands in for its representative,
-            so pairs whose later item is one are not needed.
+            in the bucket, or that packed by :func:`pack_entry`. An exact copy
+            only stands in for its representative, so pairs whose later item
+            is one are not needed.
         config: the decision's settings.
         window: each item is compared with at most this many earlier ones.
 
@@ -57,7 +87,8 @@ def verify_bucket(
     verified and returned only in the bucket of the smallest key they share,
     so each pair is emitted once.
     """
-    ordered = sorted(members, key=lambda m: m[0])
+    entries = (unpack_entry(m) if isinstance(m, bytes) else m for m in members)
+    ordered = sorted(entries, key=lambda m: m[0])
     if len(ordered) < 2:
         return []
     prints = [Fingerprint.unpack(m[2]) for m in ordered]
@@ -134,7 +165,7 @@ _ANCHOR_KINDS = ("url", "content")
 def _bucket_entries(m, is_copy: bool, config: NearConfig):
     if not m.near:
         return []
-    entry = (m.rank, m.id, m.near, is_copy)
+    entry = pack_entry(m.rank, m.id, m.near, is_copy)
     return [(key, entry) for key in candidate_keys(Fingerprint.unpack(m.near), config)]
 
 
