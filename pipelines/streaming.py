@@ -15,8 +15,10 @@ is passed in and attached:
   effectively unbounded. The lateness branch fires an EARLY pane for every
   item that arrives before the watermark passes its window, so the items of
   its ON_TIME and LATE panes are those that arrived behind the watermark:
-  they are counted (``late``) and, with ``--output``, written to ``late/``
-  files. The publishing path has no window at all: late items are flagged
+  they are counted (``late``) and, with ``--output``, their identity and
+  times (:func:`late_record`) are written to ``late/`` files. Only items
+  whose window has ended by the wall clock enter that branch (the watermark
+  never runs ahead of the clock), which keeps its cost off the common path. The publishing path has no window at all: late items are flagged
   and published like any other.
 - with ``--output``, flagged items also go to event-time windowed JSONL
   files, one file per fired pane and shard:
@@ -25,8 +27,11 @@ is passed in and attached:
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+import time
+import zlib
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -49,6 +54,7 @@ __all__ = [
     "LOCAL_TALLY",
     "StageCounters",
     "count",
+    "late_record",
     "local_tally",
     "StreamConfig",
     "WindowedPanes",
@@ -117,9 +123,31 @@ class StageCounters(beam.PTransform):
         return pcolls["read"].pipeline | "NoSummary" >> beam.Create([]).with_output_types(str)
 
 
-def _shard(item: Item, shards: int) -> str:
+def _shard(record: Item | str, shards: int) -> str:
     # String keys: tuple keys are not deterministic for every coder.
-    return str(int(item.id[:8] or "0", 16) % shards) if item.id else "0"
+    if isinstance(record, Item):
+        return str(int(record.id[:8] or "0", 16) % shards) if record.id else "0"
+    return str(zlib.crc32(record.encode("utf-8")) % shards)
+
+
+def late_record(item: Item) -> str:
+    """What the lateness branch carries and ``late/`` files hold: the item's identity and times.
+
+    Small on purpose: every item read passes through the branch's grouping,
+    and the full item goes on through the stages like any other.
+    """
+    return json.dumps(
+        {
+            "id": item.id,
+            "source": item.source.url,
+            "guid": item.guid,
+            "url": item.url,
+            "fetched": item.fetched,
+            "published": item.published,
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )
 
 
 class WindowedPanes(beam.PTransform):
@@ -157,6 +185,25 @@ class WindowedPanes(beam.PTransform):
             | "Group" >> beam.GroupByKey()
             | "Pane" >> beam.ParDo(_PaneFn())
         )
+
+
+class _LateCandidateFn(beam.DoFn):
+    """Passes on (as :func:`late_record`) only items whose window has already ended by the clock.
+
+    The watermark of a Pub/Sub read never runs ahead of the wall clock, so an
+    item whose window is still open by the clock cannot be behind it; only
+    the others need the grouping that tells (most items skip it: a pane per
+    item is what the exact check costs).
+    """
+
+    def __init__(self, window_seconds: int) -> None:
+        self._window = window_seconds
+
+    def process(self, item: Item, timestamp=beam.DoFn.TimestampParam):
+        seconds = float(timestamp)
+        window_end = (seconds // self._window + 1) * self._window
+        if window_end <= time.time():
+            yield late_record(item)
 
 
 class _PaneFn(beam.DoFn):
@@ -197,8 +244,9 @@ class _WritePaneFn(beam.DoFn):
         name = f"pane-{pane.index}-{shard}-{uuid.uuid4().hex[:8]}.jsonl"
         path = _join(self._directory, self._kind, _window_name(win), name)
         with FileSystems.create(path) as handle:
-            for item in items:
-                handle.write(to_json(item).encode("utf-8") + b"\n")
+            for record in items:
+                line = record if isinstance(record, str) else to_json(record)
+                handle.write(line.encode("utf-8") + b"\n")
         count(f"{self._kind}_file_items", len(items), self._counters)
         yield path
 
@@ -259,6 +307,8 @@ def build_stream(p: beam.Pipeline, config: StreamConfig) -> dict:
     # Lateness is judged on the items as read, before any stateful stage holds the watermark.
     (
         outputs["read"]
+        | "LateCandidates"
+        >> beam.ParDo(_LateCandidateFn(config.window_seconds)).with_output_types(str)
         | "LatePanes" >> WindowedPanes(config.window_seconds, early_count=1)
         | "Late" >> beam.ParDo(_WritePaneFn("late", config.output, late_only=True))
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from datetime import UTC, datetime
 
@@ -21,6 +22,8 @@ from tests.streamkit import (
 )
 from tests.test_replay import SAMPLES, replay
 from transforms.normalise import normalise_item
+
+WINDOW = 30
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +50,11 @@ def test_stream_flags_publishes_updates_and_dead_letters(pubsub_emulator, tmp_pa
         raw_topic, raw_sub = topics.pair("raw")
         flagged_topic, flagged_sub = topics.pair("flagged")
         dead_topic, dead_sub = topics.pair("dead")
-        # Fetched now: the local runner's watermark is the wall clock.
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        items = sample_items(fetched=now)
+        # The local runner's watermark is the wall clock: fetched just after the
+        # next window boundary, so no item can be behind it by publishing time.
+        start = (int(time.time()) // WINDOW + 1) * WINDOW + 1
+        fetched = datetime.fromtimestamp(start, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        items = sample_items(fetched=fetched)
         # One item fetched long before the rest: behind the watermark, counted, not dropped.
         late_guid = items[0].guid
         items[0] = items[0].replace(fetched="2020-01-01T00:00:00Z")
@@ -63,7 +68,7 @@ def test_stream_flags_publishes_updates_and_dead_letters(pubsub_emulator, tmp_pa
                 "--dead_letter_topic", dead_topic,
                 "--output", str(out),
                 "--status_seconds", "2",
-                "--window_seconds", "20",
+                "--window_seconds", str(WINDOW),
             ],
             tmp_path / "stream.log",
         )  # fmt: skip
@@ -83,8 +88,8 @@ def test_stream_flags_publishes_updates_and_dead_letters(pubsub_emulator, tmp_pa
             topics.subscriber, dead_sub, lambda ms: len(ms) >= 1, timeout=30, alive=lambda: proc.poll() is None
         )
         assert proc.poll() is None, (tmp_path / "stream.log").read_text()[-3000:]
-        # Windows of 20 s close on the watermark (the wall clock here) and are written then.
-        written = wait_for_jsonl(out / "flagged", len(expected_flagged), timeout=90)
+        # Windows close on the watermark (the wall clock here) and are written then.
+        written = wait_for_jsonl(out / "flagged", len(expected_flagged), timeout=3 * WINDOW + 60)
         late = wait_for_jsonl(out / "late", 1, timeout=30)
         code = stop_process(proc)
         log = (tmp_path / "stream.log").read_text()
