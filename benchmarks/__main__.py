@@ -15,6 +15,7 @@ BENCHMARKS = (
     "poll_bench",
     "desk_bench",
     "hostile_bench",
+    "stream_bench",
     "memory_bench",  # last: the 1M-item replay takes long
 )
 
