@@ -75,6 +75,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
     from pipelines.runtools import Heartbeat
 
+    # What can be checked without Beam is checked first, so that those usage
+    # errors come at once, alone on their line.
+    for path in args.paths:
+        if "://" not in path and not os.path.exists(path):
+            raise CliError(f"input path does not exist: {path}")
+
     # Progress from the first second: loading Beam and checking the inputs
     # take seconds before the pipeline exists.
     started = time.monotonic()
