@@ -111,7 +111,11 @@ class Stack:
         port = self._http.server_address[1]
         lines = []
         for path in sorted(SAMPLES.iterdir()):
-            lines += [f"- name: {path.stem}", "  kind: feed", f"  url: http://127.0.0.1:{port}/{path.name}"]
+            lines += [
+                f"- name: {path.stem}",
+                "  kind: feed",
+                f"  url: http://127.0.0.1:{port}/{path.name}",
+            ]
         sources = self.workdir / "sources.yaml"
         sources.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return sources
@@ -140,7 +144,7 @@ class Stack:
         return None
 
     def stop(self) -> dict[str, int | None]:
-        """Stops the poller, the pipeline, the consumer, then the emulator; returns exit statuses."""
+        """Stops poller, pipeline, consumer, then the emulator; returns their exit statuses."""
         codes: dict[str, int | None] = {}
         for name in ("poll", "stream", "consume"):
             proc = self.processes.get(name)
@@ -185,7 +189,9 @@ def _stop_group(proc: subprocess.Popen, timeout: float) -> int | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m deploy.local_stack", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy.local_stack", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--store", default="out/stream/review.db", help="review store (SQLite)")
     parser.add_argument("--workdir", default="out/stream", help="sources, state, files and logs")
     args, extra = parser.parse_known_args(argv)
@@ -207,7 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     if exited:
         print(f"newswatch stack: {exited} exited on its own; stopping the rest", flush=True)
     codes = stack.stop()
-    print(f"newswatch stack: stopped ({', '.join(f'{k} {v}' for k, v in codes.items())})", flush=True)
+    print(
+        f"newswatch stack: stopped ({', '.join(f'{k} {v}' for k, v in codes.items())})", flush=True
+    )
     return 1 if exited else 0
 
 

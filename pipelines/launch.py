@@ -111,7 +111,9 @@ def check_pubsub(config, timeout: float = 10.0) -> None:
             except gexc.NotFound:
                 raise ValueError(f"Pub/Sub {kind} {path} does not exist (at {where})") from None
             except gexc.PermissionDenied as exc:
-                raise ValueError(f"no permission for Pub/Sub {kind} {path}: {exc.message}") from None
+                raise ValueError(
+                    f"no permission for Pub/Sub {kind} {path}: {exc.message}"
+                ) from None
             except (gexc.GoogleAPICallError, gexc.RetryError) as exc:
                 reason = getattr(exc, "message", None) or type(exc).__name__
                 raise ValueError(
@@ -152,7 +154,7 @@ def counter_values(result, local: bool = False) -> dict[str, int]:
 
 
 def format_counters(counts: Mapping[str, int]) -> str:
-    """One status line: received, duplicates, flagged per category, languages, late, dead letters."""
+    """One status line: received, duplicates, flagged per category, languages, late, dead."""
     c = lambda k: counts.get(k, 0)  # noqa: E731
     dups = sum(v for k, v in counts.items() if k.startswith("duplicates."))
     flagged = ", ".join(
@@ -205,7 +207,9 @@ def run_stream(
     exporter = _MetricsExporter(metrics_port) if metrics_port else None
     try:
         result = pipeline.run()
-        print(f"newswatch: streaming from {config.subscription} to {config.flagged_topic}", file=out)
+        print(
+            f"newswatch: streaming from {config.subscription} to {config.flagged_topic}", file=out
+        )
         state = str(result.state)
         shown, shown_at = None, 0.0
         while not stop.wait(status_seconds):
@@ -276,7 +280,9 @@ class _MetricsExporter:
         )
         self._up = Gauge("newswatch_stream_up", "1 while the job runs", registry=self._registry)
         self._up.set(1)
-        self._server, self._thread = start_http_server(port, addr="127.0.0.1", registry=self._registry)
+        self._server, self._thread = start_http_server(
+            port, addr="127.0.0.1", registry=self._registry
+        )
 
     def update(self, counts: Mapping[str, int]) -> None:
         for name, value in counts.items():

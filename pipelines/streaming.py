@@ -18,8 +18,9 @@ is passed in and attached:
   they are counted (``late``) and, with ``--output``, their identity and
   times (:func:`late_record`) are written to ``late/`` files. Only items
   whose window has ended by the wall clock enter that branch (the watermark
-  never runs ahead of the clock), which keeps its cost off the common path. The publishing path has no window at all: late items are flagged
-  and published like any other.
+  never runs ahead of the clock), which keeps its cost off the common path.
+  The publishing path has no window at all: late items are flagged and
+  published like any other.
 - with ``--output``, flagged items also go to event-time windowed JSONL
   files, one file per fired pane and shard:
   ``flagged/<window start>--<window end>/pane-<n>-<shard>-<uuid>.jsonl``.
@@ -31,8 +32,8 @@ import json
 import logging
 import threading
 import time
-import zlib
 import uuid
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -283,7 +284,7 @@ def _log_dead_letter(letter: DeadLetter) -> None:
 
 
 def build_stream(p: beam.Pipeline, config: StreamConfig) -> dict:
-    """The streaming job on ``p``: :func:`~pipelines.pipeline.build` with the stream's forms and sinks.
+    """The streaming job on ``p``: :func:`~pipelines.pipeline.build`, the stream's forms, its sinks.
 
     Returns:
         The outputs of :func:`~pipelines.pipeline.build`.

@@ -161,7 +161,7 @@ def read_jsonl_tree(directory: Path) -> list[dict]:
 
 
 def wait_for_jsonl(directory: Path, count: int, timeout: float) -> list[dict]:
-    """The records of every JSONL file under ``directory`` once there are ``count`` (or the timeout)."""
+    """The records of the JSONL files under ``directory``, once ``count`` (or at timeout)."""
     deadline = time.monotonic() + timeout
     records: list[dict] = []
     while time.monotonic() < deadline:

@@ -1,4 +1,4 @@
-"""The Dataflow Flex Template: metadata.json's parameter regexes, and the wheel that carries the packages.
+"""The Dataflow Flex Template: metadata.json's parameter regexes, and the wheel it installs.
 
 The Dockerfile cannot be built here (its base images are not reachable), so
 the wheel it installs stands in for it: built from a copy of the sources,
@@ -81,7 +81,11 @@ def test_regexes_accept_and_reject_examples(name):
 
 
 def test_path_regexes_agree_with_the_validators():
-    values = [v for n in ("subscription", "flagged_topic", "dead_letter_topic") for v in sum(EXAMPLES[n], [])]
+    values = [
+        v
+        for n in ("subscription", "flagged_topic", "dead_letter_topic")
+        for v in sum(EXAMPLES[n], [])
+    ]
     for value in values:
         for name, check in (("subscription", parse_subscription), ("flagged_topic", parse_topic)):
             try:
@@ -103,7 +107,7 @@ def test_wheel_installs_into_a_clean_venv_and_imports_the_pipeline(tmp_path):
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copy(REPO / "pyproject.toml", source)
     shutil.copy(REPO / "README.md", source)
-    packages = re.search(r'^packages = \[(.*)\]', (REPO / "pyproject.toml").read_text(), re.M)
+    packages = re.search(r"^packages = \[(.*)\]", (REPO / "pyproject.toml").read_text(), re.M)
     for package in re.findall(r'"([^"]+)"', packages.group(1)):
         shutil.copytree(REPO / package, source / package, ignore=ignore)
     dist = tmp_path / "dist"

@@ -52,7 +52,10 @@ def _items(make_item) -> list[Item]:
             published="2026-03-10T09:00:00Z",
         ),
         make_item(
-            guid="c", url="https://wire.example/news/market", title="Market prices", text="Prices rose."
+            guid="c",
+            url="https://wire.example/news/market",
+            title="Market prices",
+            text="Prices rose.",
         ),
     ]
 
@@ -93,9 +96,7 @@ def test_stream_forms_run_the_same_graph_on_an_unbounded_source(make_item):
         updates = out["updates"] | beam.Map(
             lambda u: (u.representative_id == _wire_id("a"), u.report.url)
         )
-        assert_that(
-            updates, equal_to([(True, "https://wire.example/news/grave")]), label="updates"
-        )
+        assert_that(updates, equal_to([(True, "https://wire.example/news/grave")]), label="updates")
     after = local_tally()
     grew = {k: after.get(k, 0) - before.get(k, 0) for k in after}
     assert grew["entries.read"] == 3

@@ -1,8 +1,7 @@
-"""The streaming job against the real Pub/Sub emulator: raw items in, flagged items, updates and dead letters out."""
+"""The streaming job on the Pub/Sub emulator: raw items in; flagged, updates, dead letters out."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -85,7 +84,11 @@ def test_stream_flags_publishes_updates_and_dead_letters(pubsub_emulator, tmp_pa
             alive=lambda: proc.poll() is None,
         )
         dead = pull_until(
-            topics.subscriber, dead_sub, lambda ms: len(ms) >= 1, timeout=30, alive=lambda: proc.poll() is None
+            topics.subscriber,
+            dead_sub,
+            lambda ms: len(ms) >= 1,
+            timeout=30,
+            alive=lambda: proc.poll() is None,
         )
         assert proc.poll() is None, (tmp_path / "stream.log").read_text()[-3000:]
         # Windows close on the watermark (the wall clock here) and are written then.
@@ -114,7 +117,9 @@ def test_stream_flags_publishes_updates_and_dead_letters(pubsub_emulator, tmp_pa
         assert attrs["schema_version"] == "2"
         assert attrs["language"] == body["language"]
         assert attrs["source_kind"] == "feed"
-        assert float(attrs["score"]) == pytest.approx(max(f["score"] for f in body["flags"]), abs=1e-3)
+        assert float(attrs["score"]) == pytest.approx(
+            max(f["score"] for f in body["flags"]), abs=1e-3
+        )
         assert {k[5:] for k in attrs if k.startswith("flag_")} == categories
     # The same stories as the replay of the same input (representatives may differ).
     assert _stories([b for b, _ in flagged], updates) == _stories(replayed["flagged"], [])
@@ -123,7 +128,7 @@ def test_stream_flags_publishes_updates_and_dead_letters(pubsub_emulator, tmp_pa
             assert attrs["item_id"] == body["representative_id"]
     assert updates, "the samples' duplicates must produce also_reported_by updates"
 
-    (letter, attrs), = bodies(dead)
+    ((letter, attrs),) = bodies(dead)
     assert letter["stage"] == "read" and "not JSON" in letter["reason"]
     assert letter["raw"] == "{not json"
 

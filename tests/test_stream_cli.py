@@ -48,7 +48,9 @@ def test_status_line_names_every_stage_count():
 
 
 def test_id_label_is_refused_off_dataflow(capsys):
-    code = main(["stream", "--subscription", SUB, "--flagged_topic", TOPIC, "--id_label", "item_id"])
+    code = main(
+        ["stream", "--subscription", SUB, "--flagged_topic", TOPIC, "--id_label", "item_id"]
+    )
     assert code == 2
     assert "--id_label works only on --runner=DataflowRunner" in capsys.readouterr().err
 
@@ -64,7 +66,8 @@ def test_missing_subscription_is_one_line(pubsub_emulator, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert err == (
-        f"newswatch: error: Pub/Sub subscription {missing} does not exist (at {pubsub_emulator.host})"
+        f"newswatch: error: Pub/Sub subscription {missing} does not exist"
+        f" (at {pubsub_emulator.host})"
     )
 
 

@@ -1,4 +1,4 @@
-"""``make stream``'s stack: poller, pipeline and consumer on the emulator, into the review store; Ctrl-C leaves nothing."""
+"""``make stream``: poller, pipeline, consumer into the review store; Ctrl-C leaves nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``newswatch stream``: the streaming pipeline from a raw-item subscription to the flagged topic."""
+"""``newswatch stream``: the streaming pipeline, raw-item subscription to flagged topic."""
 
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ def run(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         port = positive_int(args.metrics_port) if args.metrics_port else None
         if config.id_label and not any("DataflowRunner" in a for a in beam_args):
             raise ValueError(
-                f"--id_label works only on --runner=DataflowRunner (got --id_label={config.id_label})"
+                "--id_label works only on --runner=DataflowRunner"
+                f" (got --id_label={config.id_label})"
             )
         if not any("DataflowRunner" in a for a in beam_args):
             check_pubsub(config)
