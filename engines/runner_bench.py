@@ -1,6 +1,6 @@
 """Replay throughput on each local runner: the real feeds, FnApiRunner as the baseline.
 
-    .venv/bin/python engines/runner_bench.py [--corpora DIR] [--runs 3] [--engines prism,flink,spark]
+    .venv/bin/python engines/runner_bench.py [--corpora DIR] [--runs N] [--engines prism,flink]
 
 Every run replays the same input (by default all of ``feeds/real``, 250 files)
 with ``newswatch replay`` in its own process, as a user does. Runs are
@@ -99,7 +99,9 @@ def main() -> None:
                 if reference is None:
                     reference = got
                 same = got == reference
-                print(f"run {run + 1} {name:<12} {seconds:7.1f} s  same outputs: {same}", flush=True)
+                print(
+                    f"run {run + 1} {name:<12} {seconds:7.1f} s  same outputs: {same}", flush=True
+                )
                 if not same:
                     raise SystemExit(f"{name}: outputs differ from FnApiRunner's")
                 best[name] = min(best.get(name, seconds), seconds)
