@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
 from transforms.dedup import Dedup, rank
-from transforms.dedup_near import WINDOW, pack_entry, unpack_entry, verify_bucket
-from transforms.neardup import NearConfig, candidate_keys, fingerprint
+from transforms.dedup_near import (
+    WINDOW,
+    _ref,
+    bucket_pairs,
+    candidate_entries,
+    pack_entry,
+    unpack_entry,
+    verify_pair,
+)
+from transforms.neardup import NearConfig, fingerprint
 
 CONFIG = NearConfig()
 LEAD = (
@@ -19,46 +25,64 @@ LEAD = (
 )
 
 
-def _entries(texts: list[str], title: str) -> list[tuple[str, tuple]]:
-    out = []
+def _entries(texts: list[str], title: str) -> dict[str, tuple]:
+    """id → (rank, id, packed fingerprint, is copy) for each text."""
+    out = {}
     for n, text in enumerate(texts):
-        fp = fingerprint(title, text)
-        entry = ((f"2026-03-{n // 24 + 1:02d}T{n % 24:02d}", "", f"id{n:05d}"), f"id{n:05d}", fp.pack(), False)
-        out.extend((key, entry) for key in candidate_keys(fp, CONFIG))
+        item_id = f"id{n:05d}"
+        rank = (f"2026-03-{n // 24 + 1:02d}T{n % 24:02d}", "", item_id)
+        out[item_id] = (rank, item_id, fingerprint(title, text).pack(), False)
     return out
 
 
-def _all_buckets(entries):
-    buckets: dict[str, list] = {}
-    for key, entry in entries:
-        buckets.setdefault(key, []).append(entry)
-    return [edge for key, members in buckets.items() for edge in verify_bucket(key, members, CONFIG)]
+def _pairs(members: dict[str, tuple], window: int = WINDOW) -> set[tuple[str, str]]:
+    """The pure form of the pass's first two steps: candidate pairs, by id."""
+    groups: dict[str, list[bytes]] = {}
+    refs = {}
+    for rank, item_id, fp, copy in members.values():
+        refs[_ref(item_id)] = item_id
+        for coarse, entry in candidate_entries(rank, item_id, fp, copy, CONFIG):
+            groups.setdefault(coarse, []).append(entry)
+    found = set()
+    for entries in groups.values():
+        found |= bucket_pairs(entries, window)
+    return {(refs[a], refs[b]) for a, b in found}
 
 
-def test_a_pair_sharing_many_keys_is_verified_and_emitted_once():
+def test_candidates_are_pairs_sharing_a_key_verified_once():
     texts = [LEAD + f" {suffix}" for suffix in ("today.", "this week.", "on Tuesday.")]
-    edges = _all_buckets(_entries(texts, "Mass grave found"))
-    pairs = Counter((a, b) for _, a, _, b, _ in edges)
-    assert set(pairs) == {("id00000", "id00001"), ("id00000", "id00002"), ("id00001", "id00002")}
-    assert set(pairs.values()) == {1}
+    texts.append("Ceasefire talks resumed in the capital on Monday with both delegations present.")
+    members = _entries(texts, "Mass grave found")
+    pairs = _pairs(members)
+    # Under one headline every pair is a candidate (the title key); the bands
+    # alone would not pair the other story.
+    assert len(pairs) == 6
+    edges = {
+        (a, b): verify_pair(pack_entry(*members[a]), pack_entry(*members[b]), CONFIG)
+        for a, b in pairs
+    }
+    verified = {pair for pair, edge in edges.items() if edge is not None}
+    assert verified == {("id00000", "id00001"), ("id00000", "id00002"), ("id00001", "id00002")}
+    assert all(edges[pair][1] < edges[pair][3] for pair in verified)
+    # The order of the two halves does not matter; the earlier one comes first.
+    assert verify_pair(pack_entry(*members["id00002"]), pack_entry(*members["id00000"]), CONFIG)[1] == "id00000"
 
 
 def test_a_headline_repeated_hundreds_of_times_gives_linearly_many_pairs():
     # A daily bulletin under one headline, the same text each day: every issue
     # shares every key with every other, the worst case for pairs.
     copies = 300
-    entries = _entries([LEAD] * copies, "Daily bulletin")
-    buckets: dict[str, list] = {}
-    for key, entry in entries:
-        buckets.setdefault(key, []).append(entry)
-    assert len(buckets) == CONFIG.bands + 1 and all(len(m) == copies for m in buckets.values())
-    smallest = min(buckets)
-    edges = verify_bucket(smallest, buckets[smallest], CONFIG)
+    pairs = _pairs(_entries([LEAD] * copies, "Daily bulletin"))
     index = {f"id{n:05d}": n for n in range(copies)}
-    assert all(0 < index[b] - index[a] <= WINDOW for _, a, _, b, _ in edges)
-    assert len(edges) == sum(min(j, WINDOW) for j in range(copies))  # not copies * (copies - 1) / 2
-    # The same pairs meet again under every other key, and are not emitted again.
-    assert all(not verify_bucket(key, members, CONFIG) for key, members in buckets.items() if key != smallest)
+    assert all(0 < index[b] - index[a] <= WINDOW for a, b in pairs)
+    assert len(pairs) == sum(min(j, WINDOW) for j in range(copies))  # not 44,850
+
+
+def test_a_later_exact_copy_is_not_verified_against():
+    members = _entries([LEAD, LEAD + " again."], "Mass grave found")
+    rank, item_id, fp, _ = members["id00001"]
+    members["id00001"] = (rank, item_id, fp, True)
+    assert verify_pair(pack_entry(*members["id00000"]), pack_entry(*members["id00001"]), CONFIG) is None
 
 
 def test_byte_identical_repeats_in_one_file_keep_one_item(pipeline, make_item):

@@ -1,21 +1,29 @@
-"""The ``near`` pass in batch: candidate buckets of fingerprints, verified pairs, one decision.
+"""The ``near`` pass in batch: candidate pairs by key, verified once, one decision.
 
 Items meet their candidate copies by LSH band and title keys
 (:func:`transforms.neardup.candidate_keys`); each candidate pair is verified
-once (:func:`verify_bucket`), and in ``rank`` order each item joins the most
+once (:func:`verify_pair`), and in ``rank`` order each item joins the most
 similar earlier representative it was verified against, or becomes a
 representative itself (:func:`assign_leaders`). A copy therefore always
 points at a representative, never at another copy.
 
-Only :class:`transforms.dedup.Member` records travel here, never items: the
-buckets hold ``(rank, id, packed fingerprint, is exact copy)``, the pairs
-and decisions are smaller still. Pairs grow linearly with the input: each
-pair is emitted once (in the bucket of the smallest key the two share), and
-each item is compared with at most :data:`WINDOW` earlier items per key.
+Only :class:`transforms.dedup.Member` records travel here, never items, and
+what a grouping holds per item stays small and linear in the input:
+
+1. ``Buckets``: per candidate key, a few dozen bytes (an 8-byte ref of the
+   item, its date, the rest of the key), grouped under the key's first
+   :data:`COARSE` characters, so the grouping has a few thousand keys, not
+   33 per item; :func:`bucket_pairs` pairs each item with at most
+   :data:`WINDOW` earlier ones per key (a headline repeated 10,000 times
+   gives linearly many pairs, not 50 million);
+2. ``JoinEarlier`` / ``JoinLater``: each item's packed fingerprint meets its
+   pairs by ref, once per side; a pair found under several keys is verified
+   once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from collections import defaultdict
 from collections.abc import Iterable
@@ -30,9 +38,11 @@ __all__ = [
     "Edge",
     "NearDedup",
     "assign_leaders",
+    "bucket_pairs",
+    "candidate_entries",
     "pack_entry",
     "unpack_entry",
-    "verify_bucket",
+    "verify_pair",
 ]
 
 BucketEntry = tuple[tuple, str, bytes, bool]
@@ -58,60 +68,87 @@ def unpack_entry(data: bytes) -> BucketEntry:
 
 # A verified pair: (rank a, id a, rank b, id b, similarity), a before b.
 Edge = tuple[tuple, str, tuple, str, float]
-# Each item is compared with at most this many earlier items (by rank) under
+# Each item is compared with at most this many earlier items (by date) under
 # one candidate key. A copy appears close in time to its original, so this
 # only binds for keys that hundreds of items share: a bulletin headline
 # repeated daily for years compares each issue with the 64 before it instead
 # of with all of them (pairs grow linearly, not quadratically).
 WINDOW = 64
+# Characters of a candidate key that pick its group (band number and one byte
+# of the band: 32 * 256 groups; "t" and three hex digits for title keys).
+COARSE = 4
 
 
-def verify_bucket(
-    key: str,
-    members: Iterable[BucketEntry | bytes],
-    config: NearConfig,
-    window: int = WINDOW,
-) -> list[Edge]:
-    """Verified pairs among the items that share the candidate key ``key``.
+def _ref(item_id: str) -> bytes:
+    return hashlib.blake2b(item_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
-    Args:
-        key: the bucket's key (from :func:`candidate_keys`).
-        members: ``(rank, id, packed fingerprint, is exact copy)`` of each item
-            in the bucket, or that packed by :func:`pack_entry`. An exact copy
-            only stands in for its representative, so pairs whose later item
-            is one are not needed.
-        config: the decision's settings.
-        window: each item is compared with at most this many earlier ones.
 
-    Two items that share several keys meet in several buckets; the pair is
-    verified and returned only in the bucket of the smallest key they share,
-    so each pair is emitted once.
+def _order(rank: tuple) -> bytes:
+    # Published, then fetched: the leading fields of the rank, as sortable bytes.
+    return (rank[0] + "\x00" + rank[1]).encode("utf-8", "surrogatepass")
+
+
+def candidate_entries(
+    rank: tuple, item_id: str, fingerprint: bytes, is_copy: bool, config: NearConfig
+) -> list[tuple[str, bytes]]:
+    """``(coarse key, entry)`` for each candidate key of an item (none without a fingerprint).
+
+    A grouping keeps one table slot and one list per distinct key, so the
+    items meet under the first :data:`COARSE` characters of their keys (a few
+    thousand groups) and each entry carries the rest of its key: a few dozen
+    bytes, not the fingerprint, which joins the pairs later.
     """
-    entries = (unpack_entry(m) if isinstance(m, bytes) else m for m in members)
-    ordered = sorted(entries, key=lambda m: m[0])
-    if len(ordered) < 2:
+    if not fingerprint:
         return []
-    prints = [Fingerprint.unpack(m[2]) for m in ordered]
-    keys: list[set[str] | None] = [None] * len(ordered)
+    tail = struct.pack("<?", is_copy) + _ref(item_id) + _order(rank)
+    out = []
+    for key in candidate_keys(Fingerprint.unpack(fingerprint), config):
+        fine = key[COARSE:].encode("ascii")
+        out.append((key[:COARSE], bytes((len(fine),)) + fine + tail))
+    return out
 
-    def keys_of(index: int) -> set[str]:
-        found = keys[index]
-        if found is None:
-            found = keys[index] = set(candidate_keys(prints[index], config))
-        return found
 
-    edges = []
-    for j in range(1, len(ordered)):
-        rank_b, id_b, _, copy_b = ordered[j]
-        if copy_b:
+def bucket_pairs(entries: Iterable[bytes], window: int = WINDOW) -> set[tuple[bytes, bytes]]:
+    """Candidate pairs ``(earlier ref, later ref)`` among entries of one coarse group.
+
+    Entries sharing a full key form a bucket; in (published, fetched) order,
+    each is paired with at most ``window`` entries before it. Pairs of two
+    exact copies are not needed (each only stands in for its story).
+    """
+    buckets: dict[bytes, list[tuple[bytes, bytes, bool]]] = defaultdict(list)
+    for entry in entries:
+        n = entry[0]
+        fine, is_copy = entry[1 : 1 + n], bool(entry[1 + n])
+        buckets[fine].append((entry[10 + n :], entry[2 + n : 10 + n], is_copy))
+    pairs = set()
+    for members in buckets.values():
+        if len(members) < 2:
             continue
-        for i in range(max(0, j - window), j):
-            if min(keys_of(i) & keys_of(j)) != key:
-                continue
-            similarity = near_similarity(prints[i], prints[j], config)
-            if similarity is not None:
-                edges.append((ordered[i][0], ordered[i][1], rank_b, id_b, similarity))
-    return edges
+        members.sort()
+        for j in range(1, len(members)):
+            _, ref_b, copy_b = members[j]
+            for i in range(max(0, j - window), j):
+                if not (copy_b and members[i][2]):
+                    pairs.add((members[i][1], ref_b))
+    return pairs
+
+
+def verify_pair(a: bytes, b: bytes, config: NearConfig) -> Edge | None:
+    """The verified pair of two packed entries (:func:`pack_entry`), earlier first, or None.
+
+    None as well when the later of the two is an exact copy: it only stands in
+    for its representative.
+    """
+    rank_a, id_a, fp_a, copy_a = unpack_entry(a)
+    rank_b, id_b, fp_b, copy_b = unpack_entry(b)
+    if (rank_b, id_b) < (rank_a, id_a):
+        rank_a, id_a, fp_a, copy_a, rank_b, id_b, fp_b, copy_b = (
+            rank_b, id_b, fp_b, copy_b, rank_a, id_a, fp_a, copy_a
+        )  # fmt: skip
+    if copy_b:
+        return None
+    similarity = near_similarity(Fingerprint.unpack(fp_a), Fingerprint.unpack(fp_b), config)
+    return None if similarity is None else (rank_a, id_a, rank_b, id_b, similarity)
 
 
 def assign_leaders(
@@ -162,11 +199,30 @@ def assign_leaders(
 _ANCHOR_KINDS = ("url", "content")
 
 
-def _bucket_entries(m, is_copy: bool, config: NearConfig):
-    if not m.near:
-        return []
-    entry = pack_entry(m.rank, m.id, m.near, is_copy)
-    return [(key, entry) for key in candidate_keys(Fingerprint.unpack(m.near), config)]
+def _entries(m, is_copy: bool, config: NearConfig):
+    return candidate_entries(m.rank, m.id, m.near, is_copy, config)
+
+
+def _print(m, is_copy: bool):
+    if m.near:
+        yield _ref(m.id), pack_entry(m.rank, m.id, m.near, is_copy)
+
+
+def _halves(joined):
+    """One item's packed entry, sent to each of its later partners."""
+    _, grouped = joined
+    for entry in grouped["print"]:
+        for partner in set(grouped["pair"]):
+            yield partner, entry
+
+
+def _verified(joined, config: NearConfig):
+    _, grouped = joined
+    for entry in grouped["print"]:
+        for half in set(grouped["half"]):
+            edge = verify_pair(half, entry, config)
+            if edge is not None:
+                yield edge
 
 
 def _leaders(grouped) -> Iterable[tuple[str, tuple[str, float]]]:
@@ -221,13 +277,28 @@ class NearDedup(beam.PTransform):
         config = self._config
         anchors = copied | "Anchors" >> beam.Filter(lambda c: c[1].kind in _ANCHOR_KINDS)
         entries = (
-            survivors | "SurvivorKeys" >> beam.FlatMap(_bucket_entries, False, config),
-            anchors | "AnchorKeys" >> beam.FlatMap(lambda c: _bucket_entries(c[0], True, config)),
+            survivors | "SurvivorKeys" >> beam.FlatMap(_entries, False, config),
+            anchors | "AnchorKeys" >> beam.FlatMap(lambda c: _entries(c[0], True, config)),
         ) | "CandidateKeys" >> beam.Flatten()
-        edges = (
+        pairs = (
             entries
             | "Buckets" >> beam.GroupByKey()
-            | "Verify" >> beam.FlatMap(lambda bucket: verify_bucket(bucket[0], bucket[1], config))
+            | "Pairs" >> beam.FlatMap(lambda group: bucket_pairs(group[1]))
+        )
+        # Fingerprints meet their pairs by the items' refs, in two joins.
+        prints = (
+            survivors | "SurvivorPrints" >> beam.FlatMap(_print, False),
+            anchors | "AnchorPrints" >> beam.FlatMap(lambda c: _print(c[0], True)),
+        ) | "Prints" >> beam.Flatten()
+        halves = (
+            {"print": prints, "pair": pairs}
+            | "JoinEarlier" >> beam.CoGroupByKey()
+            | "Halves" >> beam.FlatMap(_halves)
+        )
+        edges = (
+            {"print": prints, "half": halves}
+            | "JoinLater" >> beam.CoGroupByKey()
+            | "Verify" >> beam.FlatMap(_verified, config)
             | "Edges" >> beam.Map(lambda edge: ("near", ("edge", *edge)))
         )
         links = anchors | "Links" >> beam.Map(lambda c: ("near", ("link", c[0].id, c[1].of)))
