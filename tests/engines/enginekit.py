@@ -31,6 +31,7 @@ __all__ = [
     "SAMPLES",
     "Replay",
     "engines_dir",
+    "flink_dist_lib",
     "free_port",
     "job_server_jar",
     "prism_path",
@@ -51,6 +52,13 @@ def engines_dir() -> Path:
 def prism_path() -> Path:
     """Prism built from the Go module at the installed Beam SDK's version."""
     return engines_dir() / f"prism-v{version('apache-beam')}" / "prism"
+
+
+def flink_dist_lib() -> Path:
+    """Flink's distribution jars (from PyPI's apache-flink-libraries), fetched by fetch_jars.sh."""
+    script = (REPO / "engines" / "fetch_jars.sh").read_text(encoding="utf-8")
+    flink = re.search(r"^FLINK_VERSION=(\S+)", script, re.M).group(1)
+    return engines_dir() / f"flink-{flink}" / "lib"
 
 
 def _pom_beam_version(engine: str) -> str:
