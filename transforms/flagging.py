@@ -9,11 +9,13 @@ from pathlib import Path
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.item import Item
+from transforms.item import DeadLetter, Item, to_json
 from transforms.language import UNDETERMINED
 from transforms.rules import CATEGORIES, PACKS_DIR, RuleEngine
 
-__all__ = ["Flagging", "flag_item", "shared_engine"]
+__all__ = ["DEAD_LETTER_TAG", "Flagging", "flag_item", "shared_engine"]
+
+DEAD_LETTER_TAG = "dead_letter"
 
 _engines: dict[tuple, RuleEngine] = {}
 _engines_lock = threading.Lock()
@@ -62,20 +64,40 @@ def flag_item(engine: RuleEngine, item: Item) -> Item:
 
 
 class _FlagFn(beam.DoFn):
-    def __init__(self, packs_dir: str, thresholds: Mapping[str, float]) -> None:
+    def __init__(
+        self, packs_dir: str, thresholds: Mapping[str, float], isolate: bool = False
+    ) -> None:
         self._packs_dir = packs_dir
         self._thresholds = dict(thresholds)
+        self._isolate = isolate
         self._engine: RuleEngine | None = None
         self._counters = {c: Metrics.counter("newswatch", f"flagged_{c}") for c in CATEGORIES}
+        self._failed = Metrics.counter("newswatch", "flag_dead_letters")
 
     def setup(self) -> None:
         self._engine = shared_engine(self._packs_dir, self._thresholds)
 
     def process(self, item: Item):
-        out = flag_item(self._engine, item)
+        try:
+            out = flag_item(self._engine, item)
+        except Exception as exc:  # any one item's failure must not end the run
+            if not self._isolate:
+                raise
+            self._failed.inc()
+            yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, _dead_letter("flag", item, exc))
+            return
         for flag in out.flags:
             self._counters[flag.category].inc()
         yield out
+
+
+def _dead_letter(stage: str, item: Item, exc: Exception) -> DeadLetter:
+    return DeadLetter(
+        stage=stage,
+        reason=f"{type(exc).__name__}: {exc}"[:500],
+        path=item.origin or item.source.url,
+        raw=to_json(item)[:2000],
+    )
 
 
 class Flagging(beam.PTransform):
@@ -84,16 +106,29 @@ class Flagging(beam.PTransform):
     Args:
         packs_dir: directory of rule packs (``*.yaml``).
         thresholds: score threshold per category, overriding the default 0.5.
+        dead_letters: isolate each item: an item whose flagging raises becomes
+            a dead letter (stage ``flag``) and the output is
+            ``{"items", "dead_letter"}``; otherwise the error ends the run.
     """
 
-    def __init__(self, packs_dir: str | None = None, thresholds: Mapping[str, float] | None = None):
+    def __init__(
+        self,
+        packs_dir: str | None = None,
+        thresholds: Mapping[str, float] | None = None,
+        *,
+        dead_letters: bool = False,
+    ):
         super().__init__()
         self._packs_dir = str(packs_dir or PACKS_DIR)
         self._thresholds = dict(thresholds or {})
+        self._isolate = dead_letters
         # Fail at construction, not on a worker: a broken pack is a config error.
         shared_engine(self._packs_dir, self._thresholds)
 
     def expand(self, items):
-        return items | "Flag" >> beam.ParDo(
-            _FlagFn(self._packs_dir, self._thresholds)
-        ).with_output_types(Item)
+        fn = _FlagFn(self._packs_dir, self._thresholds, self._isolate)
+        flag = beam.ParDo(fn).with_output_types(Item)
+        if not self._isolate:
+            return items | "Flag" >> flag
+        out = items | "Flag" >> flag.with_outputs(DEAD_LETTER_TAG, main="items")
+        return {"items": out["items"], DEAD_LETTER_TAG: out[DEAD_LETTER_TAG]}

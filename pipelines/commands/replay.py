@@ -37,9 +37,9 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_IDENTITIES = 0, 1, 2, 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.description = "Replay saved RSS/Atom/JSON feeds through the pipeline, deterministically."
+    parser.description = "Replay saved RSS/Atom/JSON feeds and WARC archives of live polls through the pipeline, deterministically."
     parser.add_argument(
-        "paths", nargs="+", metavar="PATH", help="feed files or directories (read recursively)"
+        "paths", nargs="+", metavar="PATH", help="feed files, WARC files (.warc, .warc.gz) or directories (read recursively)"
     )
     parser.add_argument(
         "--output",
