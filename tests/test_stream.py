@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from connectors.pubsub import raw_item_message
@@ -28,6 +30,27 @@ WINDOW = 30
 @pytest.fixture(scope="module")
 def replayed(tmp_path_factory) -> dict:
     return replay(tmp_path_factory.mktemp("replay"), SAMPLES / "feeds")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_metric(port: int, line: str, timeout: float = 30) -> str:
+    """The /metrics page once it holds ``line`` (the status loop refreshes it every 2 s)."""
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        try:
+            text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        except httpx.HTTPError:
+            text = ""
+        if line in text:
+            return text
+        time.sleep(0.5)  # polling the endpoint for a condition, with a deadline
+    raise AssertionError(f"{line!r} not in /metrics after {timeout} s:\n{text[-2000:]}")
 
 
 def _stories(flagged: list[dict], updates: list[dict]) -> set[frozenset[str]]:
@@ -58,7 +81,14 @@ def test_stream_flags_publishes_updates_and_dead_letters(pubsub_emulator, tmp_pa
         late_guid = items[0].guid
         items[0] = items[0].replace(fetched="2020-01-01T00:00:00Z")
         messages = [raw_item_message(item) for item in items]
-        twice = messages[1]
+        flagged_guids = {i["guid"] for i in replayed["flagged"]}
+        # A flagged item published twice must still come out once.
+        twice = next(
+            m
+            for m, i in zip(messages, items, strict=True)
+            if i.guid in flagged_guids and i.guid != late_guid
+        )
+        metrics_port = _free_port()
         out = tmp_path / "out"
         proc = start_stream(
             [
@@ -68,6 +98,7 @@ def test_stream_flags_publishes_updates_and_dead_letters(pubsub_emulator, tmp_pa
                 "--output", str(out),
                 "--status_seconds", "2",
                 "--window_seconds", str(WINDOW),
+                "--metrics_port", str(metrics_port),
             ],
             tmp_path / "stream.log",
         )  # fmt: skip
@@ -91,6 +122,9 @@ def test_stream_flags_publishes_updates_and_dead_letters(pubsub_emulator, tmp_pa
             alive=lambda: proc.poll() is None,
         )
         assert proc.poll() is None, (tmp_path / "stream.log").read_text()[-3000:]
+        metrics = _wait_for_metric(metrics_port, 'newswatch_stream_count{name="entries.read"} 53.0')
+        assert 'newswatch_stream_count{name="late"} 1.0' in metrics
+        assert "newswatch_stream_up 1.0" in metrics
         # Windows close on the watermark (the wall clock here) and are written then.
         written = wait_for_jsonl(out / "flagged", len(expected_flagged), timeout=3 * WINDOW + 60)
         late = wait_for_jsonl(out / "late", 1, timeout=30)
