@@ -70,11 +70,22 @@ def build(
     """
     read = p | "Read" >> source
     normalised = read[ITEMS] | "Normalise" >> Normalise()
-    identified = normalised["items"] | "Language" >> DetectLanguage(config.language_backend)
-    flagged_all = identified | "Flagging" >> Flagging(config.packs_dir, config.thresholds)
-    deduped = flagged_all | "Dedup" >> (dedup if dedup is not None else Dedup())
+    # Each stage isolates each item: one that breaks a stage becomes that
+    # stage's dead letter, and the run goes on.
+    identified = normalised["items"] | "Language" >> DetectLanguage(
+        config.language_backend, dead_letters=True
+    )
+    flagged_all = identified["items"] | "Flagging" >> Flagging(
+        config.packs_dir, config.thresholds, dead_letters=True
+    )
+    deduped = flagged_all["items"] | "Dedup" >> (dedup if dedup is not None else Dedup())
     items = (deduped["unique"], deduped["duplicates"]) | "AllItems" >> beam.Flatten()
-    dead = (read[DEAD_LETTERS], normalised[DEAD_LETTER_TAG]) | "AllDeadLetters" >> beam.Flatten()
+    dead = (
+        read[DEAD_LETTERS],
+        normalised[DEAD_LETTER_TAG],
+        identified[DEAD_LETTER_TAG],
+        flagged_all[DEAD_LETTER_TAG],
+    ) | "AllDeadLetters" >> beam.Flatten()
     flagged = deduped["unique"] | "OnlyFlagged" >> beam.Filter(lambda item: bool(item.flags))
     counted = {"items": items, "dead_letters": dead, "files": read[FILES], "read": read[ITEMS]}
     summarised = counted | "Summary" >> (summary if summary is not None else Summarise())

@@ -45,3 +45,45 @@ def test_flagging_stage_keeps_good_items_and_dead_letters_the_broken_one(pipelin
             equal_to(["flag"]),
             label="dead",
         )
+
+
+def test_language_dofn_turns_a_failing_item_into_a_dead_letter(make_item):
+    from transforms.language import DEAD_LETTER_TAG as LANGUAGE_DEAD, _DetectFn
+
+    fn = _DetectFn("cld2", isolate=True)
+    fn.setup()
+    broken = make_item(text=12345, origin="feeds/numbers.json")  # a number where text belongs
+    (out,) = list(fn.process(broken))
+    assert out.tag == LANGUAGE_DEAD
+    assert out.value.stage == "language"
+    assert out.value.path == "feeds/numbers.json"
+    good = normalise_item(make_item(text="<p>Investigators said on Tuesday that they had met.</p>"))
+    assert [o.language for o in fn.process(good)] == ["en"]
+
+
+def test_replay_graph_keeps_going_past_a_broken_item(pipeline, make_item):
+    # The broken item is caught by the first stage that meets it (normalise);
+    # language and flagging dead letters join the same output (tests above).
+    from pipelines.pipeline import build
+
+    good = make_item(title="Prosecutors open a war crimes investigation")
+    broken = make_item(guid="wire-2", title="A number for text", text=12345)
+
+    class Source(beam.PTransform):
+        def expand(self, pbegin):
+            items = pbegin | "Items" >> beam.Create([good, broken])
+            none = pbegin | "NoFiles" >> beam.Create([])
+            return {"items": items, "dead_letters": none, "files": none}
+
+    with pipeline as p:
+        out = build(p, Source())
+        assert_that(
+            out["dead_letters"] | "Stages" >> beam.Map(lambda d: d.stage),
+            equal_to(["normalise"]),
+            label="dead",
+        )
+        assert_that(
+            out["items"] | "Guids" >> beam.Map(lambda item: item.guid),
+            equal_to(["wire-1"]),
+            label="items",
+        )

@@ -31,7 +31,7 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.item import Item
+from transforms.item import DeadLetter, Item, to_json
 from transforms.langid_backends import (
     UNDETERMINED,
     Cld2Detector,
@@ -46,6 +46,7 @@ from transforms.langid_backends import (
 
 __all__ = [
     "BACKENDS",
+    "DEAD_LETTER_TAG",
     "UNDETERMINED",
     "CascadeDetector",
     "DetectLanguage",
@@ -55,6 +56,8 @@ __all__ = [
     "iso639_1",
     "make_detector",
 ]
+
+DEAD_LETTER_TAG = "dead_letter"
 
 DETECT_CHARS = 2000
 # Tuned on the langid corpus (see language_eval): CLD2's "reliable" (without
@@ -165,11 +168,13 @@ def identify(detector: Detector, item: Item) -> Item:
 
 
 class _DetectFn(beam.DoFn):
-    def __init__(self, backend: str) -> None:
+    def __init__(self, backend: str, isolate: bool = False) -> None:
         self._backend = backend
+        self._isolate = isolate
         self._detector: Detector | None = None
         self._undetermined = Metrics.counter("newswatch", "language_undetermined")
         self._fallbacks = Metrics.counter("newswatch", "language_fallback")
+        self._failed = Metrics.counter("newswatch", "language_dead_letters")
 
     def setup(self) -> None:
         # lingua's models load here, once per process, never at import.
@@ -177,7 +182,20 @@ class _DetectFn(beam.DoFn):
 
     def process(self, item: Item):
         before = getattr(self._detector, "fallbacks", 0)
-        out = identify(self._detector, item)
+        try:
+            out = identify(self._detector, item)
+        except Exception as exc:  # any one item's failure must not end the run
+            if not self._isolate:
+                raise
+            self._failed.inc()
+            letter = DeadLetter(
+                stage="language",
+                reason=f"{type(exc).__name__}: {exc}"[:500],
+                path=item.origin or item.source.url,
+                raw=to_json(item)[:2000],
+            )
+            yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, letter)
+            return
         if getattr(self._detector, "fallbacks", 0) != before:
             self._fallbacks.inc()
         if out.language == UNDETERMINED:
@@ -186,17 +204,27 @@ class _DetectFn(beam.DoFn):
 
 
 class DetectLanguage(beam.PTransform):
-    """Items → items with ``language`` and ``language_confidence``."""
+    """Items → items with ``language`` and ``language_confidence``.
 
-    def __init__(self, backend: str = "cascade") -> None:
+    Args:
+        backend: one of :data:`BACKENDS`.
+        dead_letters: isolate each item: an item whose identification raises
+            becomes a dead letter (stage ``language``) and the output is
+            ``{"items", "dead_letter"}``; otherwise the error ends the run.
+    """
+
+    def __init__(self, backend: str = "cascade", *, dead_letters: bool = False) -> None:
         super().__init__()
         if backend not in BACKENDS:
             raise ValueError(
                 f"language backend must be one of {sorted(BACKENDS)} (got {backend!r})"
             )
         self._backend = backend
+        self._isolate = dead_letters
 
     def expand(self, items):
-        return items | "DetectLanguage" >> beam.ParDo(_DetectFn(self._backend)).with_output_types(
-            Item
-        )
+        detect = beam.ParDo(_DetectFn(self._backend, self._isolate)).with_output_types(Item)
+        if not self._isolate:
+            return items | "DetectLanguage" >> detect
+        out = items | "DetectLanguage" >> detect.with_outputs(DEAD_LETTER_TAG, main="items")
+        return {"items": out["items"], DEAD_LETTER_TAG: out[DEAD_LETTER_TAG]}
