@@ -8,7 +8,7 @@ import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms.item import item_id
+from transforms.item import item_id, to_json
 from transforms.normalise import canonical_url, html_to_text, normalise_item, url_key
 from transforms.normalise_stage import DEAD_LETTER_TAG, Normalise, _NormaliseFn
 
@@ -220,3 +220,11 @@ def test_normalise_composite(pipeline, make_item):
             ),
             label="dead_letter",
         )
+
+
+def test_lone_surrogates_become_replacement_characters(make_item):
+    # JSON from a social API may carry "\ud800"; no UTF-8 sink can write it.
+    item = normalise_item(make_item(title="war \ud800 crimes", text="a\udfffb \U0001f600"))
+    assert item.title == "war \ufffd crimes"
+    assert item.text == "a\ufffdb \U0001f600"
+    assert to_json(item).encode("utf-8")

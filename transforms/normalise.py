@@ -99,9 +99,16 @@ _INVISIBLE.update({cp: None for cp in range(0x20) if chr(cp) not in "\t\n\r\f\v"
 _INVISIBLE.update({cp: None for cp in range(0x7F, 0xA0)})
 _INVISIBLE[0x85] = "\n"  # NEL is a line break
 _INVISIBLE[0x200B] = " "
+# A lone surrogate (JSON's "\ud800" from a social API) cannot be written as
+# UTF-8 by any sink: it becomes the replacement character.
+_INVISIBLE.update({cp: "\ufffd" for cp in range(0xD800, 0xE000)})
 # One C-speed scan finds whether there is anything to remove at all: most
 # texts have nothing, and str.translate with a table costs a lookup per character.
-_INVISIBLE_RE = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(_INVISIBLE)) + "]")
+_INVISIBLE_RE = re.compile(
+    "["
+    + "".join(re.escape(chr(cp)) for cp in sorted(_INVISIBLE) if not 0xD800 <= cp < 0xE000)
+    + "\ud800-\udfff]"
+)
 _JOINER_AT_SPACE = re.compile(
     r"[\u200c\u200d]+(?=\s)|(?<=\s)[\u200c\u200d]+|^[\u200c\u200d]+|[\u200c\u200d]+$"
 )
