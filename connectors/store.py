@@ -329,10 +329,11 @@ class ReviewStore:
     def expire_pending(self, before: str) -> int:
         """Drops waiting updates received before ``before`` (RFC 3339 UTC); returns how many.
 
-        The flagged topic carries updates for every story's representative,
-        flagged or not, and an unflagged one never arrives here; its updates
-        would otherwise wait forever. The consumer calls this with the dedup
-        TTL, past which no item can still be on its way for them.
+        The stream publishes updates only for flagged representatives, but
+        one whose item never arrives (dedup state written before the stream
+        recorded whether a representative was flagged, or an item message
+        dead-lettered) would otherwise wait forever. The consumer calls this
+        with the dedup TTL, past which no item can still be on its way for them.
         """
         with self.transaction():
             cursor = self._db.execute(

@@ -14,7 +14,8 @@ from apache_beam.utils.timestamp import Timestamp
 
 from transforms.coders import ItemCoder
 from transforms.dedup import Dedup, rank
-from transforms.item import Item, Report, ReportUpdate, Source
+from transforms.dedup_state import DedupState, dedup_keys
+from transforms.item import Flag, Item, Report, ReportUpdate, Source
 from transforms.neardup import NearConfig
 from transforms.normalise import normalise_item
 from transforms.streaming_dedup import StreamingDedup, _StreamingDedupFn
@@ -40,6 +41,12 @@ SHELLING = (
 )
 
 
+# Flagging runs before dedup; only flagged representatives' copies make updates.
+INVESTIGATION = Flag(
+    category="investigation", score=0.9, terms=(), snippet=GRAVE_TITLE, rules=("exhumation",)
+)
+
+
 def _item(guid: str, source: Source, url: str, title: str, text: str, hour: int) -> Item:
     return normalise_item(
         Item(
@@ -55,10 +62,13 @@ def _item(guid: str, source: Source, url: str, title: str, text: str, hour: int)
 
 @pytest.fixture
 def stories() -> list[Item]:
-    """One story and its copies, another story about the same town, and its template with other figures."""
+    """One (flagged) story and its copies, another story about the same town, and its template
+    with other figures."""
     words = GRAVE.split()
     return [
-        _item("grave", WIRE, "https://wire.example/2026/03/izium-grave", GRAVE_TITLE, GRAVE, 8),
+        _item(
+            "grave", WIRE, "https://wire.example/2026/03/izium-grave", GRAVE_TITLE, GRAVE, 8
+        ).replace(flags=(INVESTIGATION,)),
         _item(
             "grave-amp",
             MONITOR,
@@ -334,3 +344,65 @@ def test_timer_removes_expired_records_and_clears_empty_state(stories):
     assert update == ReportUpdate(
         stories[0].id, Report(id=copy.id, source=copy.source, url=copy.url)
     )
+
+
+def test_only_copies_of_a_flagged_representative_make_updates(stories):
+    grave, shelling = stories[0], stories[5]
+    assert grave.flagged and not shelling.flagged
+    fn = _StreamingDedupFn(NearConfig(), ttl_seconds=3600, cleanup_seconds=60)
+    fn.setup()
+    records, meta, timer = _Bag(), _Value(), _Timer()
+
+    def feed(dofn, item, seconds):
+        """(output, guid, duplicate kind, guid credited by an update) per output."""
+        out = []
+        for o in dofn.process(("k", item), Timestamp(seconds), records, meta, timer):
+            value = getattr(o, "value", o)
+            if isinstance(value, ReportUpdate):
+                credited = next(i.guid for i in stories if i.id == value.representative_id)
+                assert value.report.id == item.id
+                out.append(("update", credited))
+            else:
+                kind = value.duplicate.kind if value.duplicate else None
+                out.append((getattr(o, "tag", "unique"), value.guid, kind))
+        return out
+
+    def shelling_copy(guid, url, title=SHELLING_TITLE):
+        return _item(guid, DAILY, url, title, SHELLING.format(dead=4, hurt=11), 16)
+
+    assert feed(fn, grave, 1000) == [("unique", "grave", None)]
+    assert feed(fn, shelling, 1001) == [("unique", "shelling", None)]
+    # Copies of the unflagged story, by each pass: marked as in batch, but no update.
+    amp = shelling_copy("s-amp", "https://www.wire.example/2026/03/izium-market/amp")
+    assert feed(fn, amp, 1002) == [("duplicates", "s-amp", "url")]
+    same = shelling_copy("s-same", "https://daily.example/s/1")
+    assert feed(fn, same, 1003) == [("duplicates", "s-same", "content")]
+    retitled = shelling_copy("s-near", "https://daily.example/s/2", "UPDATE: " + SHELLING_TITLE)
+    assert feed(fn, retitled, 1004) == [("duplicates", "s-near", "near")]
+    # Copies of the flagged story: each makes its update.
+    assert feed(fn, stories[1], 1005) == [("duplicates", "grave-amp", "url"), ("update", "grave")]
+    assert feed(fn, stories[2], 1006) == [
+        ("duplicates", "grave-retitled", "near"),
+        ("update", "grave"),
+    ]
+    # Another worker rebuilds the tables from the records: a copy of a copy (by the URL
+    # the near copies remembered) still knows whether its representative was flagged.
+    other = _StreamingDedupFn(NearConfig(), ttl_seconds=3600, cleanup_seconds=60)
+    other.setup()
+    again = shelling_copy("s-again", "https://daily.example/s/2?utm_source=tg", "x")
+    assert feed(other, again, 1007) == [("duplicates", "s-again", "url")]
+    herald = _item("g-again", DAILY, "http://herald.example/a/1?utm_source=tg", "x", "y", 17)
+    assert feed(other, herald, 1008) == [("duplicates", "g-again", "url"), ("update", "grave")]
+
+
+def test_records_written_before_the_flag_bit_read_as_flagged(stories):
+    shelling = stories[5]
+    copy = _item("s-amp", DAILY, "https://wire.example/2026/03/izium-market/amp", "x", "y", 16)
+    _, record = DedupState().observe(dedup_keys(shelling), 0)
+    verdict, _ = DedupState().load([record]).observe(dedup_keys(copy), 1)
+    assert (verdict.credit, verdict.credit_flagged) == (shelling.id, False)
+    # Byte 8 holds the record's flags; a record from before had no "representative
+    # unflagged" bit (64), so its copies' updates go out as they did then.
+    old = record[:8] + bytes([record[8] & ~64]) + record[9:]
+    verdict, _ = DedupState().load([old]).observe(dedup_keys(copy), 1)
+    assert (verdict.credit, verdict.credit_flagged) == (shelling.id, True)

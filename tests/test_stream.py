@@ -161,6 +161,8 @@ def test_stream_flags_publishes_updates_and_dead_letters(pubsub_emulator, tmp_pa
         if attrs["kind"] == "update":
             assert attrs["item_id"] == body["representative_id"]
     assert updates, "the samples' duplicates must produce also_reported_by updates"
+    # Updates only for flagged representatives: an unflagged one never reaches the store.
+    assert {u["representative_id"] for u in updates} <= set(ids)
 
     ((letter, attrs),) = bodies(dead)
     assert letter["stage"] == "read" and "not JSON" in letter["reason"]

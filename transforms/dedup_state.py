@@ -36,6 +36,11 @@ MICROS = 1_000_000
 _HEX_ID = re.compile(r"[0-9a-f]{32}")
 # Record flags.
 _URL, _CONTENT, _NEAR, _OTHER_REP, _HEX, _REP_HEX = 1, 2, 4, 8, 16, 32
+# Set when the item's representative was not flagged. Negative on purpose: a
+# record persisted before this bit existed reads as flagged, so its copies'
+# updates are still published, as they were then (the consumer expires any
+# that name an unflagged item).
+_REP_UNFLAGGED = 64
 _TITLE_KEY = 1 << 80  # keeps title keys apart from band keys
 
 
@@ -48,12 +53,15 @@ class DedupKeys:
         url: 64-bit hash of its URL key, or None without a URL.
         content: 64-bit hash of its content key, or None when too short.
         near: its fingerprint.
+        flagged: whether the item was flagged (decides nothing; a copy's
+            update is published only when its representative was flagged).
     """
 
     id: str
     url: int | None
     content: int | None
     near: Fingerprint
+    flagged: bool = False
 
 
 def _hash64(text: str) -> int:
@@ -69,6 +77,7 @@ def dedup_keys(item: Item) -> DedupKeys:
         url=None if url is None else _hash64(url),
         content=None if content is None else _hash64(content),
         near=fingerprint(item.title, item.text),
+        flagged=item.flagged,
     )
 
 
@@ -80,16 +89,19 @@ class Verdict:
         duplicate: set when the item is a copy.
         credit: the representative whose ``also_reported_by`` the copy joins
             (None for a new story and for the same entry seen again).
+        credit_flagged: whether that representative was flagged (only then
+            does anyone need the copy's update).
     """
 
     duplicate: Duplicate | None = None
     credit: str | None = None
+    credit_flagged: bool = False
 
 
 class _Entry:
     """One remembered item, as held in memory."""
 
-    __slots__ = ("content", "expiry", "fp", "id", "keys", "rep", "seq", "url")
+    __slots__ = ("content", "expiry", "fp", "id", "keys", "rep", "rep_flagged", "seq", "url")
 
     def __init__(
         self,
@@ -100,8 +112,9 @@ class _Entry:
         content: int | None,
         fp: Fingerprint | None,
         seq: int,
+        rep_flagged: bool,
     ) -> None:
-        self.id, self.rep, self.expiry = id, rep, expiry
+        self.id, self.rep, self.expiry, self.rep_flagged = id, rep, expiry, rep_flagged
         self.url, self.content, self.fp, self.seq = url, content, fp, seq
         self.keys: list[int] = []
 
@@ -125,7 +138,7 @@ def _unpack_id(data: bytes, at: int, hexed: bool) -> tuple[str, int]:
 def encode_record(entry: _Entry) -> bytes:
     """One record: expiry, flags, id, [representative id], [url], [content], [fingerprint]."""
     hexed, id_bytes = _pack_id(entry.id)
-    flags = _HEX if hexed else 0
+    flags = (_HEX if hexed else 0) | (0 if entry.rep_flagged else _REP_UNFLAGGED)
     parts = [b"", id_bytes]
     if entry.rep != entry.id:
         rep_hexed, rep_bytes = _pack_id(entry.rep)
@@ -145,6 +158,7 @@ def encode_record(entry: _Entry) -> bytes:
 
 
 def decode_record(data: bytes, seq: int) -> _Entry:
+    """The entry a record remembers (records written before ``_REP_UNFLAGGED`` read as flagged)."""
     expiry, flags = struct.unpack_from("<qB", data)
     item_id, at = _unpack_id(data, 9, bool(flags & _HEX))
     rep = item_id
@@ -156,7 +170,7 @@ def decode_record(data: bytes, seq: int) -> _Entry:
     if flags & _CONTENT:
         (content,), at = struct.unpack_from("<Q", data, at), at + 8
     fp = Fingerprint.unpack(data[at:]) if flags & _NEAR else None
-    return _Entry(item_id, rep, expiry, url, content, fp, seq)
+    return _Entry(item_id, rep, expiry, url, content, fp, seq, not flags & _REP_UNFLAGGED)
 
 
 class DedupState:
@@ -215,13 +229,28 @@ class DedupState:
         anchor = keys.near if near_keys else None
         by_url = self._urls.get(keys.url) if keys.url is not None else None
         if by_url is not None and by_url.expiry > now:
-            verdict = Verdict(Duplicate(of=by_url.id, kind="url"), credit=by_url.rep)
-            entry = _Entry(keys.id, by_url.rep, expiry, None, None, anchor, self._seq)
+            verdict = Verdict(
+                Duplicate(of=by_url.id, kind="url"), by_url.rep, by_url.rep_flagged
+            )
+            entry = _Entry(
+                keys.id, by_url.rep, expiry, None, None, anchor, self._seq, by_url.rep_flagged
+            )
             return verdict, self._remember(entry, near_keys)
         by_content = self._contents.get(keys.content) if keys.content is not None else None
         if by_content is not None and by_content.expiry > now:
-            verdict = Verdict(Duplicate(of=by_content.id, kind="content"), credit=by_content.rep)
-            entry = _Entry(keys.id, by_content.rep, expiry, keys.url, None, anchor, self._seq)
+            verdict = Verdict(
+                Duplicate(of=by_content.id, kind="content"), by_content.rep, by_content.rep_flagged
+            )
+            entry = _Entry(
+                keys.id,
+                by_content.rep,
+                expiry,
+                keys.url,
+                None,
+                anchor,
+                self._seq,
+                by_content.rep_flagged,
+            )
             return verdict, self._remember(entry, near_keys)
         best: tuple[float, int, _Entry] | None = None
         checked: set[int] = set()
@@ -241,11 +270,23 @@ class DedupState:
             verdict = Verdict(
                 Duplicate(of=match.rep, kind="near", similarity=round(similarity, 4)),
                 credit=match.rep,
+                credit_flagged=match.rep_flagged,
             )
             # A near copy is not matched against: chains of copies would drift from the story.
-            entry = _Entry(keys.id, match.rep, expiry, keys.url, keys.content, None, self._seq)
+            entry = _Entry(
+                keys.id,
+                match.rep,
+                expiry,
+                keys.url,
+                keys.content,
+                None,
+                self._seq,
+                match.rep_flagged,
+            )
             return verdict, self._remember(entry, [])
-        entry = _Entry(keys.id, keys.id, expiry, keys.url, keys.content, anchor, self._seq)
+        entry = _Entry(
+            keys.id, keys.id, expiry, keys.url, keys.content, anchor, self._seq, keys.flagged
+        )
         return Verdict(), self._remember(entry, near_keys)
 
     def expire(self, now_micros: int) -> int:

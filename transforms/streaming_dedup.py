@@ -17,8 +17,13 @@ processed, and the passes become lookups in what is remembered:
 
 Fed in ``rank`` order, this makes exactly the batch decisions (tested).
 A copy goes out marked, as in batch; since its representative already went
-out, the copy also produces a :class:`~transforms.item.ReportUpdate` for the
-sinks to upsert (not for the same entry seen again).
+out, a copy of a flagged representative also produces a
+:class:`~transforms.item.ReportUpdate` for the sinks to upsert (not for the
+same entry seen again). Only flagged items are published, so an update
+naming an unflagged representative would reach no one: each record keeps a
+bit saying whether its representative was flagged, and those updates are
+only counted (``dedup_updates_unflagged``). Records persisted before that bit
+existed read as flagged, so their copies' updates still go out, as before.
 
 State is bounded: each remembered item is one compact binary record (ids,
 64-bit key hashes, the packed :class:`~transforms.neardup.Fingerprint` of
@@ -92,6 +97,7 @@ class _StreamingDedupFn(beam.DoFn):
         self._expired = Metrics.counter("newswatch", "dedup_state_records_expired")
         self._cleared = Metrics.counter("newswatch", "dedup_state_cleared")
         self._record_bytes = Metrics.distribution("newswatch", "dedup_state_record_bytes")
+        self._unflagged = Metrics.counter("newswatch", "dedup_updates_unflagged")
 
         # Names this transform's tables in the process-wide cache (shared by every copy of the DoFn).
         self._tables = uuid.uuid4().hex
@@ -140,7 +146,9 @@ class _StreamingDedupFn(beam.DoFn):
         yield beam.pvalue.TaggedOutput(
             DUPLICATES_TAG, item.replace(duplicate=verdict.duplicate, also_reported_by=())
         )
-        if verdict.credit is not None:
+        if verdict.credit is not None and not verdict.credit_flagged:
+            self._unflagged.inc()
+        elif verdict.credit is not None:
             report = Report(id=item.id, source=item.source, url=item.url)
             yield beam.pvalue.TaggedOutput(
                 UPDATES_TAG, ReportUpdate(representative_id=verdict.credit, report=report)
