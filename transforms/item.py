@@ -257,9 +257,32 @@ def collision_id(base_id: str, content: str) -> str:
     return base_id[:32] + COLLISION_MARK + sha256_hex(content)[:12]
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> Any:
+    # dataclasses.asdict without its deep copies (about 40% less time per
+    # item): records hold only scalars, tuples and other records, and JSON
+    # writes tuples and lists alike.
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    names = _FIELDS.get(kind)
+    if names is None and dataclasses.is_dataclass(value):
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    if kind in (tuple, list):
+        return [_plain(v) for v in value]
+    if kind is dict:
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
 def to_dict(record: Item | DeadLetter) -> dict[str, Any]:
     """The one dict form of a record (JSON-ready)."""
-    out = dataclasses.asdict(record)
+    out = _plain(record)
     if isinstance(record, Item):
         if not record.unsafe_urls:
             del out["unsafe_urls"]
