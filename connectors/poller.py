@@ -25,7 +25,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from connectors.base import Connector, PollResult, SourceConfig, connector_class
 from connectors.errors import ConnectorError, TransientError
@@ -203,14 +203,7 @@ class Poller:
             items = stamp(result.items, config)
             if self._robots is not None and items:
                 items = await self._articles(config, items)
-            outcome.result = PollResult(
-                items=items,
-                cursor=result.cursor,
-                retry_after=result.retry_after,
-                not_modified=result.not_modified,
-                dead_letters=result.dead_letters,
-                fetches=result.fetches,
-            )
+            outcome.result = replace(result, items=items)
         except ConnectorError as exc:
             outcome.error = exc
         except TimeoutError:
