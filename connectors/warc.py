@@ -138,11 +138,6 @@ class WarcArchive:
         self._writer = _Sha256Writer(None, gzip=False, warc_version="1.1")
         os.makedirs(self.directory, exist_ok=True)
 
-    @property
-    def current_file(self) -> str | None:
-        """Name (within ``directory``) of the file being written, if one is open."""
-        return self._name or None
-
     def record(self, response: Response) -> ArchiveRecord:
         """Write the request and response records of one exchange.
 
