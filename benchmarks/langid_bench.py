@@ -69,11 +69,6 @@ def lingua_load_cost(low_accuracy: bool) -> tuple[float, float]:
     return seconds, mb
 
 
-def load_dev_texts(corpora: Path) -> list[str]:
-    with (corpora / "labeled" / "dev.jsonl").open(encoding="utf-8") as handle:
-        return [json.loads(line)["text"][:DETECT_CHARS] for line in handle if line.strip()]
-
-
 def load_real_texts(corpora: Path) -> list[str]:
     """What the language stage sees of every real feed entry."""
     from connectors.feeds import parse_feed
