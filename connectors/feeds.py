@@ -28,7 +28,7 @@ import calendar
 import re
 import time
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import feedparser
@@ -281,14 +281,7 @@ def _parse(path: str, data: bytes, fetched: str | None, max_bytes: int) -> FeedO
 def _with_warnings(outcome: FeedOutcome, warnings: tuple[str, ...]) -> FeedOutcome:
     if not warnings or outcome.status == "dead_letter":
         return outcome
-    return FeedOutcome(
-        path=outcome.path,
-        status=outcome.status,
-        items=outcome.items,
-        dead_letters=outcome.dead_letters,
-        feed_version=outcome.feed_version,
-        warnings=warnings + outcome.warnings,
-    )
+    return replace(outcome, warnings=warnings + outcome.warnings)
 
 
 def _bozo_reason(parsed: Any) -> str:
