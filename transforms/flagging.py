@@ -9,7 +9,7 @@ from pathlib import Path
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.item import DeadLetter, Item, to_json
+from transforms.item import Item, item_dead_letter
 from transforms.language import UNDETERMINED
 from transforms.rules import CATEGORIES, PACKS_DIR, RuleEngine
 
@@ -84,20 +84,12 @@ class _FlagFn(beam.DoFn):
             if not self._isolate:
                 raise
             self._failed.inc()
-            yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, _dead_letter("flag", item, exc))
+            letter = item_dead_letter("flag", item, f"{type(exc).__name__}: {exc}"[:500])
+            yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, letter)
             return
         for flag in out.flags:
             self._counters[flag.category].inc()
         yield out
-
-
-def _dead_letter(stage: str, item: Item, exc: Exception) -> DeadLetter:
-    return DeadLetter(
-        stage=stage,
-        reason=f"{type(exc).__name__}: {exc}"[:500],
-        path=item.origin or item.source.url,
-        raw=to_json(item)[:2000],
-    )
 
 
 class Flagging(beam.PTransform):

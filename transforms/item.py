@@ -37,6 +37,7 @@ __all__ = [
     "dead_letter_from_dict",
     "from_dict",
     "from_json",
+    "item_dead_letter",
     "item_id",
     "sha256_hex",
     "to_dict",
@@ -295,6 +296,22 @@ def to_dict(record: Item | DeadLetter) -> dict[str, Any]:
 def to_json(record: Item | DeadLetter) -> str:
     """One JSON line, keys sorted so equal records give equal bytes."""
     return json.dumps(to_dict(record), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def item_dead_letter(stage: str, item: Item, reason: str) -> DeadLetter:
+    """The dead letter of an item that ``stage`` could not process.
+
+    Args:
+        stage: the stage that rejected it (``normalise``, ``language``, ``flag``).
+        item: the item as the stage received it (kept as JSON, truncated).
+        reason: why, one line.
+    """
+    return DeadLetter(
+        stage=stage,
+        reason=reason,
+        path=item.origin or item.source.url,
+        raw=to_json(item)[:2000],
+    )
 
 
 def _source(d: dict[str, Any]) -> Source:

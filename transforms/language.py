@@ -31,7 +31,7 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.item import DeadLetter, Item, to_json
+from transforms.item import Item, item_dead_letter
 from transforms.langid_backends import (
     UNDETERMINED,
     Cld2Detector,
@@ -188,12 +188,7 @@ class _DetectFn(beam.DoFn):
             if not self._isolate:
                 raise
             self._failed.inc()
-            letter = DeadLetter(
-                stage="language",
-                reason=f"{type(exc).__name__}: {exc}"[:500],
-                path=item.origin or item.source.url,
-                raw=to_json(item)[:2000],
-            )
+            letter = item_dead_letter("language", item, f"{type(exc).__name__}: {exc}"[:500])
             yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, letter)
             return
         if getattr(self._detector, "fallbacks", 0) != before:

@@ -10,7 +10,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 import transforms.coders  # noqa: F401 - items cross the runner with their JSON coder
-from transforms.item import DeadLetter, Item, to_json
+from transforms.item import Item, item_dead_letter
 from transforms.normalise import normalise_or_reason
 
 __all__ = ["DEAD_LETTER_TAG", "Normalise"]
@@ -27,15 +27,8 @@ class _NormaliseFn(beam.DoFn):
         out = normalise_or_reason(item)
         if isinstance(out, str):
             self.failed.inc()
-            yield beam.pvalue.TaggedOutput(
-                DEAD_LETTER_TAG,
-                DeadLetter(
-                    stage="normalise",
-                    reason=out,
-                    path=item.origin or item.source.url,
-                    raw=to_json(item)[:2000],
-                ),
-            )
+            letter = item_dead_letter("normalise", item, out)
+            yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, letter)
             return
         self.normalised.inc()
         yield out
