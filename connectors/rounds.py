@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from connectors.base import PollResult, SourceConfig
 from connectors.errors import ConnectorError, PermanentError
@@ -88,10 +88,8 @@ def stamp(items: Sequence[Item], config: SourceConfig) -> tuple[Item, ...]:
         changes: dict[str, object] = {}
         missing_country = config.country and not source.country
         if missing_country or (config.affiliation and not source.affiliation):
-            changes["source"] = type(source)(
-                kind=source.kind,
-                name=source.name,
-                url=source.url,
+            changes["source"] = replace(
+                source,
                 country=source.country or config.country,
                 affiliation=source.affiliation or config.affiliation,
             )
