@@ -49,6 +49,7 @@ from connectors.base import Connector, Page, PollResult, SourceConfig, register
 from connectors.feeds import parse_feed
 from connectors.http import parse_retry_after
 from connectors.schedule import freshness_hint
+from connectors.social import language_hint
 from transforms.item import DeadLetter, Item
 from transforms.normalise import normalise_or_reason
 
@@ -189,7 +190,7 @@ class FeedConnector(Connector):
         source = self.config.source(url=self.config.url, name=self.config.name or item.source.name)
         return item.replace(
             source=source,
-            language_hint=item.language_hint or _hint(self.config.language),
+            language_hint=item.language_hint or language_hint(self.config.language),
             archive=response.archive,
             origin=self.config.url,
         )
@@ -285,9 +286,3 @@ def _oldest_first(items: list[Item]) -> tuple[Item, ...]:
     if all(item.published for item in ordered):
         ordered.sort(key=lambda item: item.published or "")
     return tuple(ordered)
-
-
-def _hint(language: str | None) -> str | None:
-    if not language or not language.strip():
-        return None
-    return language.strip().replace("_", "-").split("-")[0].lower()
