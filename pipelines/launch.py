@@ -53,14 +53,17 @@ def stream_config(values: Mapping[str, str | None]):
     from transforms.rules import PackError, RuleEngine
 
     def get(name: str) -> str | None:
-        value = values.get(name, STREAM_OPTIONS[name][0])
+        # An option left out or empty takes its default from STREAM_OPTIONS.
+        value = values.get(name)
+        if value in ("", None):
+            value = STREAM_OPTIONS[name][0]
         return value if value not in ("", None) else None
 
     for required in ("subscription", "flagged_topic"):
         if not get(required):
             raise ValueError(f"--{required} is required")
     thresholds = parse_thresholds(get("thresholds"))
-    backend = get("language_backend") or "cascade"
+    backend = get("language_backend")
     check_backend(backend)
     packs_dir = get("packs_dir")
     if packs_dir:
@@ -75,8 +78,8 @@ def stream_config(values: Mapping[str, str | None]):
         flagged_topic=parse_topic(get("flagged_topic")),
         dead_letter_topic=parse_topic(dead_letter_topic) if dead_letter_topic else None,
         output=check_output_dir(output) if output else None,
-        window_seconds=positive_int(get("window_seconds") or "300"),
-        ttl_seconds=positive_int(get("dedup_ttl_seconds") or "604800"),
+        window_seconds=positive_int(get("window_seconds")),
+        ttl_seconds=positive_int(get("dedup_ttl_seconds")),
         timestamp_attribute=get("timestamp_attribute"),
         id_label=get("id_label"),
         stages=StageConfig(backend, packs_dir, thresholds),

@@ -22,9 +22,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "subscription, run the replay stages on them, and publish flagged items and dedup "
         "updates to a topic. Locally on BundleBasedDirectRunner --streaming; Ctrl-C stops."
     )
-    for name in ("subscription", "flagged_topic", "dead_letter_topic", "output"):
-        parser.add_argument(f"--{name}", default=None, help=STREAM_OPTIONS[name][1])
-    for name in ("window_seconds", "dedup_ttl_seconds", "timestamp_attribute", "id_label"):
+    for name in (
+        "subscription",
+        "flagged_topic",
+        "dead_letter_topic",
+        "output",
+        "window_seconds",
+        "dedup_ttl_seconds",
+        "timestamp_attribute",
+        "id_label",
+    ):
         default, text = STREAM_OPTIONS[name]
         parser.add_argument(f"--{name}", default=default, help=text)
     add_stage_options(parser)
@@ -52,12 +59,13 @@ def run(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
         config = stream_config(values)
         status = positive_int(args.status_seconds)
         port = positive_int(args.metrics_port) if args.metrics_port else None
-        if config.id_label and not any("DataflowRunner" in a for a in beam_args):
+        dataflow = any("DataflowRunner" in a for a in beam_args)
+        if config.id_label and not dataflow:
             raise ValueError(
                 "--id_label works only on --runner=DataflowRunner"
                 f" (got --id_label={config.id_label})"
             )
-        if not any("DataflowRunner" in a for a in beam_args):
+        if not dataflow:
             check_pubsub(config)
     except ValueError as exc:
         raise CliError(str(exc)) from None
