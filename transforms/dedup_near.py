@@ -157,7 +157,7 @@ def assign_leaders(
     """Near copy id → (representative id, similarity), from verified pairs.
 
     Args:
-        edges: verified pairs (:func:`verify_bucket`).
+        edges: verified pairs (:func:`verify_pair`).
         links: ``(copy id, representative id)`` of the exact copies (url and
             content), which stand in for their story's representative.
 
@@ -249,8 +249,8 @@ def _mark(joined):
 def _credit(joined):
     """A representative and the reports of its near copies → its decision, if it has one."""
     _, grouped = joined
+    credits = sorted(grouped["credit"], key=lambda c: c[0])
     for m in grouped["member"]:
-        credits = sorted(grouped["credit"], key=lambda c: c[0])
         reports = m.reports + tuple(r for _, batch in credits for r in batch)
         if reports or m.twins:
             yield m.handle, (None, reports, m.twins)
