@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -23,6 +24,7 @@ __all__ = [
     "Rule",
     "check_patterns",
     "load_pack",
+    "read_yaml",
 ]
 # libyaml's safe loader when built in: the same documents, about 8x faster to load.
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -77,6 +79,18 @@ def check_patterns(pats: object, where: str) -> tuple[str, ...]:
     return tuple(str(p) for p in pats)
 
 
+def read_yaml(path: Path, what: str) -> Any:
+    """The YAML document in ``path`` (safe loading).
+
+    Raises:
+        PackError: the file cannot be read or parsed, naming it and ``what`` it was to be.
+    """
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+    except (OSError, yaml.YAMLError) as exc:
+        raise PackError(f"{path}: cannot read {what}: {exc}") from exc
+
+
 def load_pack(path: Path) -> Pack:
     """Load and validate one pack file.
 
@@ -84,10 +98,7 @@ def load_pack(path: Path) -> Pack:
         PackError: the file is not a valid pack; the message names the file
             and what is wrong with it.
     """
-    try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
-    except (OSError, yaml.YAMLError) as exc:
-        raise PackError(f"{path}: cannot read pack: {exc}") from exc
+    doc = read_yaml(path, "pack")
     _need(isinstance(doc, dict), str(path), "pack must be a mapping")
     language = doc.get("language")
     _need(isinstance(language, str) and bool(language), str(path), "missing 'language'")
@@ -134,4 +145,3 @@ def load_pack(path: Path) -> Pack:
             _need(term in patterns, where, f"refers to undefined term {term!r}")
         rules.append(rule)
     return Pack(language, str(doc.get("name") or language), glosses, patterns, tuple(rules))
-
