@@ -29,6 +29,7 @@ from typing import IO, Any
 from connectors.articles import ARTICLE_ROLE, apply_article, article_url
 from connectors.base import SourceConfig, connector_class
 from connectors.http import Response
+from connectors.rounds import stamp
 from connectors.warcread import read_warc
 from transforms.item import DeadLetter, Item
 
@@ -77,13 +78,6 @@ def source_config(context: Mapping[str, Any]) -> SourceConfig:
     return SourceConfig(options=options, **known)  # type: ignore[arg-type]
 
 
-def _stamp(items: tuple[Item, ...], config: SourceConfig) -> tuple[Item, ...]:
-    # The poller's own stamping, so a replay copies what the live run copied.
-    from connectors.poller import stamp
-
-    return stamp(items, config)
-
-
 def _as_entry(letter: DeadLetter, name: str) -> DeadLetter:
     # A record is one entry of the WARC file: a whole unreadable response is
     # an entry dead letter here, so the file counts stay consistent.
@@ -102,7 +96,8 @@ def _parse(response: Response, name: str) -> tuple[tuple[Item, ...], tuple[DeadL
         reason = f"cannot parse archived response of {response.url}: {type(exc).__name__}: {exc}"
         return (), (DeadLetter(stage="parse", reason=reason, path=where, raw=raw),)
     letters = tuple(_as_entry(letter, where) for letter in page.dead_letters)
-    return _stamp(page.items, config), letters
+    # The poller's own stamping, so a replay copies what the live run copied.
+    return stamp(page.items, config), letters
 
 
 def replay_warc(stream: IO[bytes], name: str, max_bytes: int | None = None) -> WarcOutcome:
