@@ -37,9 +37,9 @@ from typing import NamedTuple
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from transforms.dedup_near import NearDedup, assign_leaders
 from transforms.folding import fold
 from transforms.item import Duplicate, Item, Report, sha256_hex
-from transforms.dedup_near import NearDedup, assign_leaders
 from transforms.neardup import NearConfig, candidate_keys, fingerprint
 from transforms.normalise import url_key
 
@@ -204,7 +204,8 @@ class _ResolveFn(beam.DoFn):
         rep, copies = resolve_members(self._kind, group)
         yield rep
         for copy in copies:
-            yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, (copy, Duplicate(of=rep.id, kind=self._kind)))
+            duplicate = Duplicate(of=rep.id, kind=self._kind)
+            yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, (copy, duplicate))
 
 
 class _MemberPass(beam.PTransform):
@@ -283,7 +284,7 @@ class _ApplyFn(beam.DoFn):
 
 
 class _TwinsFn(_ApplyFn):
-    """Byte-identical repeats of one entry: the first takes the decision, the rest are ``id`` copies."""
+    """Byte-identical repeats of one entry: the first takes the decision, the rest ``id`` copies."""
 
     def process(self, keyed, decisions):
         key, twins = keyed

@@ -424,4 +424,3 @@ def near_similarity(
     ):
         return similarity
     return None
-
