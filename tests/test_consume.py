@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from connectors.pubsub import flagged_message, update_message
 from connectors.pubsub_publisher import Publisher
 from connectors.store import ReviewStore
 from pipelines.commands.consume import PAUSE_ENV, format_item_line, parse_idle, parse_port
+from tests.waiting import wait_for
 from transforms.item import Item, Report, ReportUpdate, Source
 from transforms.normalise import normalise_item
 
@@ -94,14 +94,6 @@ def json_lines(stdout: str) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines(keepends=True) if line.endswith("\n")]
 
 
-def wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.05)  # polling a condition, with a deadline
-
-
 def test_each_item_once_updates_applied_and_bad_messages_dead_lettered(channel, flagged, tmp_path):
     publisher, subscription = channel
     a, b = flagged(1), flagged(2)
@@ -169,7 +161,7 @@ def _killed_at(point: str, subscription: str, store: Path, marker: Path) -> None
     )  # fmt: skip
     try:
         wait_for(
-            lambda: marker.exists() or proc.poll() is not None, 60, f"consume to reach {point}"
+            lambda: marker.exists() or proc.poll() is not None, f"consume to reach {point}", 60
         )
         assert proc.poll() is None, "consume exited instead of pausing"
         os.kill(proc.pid, signal.SIGKILL)
@@ -222,7 +214,7 @@ def test_a_consumer_killed_between_pull_and_ack_loses_and_duplicates_nothing(
                     and store.item(items[0].id).item.also_reported_by == (report(9),)
                 )
 
-        wait_for(complete, 60, "every message to be stored and the batch to be redelivered")
+        wait_for(complete, "every message to be stored and the batch to be redelivered", 60)
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=30)
     finally:
@@ -278,10 +270,10 @@ def test_metrics_port_serves_counts_while_consuming(channel, flagged, tmp_path):
             except httpx.TransportError:
                 return ""
 
-        wait_for(lambda: "newswatch_consume_up 1.0" in metrics(), 60, "the metrics endpoint")
+        wait_for(lambda: "newswatch_consume_up 1.0" in metrics(), "the metrics endpoint", 60)
         publisher.publish_messages([flagged_message(flagged(1))])
         wait_for(
-            lambda: 'newswatch_consume_count{name="item_new"} 1.0' in metrics(), 60, "the count"
+            lambda: 'newswatch_consume_count{name="item_new"} 1.0' in metrics(), "the count", 60
         )
         assert 'newswatch_consume_count{name="acked"} 1.0' in metrics()
         proc.send_signal(signal.SIGTERM)
@@ -363,7 +355,7 @@ def test_stream_to_store_end_to_end_with_a_consumer_killed_once(pubsub_emulator,
             consume_argv(consume_sub, store_path, "--json"), cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        wait_for(lambda: _store_stories(store_path) == expected, 240, "the stored stories")
+        wait_for(lambda: _store_stories(store_path) == expected, "the stored stories", 240)
         assert stream.poll() is None, (tmp_path / "stream.log").read_text()[-3000:]
         consumer.send_signal(signal.SIGTERM)
         _, stderr = consumer.communicate(timeout=30)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from connectors.store import ReviewStore
 from desk import DeskConfig
 from tests.deskkit import HOSTILE_TITLE, flagged, sample_store_file, served, synthetic_store
 from tests.localserver import Reply
+from tests.waiting import wait_for
 from transforms.item import Report, Source
 
 CHROMIUM = "/usr/bin/chromium"
@@ -53,17 +53,6 @@ def page(browser):
 def sample_store(tmp_path):
     path, _ = sample_store_file(tmp_path / "review.db")
     return path
-
-
-def wait_for(condition, what: str, timeout: float = 10.0):
-    """Polls ``condition()`` until it returns a true value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def stored(path: Path, item_id: str):
