@@ -32,7 +32,7 @@ from connectors import store_queries as q
 from desk.archive import ArchiveMissing, find_record
 from desk.charts import day_window, stacked_chart
 from desk.config import DeskConfig
-from desk.export import csv_lines, jsonl_lines
+from desk.export import csv_lines, jsonl_lines, review_fields
 from desk.filters import DECISION_CHOICES, View, parse_view
 from desk.guard import Guard, same_origin, same_secret
 from desk.pool import StorePool
@@ -148,15 +148,7 @@ class Desk:
         if stored is None:
             return PlainTextResponse(f"no flagged item with id {item_id!r}", 404)
         if "application/json" in request.headers.get("accept", ""):
-            return JSONResponse(
-                {
-                    "item_id": item_id,
-                    "decision": stored.decision or "undecided",
-                    "reviewer": stored.decision_reviewer,
-                    "decided_at": stored.decision_at,
-                    "note": stored.decision_note,
-                }
-            )
+            return JSONResponse({"item_id": item_id, **review_fields(stored)})
         back = str(form.get("next", "/"))
         if not back.startswith("/") or back.startswith("//") or "\\" in back:
             back = "/"
