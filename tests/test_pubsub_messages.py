@@ -204,16 +204,13 @@ def test_the_publisher_is_importable_where_the_poller_imports_it():
 
 
 def test_raw_item_publisher_publishes_every_item_to_the_emulator(pubsub_emulator, make_item):
-    from google.cloud import pubsub_v1
-
     from connectors.errors import PermanentError
+    from tests.streamkit import Topics
 
-    topic, subscription = pubsub_emulator.names("raw")
-    admin = pubsub_v1.PublisherClient()
-    subscriber = pubsub_v1.SubscriberClient()
-    admin.create_topic(name=topic)
+    topics = Topics(pubsub_emulator)
+    subscriber = topics.subscriber
     try:
-        subscriber.create_subscription(name=subscription, topic=topic)
+        topic, subscription = topics.pair("raw")
         items = [make_item(guid=f"g{n}", url=f"https://wire.example/news/{n}") for n in range(30)]
         with RawItemPublisher(topic) as publisher:
             ids = publisher.publish_many(items)
@@ -233,6 +230,4 @@ def test_raw_item_publisher_publishes_every_item_to_the_emulator(pubsub_emulator
         with RawItemPublisher(missing, timeout=30) as publisher, pytest.raises(PermanentError):
             publisher.publish_many(items[:1])
     finally:
-        subscriber.delete_subscription(subscription=subscription)
-        admin.delete_topic(topic=topic)
-        subscriber.close()
+        topics.close()
