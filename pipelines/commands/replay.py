@@ -204,11 +204,13 @@ def _run_pipeline(args, beam_args, inputs, output, total, settings, state):
 
 def _count_local_files(inputs: Sequence[tuple[str, str]]) -> int | None:
     total = 0
-    for pattern, root in inputs:
+    for pattern, _ in inputs:
         if "://" in pattern:
             return None
         if pattern.endswith("**"):
-            total += sum(len(files) for _, _, files in os.walk(root))
+            # The pattern's own folder: with several inputs, root is their
+            # common parent, which holds other folders' files too.
+            total += sum(len(files) for _, _, files in os.walk(os.path.dirname(pattern)))
         else:
             total += 1
     return total
