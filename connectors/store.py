@@ -96,8 +96,9 @@ class StoredItem:
     snippet: str | None = None
 
 
-def _reports_json(reports: list[dict[str, Any]]) -> str:
-    return json.dumps(reports, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+def _compact_json(value: Any) -> str:
+    # One form for every JSON column, so an unchanged item compares equal as text.
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _merge_reports(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -217,7 +218,7 @@ class ReviewStore:
             truncated = json.dumps(text_truncated, sort_keys=True) if text_truncated else None
             if truncated:
                 body["text_truncated"] = dict(text_truncated)
-            item_json = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            item_json = _compact_json(body)
             if pending:
                 self._db.execute("DELETE FROM pending_updates WHERE item_id = ?", (item.id,))
             if row is not None and row["item_json"] == item_json:
@@ -281,7 +282,7 @@ class ReviewStore:
             "fetched": fetched,
             "sort_time": fetched or published or first_seen,
             "story_id": item.story_id,
-            "also_reported_by": _reports_json(reports),
+            "also_reported_by": _compact_json(reports),
             "text_truncated": truncated,
             "item_json": item_json,
             "updated_at": now,
@@ -305,7 +306,7 @@ class ReviewStore:
             if row is None:
                 cursor = self._db.execute(
                     "INSERT OR IGNORE INTO pending_updates VALUES (?, ?, ?, ?)",
-                    (update.representative_id, report["id"], _reports_json(report), now),
+                    (update.representative_id, report["id"], _compact_json(report), now),
                 )
                 return "pending" if cursor.rowcount else "duplicate"
             old = json.loads(row["also_reported_by"])
@@ -318,8 +319,8 @@ class ReviewStore:
                 "UPDATE flagged SET also_reported_by = ?, item_json = ?, updated_at = ? "
                 "WHERE item_id = ?",
                 (
-                    _reports_json(merged),
-                    json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+                    _compact_json(merged),
+                    _compact_json(body),
                     now,
                     update.representative_id,
                 ),
