@@ -151,10 +151,14 @@ class BoundedDecoder:
 
     def __init__(self, codings: list[str], limit: int) -> None:
         self.limit = limit
-        self.size = 0
         # Undo the last-applied coding first.
         self._layers = [_layer(c) for c in reversed(codings)] or [_Identity()]
         self._produced = [0] * len(self._layers)
+
+    @property
+    def size(self) -> int:
+        """Bytes decoded so far (what the last layer produced)."""
+        return self._produced[-1]
 
     def feed(self, data: bytes) -> list[bytes]:
         """Decode one raw chunk; returns the decoded pieces it completes.
@@ -187,7 +191,6 @@ class BoundedDecoder:
                     raise BodyTooLarge(f"decoded body over the limit of {self.limit} bytes")
                 if last:
                     out.append(piece)
-                    self.size += len(piece)
                 else:
                     layers[i + 1].push(piece)
             if not progressed:
