@@ -212,13 +212,12 @@ def test_sigkill_at_random_points_never_loses_an_item(tmp_path, server, growing)
 def test_sigkill_while_publishing_re_emits_with_the_same_ids(
     tmp_path, server, growing, pubsub_emulator
 ):
-    from google.cloud import pubsub_v1
+    from tests.streamkit import Topics
 
-    topic, subscription = pubsub_emulator.names("restart")
-    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
-    publisher.create_topic(name=topic)
+    topics = Topics(pubsub_emulator)
+    subscriber = topics.subscriber
     try:
-        subscriber.create_subscription(name=subscription, topic=topic)
+        topic, subscription = topics.pair("restart")
         expected, items, points, rounds = run_with_kills(
             tmp_path, server, growing, ["--publish", topic]
         )
@@ -245,9 +244,7 @@ def test_sigkill_while_publishing_re_emits_with_the_same_ids(
             f" {re_emitted} to files, {re_published} to Pub/Sub"
         )
     finally:
-        subscriber.delete_subscription(subscription=subscription)
-        publisher.delete_topic(topic=topic)
-        subscriber.close()
+        topics.close()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

@@ -354,13 +354,12 @@ def test_bad_options_are_one_line_and_exit_2(tmp_path, feeds, option, value, mes
 
 
 def test_publish_sends_raw_items_with_their_attributes(tmp_path, feeds, pubsub_emulator):
-    from google.cloud import pubsub_v1
+    from tests.streamkit import Topics
 
-    topic, subscription = pubsub_emulator.names("raw")
-    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
-    publisher.create_topic(name=topic)
+    topics = Topics(pubsub_emulator)
+    subscriber = topics.subscriber
     try:
-        subscriber.create_subscription(name=subscription, topic=topic)
+        topic, subscription = topics.pair("raw")
         sources = write_sources(tmp_path / "sources.yaml", {"reliefweb": feeds["reliefweb"]})
         args = ["--sources", str(sources), "--state", str(tmp_path / "s.sqlite")]
         run = newswatch("poll", *args, "--once", "--publish", topic, "--output", str(tmp_path))
@@ -385,9 +384,7 @@ def test_publish_sends_raw_items_with_their_attributes(tmp_path, feeds, pubsub_e
             assert attributes["fetched"].endswith("Z") and "T" in attributes["fetched"]
             assert json.loads(message.data)["id"] == item_id
     finally:
-        subscriber.delete_subscription(subscription=subscription)
-        publisher.delete_topic(topic=topic)
-        subscriber.close()
+        topics.close()
 
 
 def test_a_response_that_is_not_a_feed_is_a_dead_letter_with_its_reason(
