@@ -51,11 +51,13 @@ class Topics:
         self.subscriber = pubsub_v1.SubscriberClient()
         self._made: list[tuple[str, str]] = []
 
-    def pair(self, prefix: str) -> tuple[str, str]:
-        """A new topic and a subscription to it."""
+    def pair(self, prefix: str, ack_deadline: int = 60) -> tuple[str, str]:
+        """A new topic and a subscription to it (``ack_deadline`` seconds)."""
         topic, subscription = self._emulator.names(prefix)
         self.publisher.create_topic(name=topic)
-        self.subscriber.create_subscription(name=subscription, topic=topic, ack_deadline_seconds=60)
+        self.subscriber.create_subscription(
+            name=subscription, topic=topic, ack_deadline_seconds=ack_deadline
+        )
         self._made.append((topic, subscription))
         return topic, subscription
 

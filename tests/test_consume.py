@@ -52,21 +52,18 @@ def flagged(engine, make_item):
 @pytest.fixture
 def channel(pubsub_emulator):
     """A fresh topic with a subscription (10 s ack deadline) and a publisher to it."""
-    from google.cloud import pubsub_v1
+    from tests.streamkit import Topics
 
-    topic, subscription = pubsub_emulator.names("flagged")
-    admin = pubsub_v1.PublisherClient()
-    subscriber = pubsub_v1.SubscriberClient()
-    admin.create_topic(name=topic)
-    publisher = Publisher(topic)
+    topics = Topics(pubsub_emulator)
     try:
-        subscriber.create_subscription(name=subscription, topic=topic, ack_deadline_seconds=10)
-        yield publisher, subscription
+        topic, subscription = topics.pair("flagged", ack_deadline=10)
+        publisher = Publisher(topic)
+        try:
+            yield publisher, subscription
+        finally:
+            publisher.close()
     finally:
-        publisher.close()
-        subscriber.delete_subscription(subscription=subscription)
-        admin.delete_topic(topic=topic)
-        subscriber.close()
+        topics.close()
 
 
 def report(n: int) -> Report:
