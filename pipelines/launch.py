@@ -294,6 +294,7 @@ class _MetricsExporter:
     def close(self) -> None:
         self._up.set(0)
         self._server.shutdown()
+        self._server.server_close()  # frees the port for the next run in this process
 
 
 def main(argv: Sequence[str] | None = None) -> int:
