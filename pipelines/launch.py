@@ -50,7 +50,8 @@ def stream_config(values: Mapping[str, str | None]):
     from pipelines.commands.common import check_backend
     from pipelines.pipeline import StageConfig
     from pipelines.streaming import StreamConfig
-    from transforms.rules import PackError, RuleEngine
+    from transforms.flagging import shared_engine
+    from transforms.rules import PackError
 
     def get(name: str) -> str | None:
         # An option left out or empty takes its default from STREAM_OPTIONS.
@@ -68,7 +69,8 @@ def stream_config(values: Mapping[str, str | None]):
     packs_dir = get("packs_dir")
     if packs_dir:
         try:
-            RuleEngine.load(packs_dir, thresholds)
+            # The same cache Flagging uses, so the packs compile once per run.
+            shared_engine(packs_dir, thresholds)
         except PackError as exc:
             raise ValueError(str(exc)) from None
     dead_letter_topic = get("dead_letter_topic")

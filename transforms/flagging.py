@@ -9,13 +9,12 @@ from pathlib import Path
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.item import Item, item_dead_letter
+from transforms.item import DEAD_LETTER_TAG, Item, item_dead_letter
 from transforms.language import UNDETERMINED
 from transforms.rules import CATEGORIES, PACKS_DIR, RuleEngine
 
 __all__ = ["DEAD_LETTER_TAG", "Flagging", "flag_item", "shared_engine"]
 
-DEAD_LETTER_TAG = "dead_letter"
 
 _engines: dict[tuple, RuleEngine] = {}
 _engines_lock = threading.Lock()

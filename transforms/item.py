@@ -21,6 +21,7 @@ from typing import Any
 
 __all__ = [
     "COLLISION_MARK",
+    "DEAD_LETTER_TAG",
     "SCHEMA_VERSION",
     "DeadLetter",
     "Duplicate",
@@ -241,6 +242,10 @@ def item_id(source: Source, guid: str | None, canonical_url: str | None, content
         key = "content\x1f" + source.url + "\x1f" + content
     return sha256_hex(key)[:32]
 
+
+# The tagged output every Beam stage sends its DeadLetter records to; the
+# graph flattens them into one collection.
+DEAD_LETTER_TAG = "dead_letter"
 
 # Joins a colliding entry's own id to its content hash; also, as a raw item's
 # whole id, asks normalisation for such an id (see collision_id).

@@ -31,7 +31,7 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.item import Item, item_dead_letter
+from transforms.item import DEAD_LETTER_TAG, Item, item_dead_letter
 from transforms.langid_backends import (
     UNDETERMINED,
     Cld2Detector,
@@ -57,7 +57,6 @@ __all__ = [
     "make_detector",
 ]
 
-DEAD_LETTER_TAG = "dead_letter"
 
 DETECT_CHARS = 2000
 # Tuned on the langid corpus (see language_eval): CLD2's "reliable" (without

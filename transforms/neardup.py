@@ -56,7 +56,6 @@ __all__ = [
     "near_similarity",
     "shingle_hashes",
     "signature",
-    "title_hashes",
     "title_similarity",
     "tokens",
 ]
@@ -289,16 +288,10 @@ def containment(similarity: float, size_a: int, size_b: int) -> float:
 # ---------------------------------------------------------------- titles and figures
 
 
-def title_hashes(title: str) -> tuple[int, ...]:
-    """The smallest :data:`TITLE_WORDS` 16-bit hashes of the title's distinct words, sorted.
-
-    Keeping the smallest hashes, not the first words, makes a long title's
-    sample the same whatever the word order.
-    """
-    return _title_hashes(tokens(title))
-
-
 def _title_hashes(words: Sequence[str]) -> tuple[int, ...]:
+    # The smallest TITLE_WORDS 16-bit hashes of the distinct words, sorted:
+    # the smallest, not the first words, so a long title's sample is the same
+    # whatever the word order.
     return tuple(sorted({_hash32(w) & 0xFFFF for w in words})[:TITLE_WORDS])
 
 

@@ -293,9 +293,11 @@ def normalise_item(item: Item) -> Item:
     """
     title = html_to_text(item.title).replace("\n", " ")
     text = html_to_text(item.text)
-    unsafe = [u for u in (item.url, *item.links) if is_unsafe_url(u)]
+    url_unsafe = is_unsafe_url(item.url)
+    unsafe = [item.url] if url_unsafe else []
+    unsafe.extend(u for u in item.links if is_unsafe_url(u))
     unsafe.extend(m.url for m in item.media if is_unsafe_url(m.url))
-    url = None if is_unsafe_url(item.url) else item.url
+    url = None if url_unsafe else item.url
     canonical = canonical_url(url)
     content = title + "\n" + text
     identity = item_id(item.source, item.guid, canonical, content)

@@ -10,12 +10,11 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 import transforms.coders  # noqa: F401 - items cross the runner with their JSON coder
-from transforms.item import Item, item_dead_letter
+from transforms.item import DEAD_LETTER_TAG, Item, item_dead_letter
 from transforms.normalise import normalise_or_reason
 
 __all__ = ["DEAD_LETTER_TAG", "Normalise"]
 
-DEAD_LETTER_TAG = "dead_letter"
 
 
 class _NormaliseFn(beam.DoFn):

@@ -109,7 +109,8 @@ def _run(args: argparse.Namespace, beam_args: Sequence[str], started: float, sta
         suggest_option,
     )
     from pipelines.runtools import beam_option_names, unknown_beam_options
-    from transforms.rules import PackError, RuleEngine
+    from transforms.flagging import shared_engine
+    from transforms.rules import PackError
 
     unknown = unknown_beam_options(beam_args)
     if unknown:
@@ -122,7 +123,8 @@ def _run(args: argparse.Namespace, beam_args: Sequence[str], started: float, sta
         parse_seconds = _option("--parse_seconds", positive_seconds, args.parse_seconds)
         check_backend(args.language_backend)
         if args.packs_dir:
-            RuleEngine.load(args.packs_dir, thresholds)
+            # The same cache Flagging uses, so the packs compile once per run.
+            shared_engine(args.packs_dir, thresholds)
         output = check_output_dir(args.output)
         store = _open_store(args.store) if getattr(args, "store", None) else None
     except (FileNotFoundError, ValueError, PackError) as exc:
