@@ -135,6 +135,10 @@ class _ReadAndParseFn(beam.DoFn):
         self._cpu_seconds = cpu_seconds
         self._files = Metrics.counter("newswatch", "files_read")
         self._entries = Metrics.counter("newswatch", "entries_read")
+        # WARC archives are read here too, so that one step emits every
+        # item: a flatten of two readers' outputs is a collection that a
+        # runner such as FnApiRunner materialises, every raw item in memory.
+        self._warc = _ReadWarcFn(roots, max_bytes)
 
     def setup(self) -> None:
         # Progress is per worker: each reports what it has read itself.
@@ -150,6 +154,9 @@ class _ReadAndParseFn(beam.DoFn):
             self._worker.close()
 
     def process(self, metadata):
+        if is_warc_path(metadata.path):
+            yield from self._warc.process(metadata)
+            return
         name = relative_name(metadata.path, self._roots)
         self._announce(name)
         READ_PROGRESS["last"] = name
@@ -299,20 +306,10 @@ class ReadFeedFiles(beam.PTransform):
             | "Match" >> fileio.MatchAll(empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
             | "Reshuffle" >> beam.Reshuffle()
         )
-        feeds, warcs = matched | "SplitWarc" >> beam.Partition(
-            lambda metadata, _n: int(is_warc_path(metadata.path)), 2
-        )
-        parsed = feeds | "Parse" >> beam.ParDo(
+        parsed = matched | "Parse" >> beam.ParDo(
             _ReadAndParseFn(self._roots, self._max_bytes, self._total, self._cpu_seconds)
         ).with_output_types(Item).with_outputs(FILES, DEAD_LETTERS, main=ITEMS)
-        archived = warcs | "ParseWarc" >> beam.ParDo(
-            _ReadWarcFn(self._roots, self._max_bytes)
-        ).with_output_types(Item).with_outputs(FILES, DEAD_LETTERS, main=ITEMS)
-        return {
-            tag: (parsed[tag], archived[tag])
-            | f"All{tag.title().replace('_', '')}" >> beam.Flatten()
-            for tag in (ITEMS, DEAD_LETTERS, FILES)
-        }
+        return {tag: parsed[tag] for tag in (ITEMS, DEAD_LETTERS, FILES)}
 
 
 class WriteJsonl(beam.PTransform):

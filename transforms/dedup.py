@@ -18,20 +18,27 @@ declares a processing-time timer and drags a batch replay onto the slow
 runner. :mod:`transforms.streaming_dedup` makes the same decisions in a
 stream, as keyed state with a time-to-live.
 
-**Whole items never pass through a grouping** (a runner such as
-FnApiRunner holds each grouping in memory). Each item becomes a
-:class:`Member`: its rank, a handle, its report and its keys, a few hundred
-bytes. The passes group members; each copy ends as a :data:`Decision` keyed
-by its handle, and the decisions reach the items as a side input. The one
-exception is byte-identical repeats of one entry in one file ("twins", which
-share a handle): only they are grouped whole, so that exactly one of them
-stays.
+**Whole items never wait in memory** (a runner such as FnApiRunner holds
+each grouping, and whatever waits for a side input, in memory). Each item
+is written to a spill file (:mod:`transforms.spill`) and becomes a
+:class:`Member`: its rank, a handle, its report, its keys and its spill
+file's id, a few hundred bytes. The passes group members; each copy and
+each representative with reports ends as a :data:`Decision` keyed by its
+spill file and handle; each spill file is then read back once, with only its
+own decisions in memory. Byte-identical repeats of one entry ("twins", which
+share a handle) in one spill file share one decision: the first takes it,
+the others are ``id`` copies; in two spill files they are ``id`` copies of
+each other like any repeat.
+
+An item whose member cannot be made, or whose decision cannot be applied,
+becomes a dead letter of stage ``dedup``; the others go on.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import NamedTuple
 
 import apache_beam as beam
@@ -39,9 +46,27 @@ from apache_beam.metrics import Metrics
 
 from transforms.dedup_near import NearDedup, assign_leaders
 from transforms.folding import fold
-from transforms.item import Duplicate, Item, Report, sha256_hex
+from transforms.item import (
+    DEAD_LETTER_TAG,
+    DeadLetter,
+    Duplicate,
+    Item,
+    Report,
+    from_json,
+    item_dead_letter,
+    sha256_hex,
+)
 from transforms.neardup import NearConfig, candidate_keys, fingerprint
 from transforms.normalise import url_key
+from transforms.spill import (
+    SPILL_FILES_TAG,
+    DeleteSpill,
+    SpillFn,
+    default_spill_dir,
+    failure_reason,
+    read_spill,
+    spill_path,
+)
 
 __all__ = [
     "DUPLICATES_TAG",
@@ -112,7 +137,9 @@ class Member(NamedTuple):
         content: its ``content`` pass key, or None.
         near: its packed fingerprint, or empty when it has too little text
             for the ``near`` pass.
-        twins: byte-identical repeats of it that the ``id`` pass folded in.
+        twins: byte-identical repeats of it in its spill file that the
+            ``id`` pass folded in.
+        file: the id of the spill file the item waits in.
     """
 
     rank: tuple
@@ -124,13 +151,15 @@ class Member(NamedTuple):
     content: str | None
     near: bytes
     twins: int = 0
+    file: str = ""
 
 
-# handle → (duplicate or None, also_reported_by for a representative, twins).
+# (duplicate or None, also_reported_by for a representative, twins), for one
+# handle in one spill file.
 Decision = tuple[Duplicate | None, tuple[Report, ...], int]
 
 
-def member(item: Item, near: NearConfig | None = NearConfig()) -> Member:
+def member(item: Item, near: NearConfig | None = NearConfig(), file: str = "") -> Member:
     """The :class:`Member` of an item (its fingerprint only when ``near`` is set)."""
     packed = b""
     if near is not None:
@@ -145,6 +174,7 @@ def member(item: Item, near: NearConfig | None = NearConfig()) -> Member:
         url=url_dedup_key(item),
         content=content_key(item),
         near=packed,
+        file=file,
     )
 
 
@@ -154,13 +184,17 @@ def resolve_members(kind: str, members: Iterable[Member]) -> tuple[Member, list[
     The representative is the earliest by rank; a copy's own reports move to
     it, after the copy's report (except in the ``id`` pass: the same entry
     twice is not another outlet reporting it). In the ``id`` pass, repeats
-    with the representative's handle are its twins, not copies.
+    with the representative's handle are its twins when they wait in its
+    spill file, and copies without reports of their own otherwise.
     """
-    ordered = sorted(members, key=lambda m: (m.rank, m.handle))
+    ordered = sorted(members, key=lambda m: (m.rank, m.handle, m.file))
     rep, reports, twins, copies = ordered[0], list(ordered[0].reports), ordered[0].twins, []
     for copy in ordered[1:]:
         if kind == "id" and copy.handle == rep.handle:
-            twins += 1 + copy.twins
+            if copy.file == rep.file:
+                twins += 1 + copy.twins
+            else:
+                copies.append(copy)
             continue
         if kind != "id":
             reports.append(copy.report)
@@ -244,74 +278,117 @@ _PASSES: tuple[tuple[str, Callable[[Member], str | None]], ...] = (
 )
 
 
-def _copy_decision(copied: tuple[Member, Duplicate]) -> tuple[str, Decision]:
+def _spill_record(near: NearConfig | None, item: Item, file_id: str) -> tuple[str, Member]:
+    m = member(item, near, file_id)
+    return m.handle, m
+
+
+def _copy_decision(copied: tuple[Member, Duplicate]) -> tuple[str, tuple[str, Decision]]:
     copy, duplicate = copied
-    return copy.handle, (duplicate, (), copy.twins)
+    return copy.file, (copy.handle, (duplicate, (), copy.twins))
 
 
-def _kept_decision(m: Member) -> Iterable[tuple[str, Decision]]:
+def _kept_decision(m: Member) -> Iterable[tuple[str, tuple[str, Decision]]]:
     if m.reports or m.twins:
-        yield m.handle, (None, m.reports, m.twins)
+        yield m.file, (m.handle, (None, m.reports, m.twins))
 
 
-class _ApplyFn(beam.DoFn):
-    """Items + decisions (side input) → unique items; copies and twins tagged."""
+class _ApplyFileFn(beam.DoFn):
+    """One spill file and its decisions → its items, unique or marked; then the file's id.
 
-    def __init__(self) -> None:
+    Main output: every item of the file (copies marked ``duplicate``); tagged
+    ``done``: the file's id once it has been read; tagged dead letters: an
+    item whose line cannot be read or whose decision cannot be applied.
+    """
+
+    def __init__(self, spill_dir: str) -> None:
+        self._dir = spill_dir
         self._dups = {
             kind: Metrics.counter("newswatch", f"duplicates_{kind}")
             for kind in ("id", "url", "content", "near")
         }
+        self._failed = Metrics.counter("newswatch", "dedup_dead_letters")
 
-    def process(self, item: Item, decisions):
-        key = handle(item)
-        decision = decisions.get(key)
+    def process(self, joined):
+        file_id, grouped = joined
+        decisions: dict[str, Decision] = dict(grouped["decision"])
+        taken: set[str] = set()
+        for key, data in read_spill(self._dir, file_id):
+            try:
+                item = from_json(data)
+            except Exception as exc:  # one entry's failure must not end the run
+                self._failed.inc()
+                path = spill_path(self._dir, file_id)
+                letter = DeadLetter("dedup", failure_reason(exc), path, raw=data[:2000])
+                yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, letter)
+                continue
+            try:
+                out = self.apply(item, key, decisions.get(key), taken)
+            except Exception as exc:  # noqa: BLE001 - as above
+                self._failed.inc()
+                letter = item_dead_letter("dedup", item, failure_reason(exc))
+                yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, letter)
+                continue
+            yield out
+        yield beam.pvalue.TaggedOutput("done", file_id)
+
+    def apply(self, item: Item, key: str, decision: Decision | None, taken: set[str]) -> Item:
+        """One item with its decision applied; ``taken``: handles whose twin took theirs."""
         if decision is None:
-            yield item
-        elif decision[2]:
-            yield beam.pvalue.TaggedOutput("twins", (key, item))
-        else:
-            yield from self.decide(item, decision)
-
-    def decide(self, item: Item, decision: Decision):
-        duplicate, reports, _ = decision
+            return item
+        duplicate, reports, twins = decision
+        if twins:
+            if key in taken:
+                # A byte-identical repeat: the first of them took the decision.
+                duplicate, reports = Duplicate(of=item.id, kind="id"), ()
+            taken.add(key)
         if duplicate is None:
-            yield item.replace(also_reported_by=reports)
-        else:
-            self._dups[duplicate.kind].inc()
-            marked = item.replace(duplicate=duplicate, also_reported_by=())
-            yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, marked)
+            return item.replace(also_reported_by=reports)
+        self._dups[duplicate.kind].inc()
+        return item.replace(duplicate=duplicate, also_reported_by=())
 
 
-class _TwinsFn(_ApplyFn):
-    """Byte-identical repeats of one entry: the first takes the decision, the rest ``id`` copies."""
+def _temp_location(pipeline: beam.Pipeline) -> str | None:
+    from apache_beam.options.pipeline_options import GoogleCloudOptions
 
-    def process(self, keyed, decisions):
-        key, twins = keyed
-        first, *rest = sorted(twins, key=rank)
-        yield from self.decide(first, decisions[key])
-        for twin in rest:
-            self._dups["id"].inc()
-            yield beam.pvalue.TaggedOutput(
-                DUPLICATES_TAG,
-                twin.replace(duplicate=Duplicate(of=twin.id, kind="id"), also_reported_by=()),
-            )
+    options = getattr(pipeline, "options", None)
+    return options.view_as(GoogleCloudOptions).temp_location if options is not None else None
 
 
 class Dedup(beam.PTransform):
-    """Items → ``{"unique": ..., "duplicates": ...}``: the exact passes, then ``near``.
+    """Items → ``{"items", "unique", "duplicates", "dead_letter"}``: exact passes, then ``near``.
+
+    A batch transform (it groups the whole collection). ``items`` is every
+    item, copies marked ``duplicate``: one collection from one step, for
+    sinks that take all items without a flatten; ``unique`` and
+    ``duplicates`` are its two parts; ``dead_letter``
+    (:data:`~transforms.item.DEAD_LETTER_TAG`) holds the items dedup could
+    not process, as dead letters of stage ``dedup``.
 
     Args:
         near: the near-duplicate decision's settings; None for the exact passes only.
+        spill_dir: where items wait for their decisions
+            (:mod:`transforms.spill`; any ``FileSystems`` path, reached by
+            every worker). The run deletes each file after reading it back;
+            the caller removes the folder. Default: a fresh folder under the
+            pipeline's ``--temp_location``, else under the local temporary
+            directory (a runner on this machine only), left empty.
     """
 
-    def __init__(self, near: NearConfig | None = NearConfig()) -> None:
+    def __init__(
+        self, near: NearConfig | None = NearConfig(), spill_dir: str | None = None
+    ) -> None:
         super().__init__()
         self._near = near
+        self._spill_dir = spill_dir
 
     def expand(self, items):
         near = self._near
-        members = items | "Members" >> beam.Map(member, near)
+        spill_dir = self._spill_dir or default_spill_dir(_temp_location(items.pipeline))
+        spilled = items | "Spill" >> beam.ParDo(
+            SpillFn(spill_dir, partial(_spill_record, near), "dedup")
+        ).with_outputs(SPILL_FILES_TAG, DEAD_LETTER_TAG, main="members")
+        members = spilled.members
         copies = []
         for kind, key_fn in _PASSES:
             members, copied = members | f"Dedup-{kind}" >> _MemberPass(kind, key_fn)
@@ -326,26 +403,31 @@ class Dedup(beam.PTransform):
             copied | "CopyDecisions" >> beam.Map(_copy_decision),
             kept,
         ) | "Decisions" >> beam.Flatten()
-        side = beam.pvalue.AsDict(decisions)
-        applied = items | "Apply" >> beam.ParDo(_ApplyFn(), side).with_outputs(
-            "twins", DUPLICATES_TAG, main="unique"
+        files = spilled[SPILL_FILES_TAG] | "SpillFiles" >> beam.Map(lambda f: (f, None))
+        applied = (
+            {"file": files, "decision": decisions}
+            | "ByFile" >> beam.CoGroupByKey()
+            | "Apply"
+            >> beam.ParDo(_ApplyFileFn(spill_dir))
+            .with_output_types(Item)
+            .with_outputs("done", DEAD_LETTER_TAG, main="items")
         )
-        twins = (
-            applied.twins
-            | "TwinsTyped" >> beam.Map(lambda kv: kv).with_output_types(tuple[str, Item])
-            | "GroupTwins" >> beam.GroupByKey()
-            | "Twins" >> beam.ParDo(_TwinsFn(), side).with_outputs(DUPLICATES_TAG, main="unique")
-        )
+        applied.done | "DeleteSpill" >> DeleteSpill(spill_dir)
+        every = applied["items"]
         return {
-            "unique": (applied.unique, twins.unique)
-            | "Unique" >> beam.Flatten().with_output_types(Item),
-            "duplicates": (applied[DUPLICATES_TAG], twins[DUPLICATES_TAG])
-            | "Duplicates" >> beam.Flatten().with_output_types(Item),
+            "items": every,
+            "unique": every
+            | "Unique" >> beam.Filter(lambda i: i.duplicate is None).with_output_types(Item),
+            "duplicates": every
+            | "Duplicates"
+            >> beam.Filter(lambda i: i.duplicate is not None).with_output_types(Item),
+            DEAD_LETTER_TAG: (spilled[DEAD_LETTER_TAG], applied[DEAD_LETTER_TAG])
+            | "DeadLetters" >> beam.Flatten(),
         }
 
 
 class ExactDedup(Dedup):
-    """Items → ``{"unique": ..., "duplicates": ...}`` by the exact passes alone."""
+    """Items → ``{"items", "unique", "duplicates", "dead_letter"}`` by the exact passes alone."""
 
-    def __init__(self) -> None:
-        super().__init__(near=None)
+    def __init__(self, spill_dir: str | None = None) -> None:
+        super().__init__(near=None, spill_dir=spill_dir)

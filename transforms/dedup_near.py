@@ -253,16 +253,16 @@ def _credit(joined):
     for m in grouped["member"]:
         reports = m.reports + tuple(r for _, batch in credits for r in batch)
         if reports or m.twins:
-            yield m.handle, (None, reports, m.twins)
+            yield m.file, (m.handle, (None, reports, m.twins))
 
 
 class NearDedup(beam.PTransform):
     """``(survivors, exact copies)`` of the exact passes → ``(kept decisions, near copies)``.
 
     ``survivors`` are :class:`~transforms.dedup.Member` records; ``exact
-    copies`` are ``(member, duplicate)``. Returned: ``(handle, decision)`` for
-    each survivor with reports or twins, and ``(member, duplicate)`` for each
-    near copy.
+    copies`` are ``(member, duplicate)``. Returned: ``(spill file, (handle,
+    decision))`` for each survivor with reports or twins, and ``(member,
+    duplicate)`` for each near copy.
 
     Args:
         config: the decision's settings.

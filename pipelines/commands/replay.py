@@ -9,12 +9,13 @@ Exit statuses: 0 the run finished and its identities hold; 1 the run failed
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from pipelines.commands.common import CliError, add_stage_options, check_backend
 
@@ -165,6 +166,7 @@ def _run_pipeline(args, beam_args, inputs, output, total, settings, state):
     from pipelines.pipeline import OUTPUT_FILES, StageConfig, build, write_files
     from pipelines.runtools import StagedOutput, describe_run
     from pipelines.summary import check_identities, render
+    from transforms.dedup import Dedup
 
     if not any(a.startswith("--runner") for a in beam_args):
         beam_args = [f"--runner={DEFAULT_RUNNER}", *beam_args]
@@ -172,12 +174,13 @@ def _run_pipeline(args, beam_args, inputs, output, total, settings, state):
     config = StageConfig(args.language_backend, args.packs_dir, thresholds)
     started = state["started"]
     print(f"newswatch: replaying {total or 'the matched'} file(s) into {output}", file=sys.stderr)
-    with StagedOutput(output, OUTPUT_FILES) as staging:
+    with StagedOutput(output, OUTPUT_FILES) as staging, _spill_folder(staging.path) as spill:
         pipeline = beam.Pipeline(options=options)
         source = ReadFeedFiles(
             inputs, max_bytes=max_bytes, total_files=total, cpu_seconds=parse_seconds
         )
-        write_files(build(pipeline, source, config), staging.path)
+        dedup = Dedup(spill_dir=spill)
+        write_files(build(pipeline, source, config, dedup=dedup), staging.path)
         in_process = not any("multi_processing" in a for a in beam_args)
         state["line"] = describe_run(started, staging.path, total, in_process)
         try:
@@ -202,6 +205,31 @@ def _run_pipeline(args, beam_args, inputs, output, total, settings, state):
         print("newswatch: warning: no entries were read from the input", file=sys.stderr)
         return EXIT_FAILED, counts
     return EXIT_OK, counts
+
+
+@contextlib.contextmanager
+def _spill_folder(staging: str) -> Iterator[str]:
+    """Where dedup's items wait for their decisions: inside the staging area, removed after.
+
+    A local staging folder is removed with everything in it when the run
+    ends; a remote output is its own staging area, so the spill folder in it
+    is deleted here, whether the run succeeded or failed.
+    """
+    if "://" not in staging:
+        yield os.path.join(staging, "spill")
+        return
+    import uuid
+
+    from apache_beam.io.filesystems import FileSystems
+
+    spill = FileSystems.join(staging, f".spill-{uuid.uuid4().hex}")
+    try:
+        yield spill
+    finally:
+        try:
+            FileSystems.delete([spill])
+        except Exception as exc:  # noqa: BLE001 - nothing was spilled, or it is gone already
+            logging.getLogger(__name__).debug("spill folder %s not deleted: %s", spill, exc)
 
 
 def _count_local_files(inputs: Sequence[tuple[str, str]]) -> int | None:
