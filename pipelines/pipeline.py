@@ -85,6 +85,7 @@ def build(
         normalised[DEAD_LETTER_TAG],
         identified[DEAD_LETTER_TAG],
         flagged_all[DEAD_LETTER_TAG],
+        *([deduped[DEAD_LETTER_TAG]] if DEAD_LETTER_TAG in deduped else []),
     ) | "AllDeadLetters" >> beam.Flatten()
     flagged = deduped["unique"] | "OnlyFlagged" >> beam.Filter(lambda item: bool(item.flags))
     counted = {"items": items, "dead_letters": dead, "files": read[FILES], "read": read[ITEMS]}
