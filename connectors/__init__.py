@@ -27,7 +27,7 @@ _EXPORTS = {
     "JsonFeed": "connectors.jsonfeed",
     "parse_json_feed": "connectors.jsonfeed",
     "ReadFeedFiles": "connectors.files",
-    "WriteJsonl": "connectors.files",
+    "WriteJsonl": "connectors.sinks",
     "expand_inputs": "connectors.files",
     "MastodonConnector": "connectors.mastodon",
     "BlueskyConnector": "connectors.bluesky",

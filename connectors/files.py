@@ -1,4 +1,4 @@
-"""Saved feed files as a Beam source, and JSONL files as sinks.
+"""Saved feed files as a Beam source (the JSONL sinks are in :mod:`connectors.sinks`).
 
 ``ReadFeedFiles`` matches file patterns inside the pipeline (so it runs the
 same on local disk and on GCS), reads each file once, and emits three
@@ -26,7 +26,7 @@ from apache_beam.metrics import Metrics
 from connectors.feeds import DEFAULT_MAX_BYTES, parse_feed
 from connectors.parse_worker import DEFAULT_CPU_SECONDS, ParseWorker
 from connectors.warc import is_warc_path
-from transforms.item import DeadLetter, Item, to_json
+from transforms.item import DeadLetter, Item
 
 __all__ = [
     "DEAD_LETTERS",
@@ -34,7 +34,6 @@ __all__ = [
     "ITEMS",
     "READ_PROGRESS",
     "ReadFeedFiles",
-    "WriteJsonl",
     "expand_inputs",
     "not_regular",
     "relative_name",
@@ -310,18 +309,3 @@ class ReadFeedFiles(beam.PTransform):
             _ReadAndParseFn(self._roots, self._max_bytes, self._total, self._cpu_seconds)
         ).with_output_types(Item).with_outputs(FILES, DEAD_LETTERS, main=ITEMS)
         return {tag: parsed[tag] for tag in (ITEMS, DEAD_LETTERS, FILES)}
-
-
-class WriteJsonl(beam.PTransform):
-    """Records → one JSONL file at ``path`` (the one JSON form of each record)."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__()
-        self._path = path
-
-    def expand(self, records):
-        return (
-            records
-            | "ToJson" >> beam.Map(to_json)
-            | "Write" >> beam.io.WriteToText(self._path, shard_name_template="", num_shards=1)
-        )

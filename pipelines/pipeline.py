@@ -4,29 +4,30 @@
 files, a test's in-memory items and a streaming subscription all run through
 the same stages. What differs between a bounded and an unbounded run is
 passed in too: the dedup form (batch :class:`~transforms.dedup.Dedup`
-groups the whole collection; :class:`~transforms.streaming_dedup.StreamingDedup`
-is keyed state with a time-to-live) and the summary form (a
-``summary.json`` line in batch; Beam counters in a stream, where there is no
-end to summarise). ``write_files`` attaches the batch file sinks. Nothing here
-runs anything.
+groups keys of the whole collection; :class:`~transforms.streaming_dedup.StreamingDedup`
+is keyed state with a time-to-live) and, for a stream, the summary form
+(Beam counters, as a stream has no end to summarise). ``write_files``
+attaches the batch file sinks, which count what they write into
+``summary.json``. Nothing here runs anything.
 """
 
 from __future__ import annotations
 
-import os
+import json
 from dataclasses import dataclass, field
 
 import apache_beam as beam
 
 import transforms.coders  # noqa: F401 - registers the deterministic record coders
-from connectors.files import DEAD_LETTERS, FILES, ITEMS, WriteJsonl
-from pipelines.summary import Summarise
+from connectors.files import DEAD_LETTERS, FILES, ITEMS
+from connectors.sinks import JoinShards, WriteShards, shard_folder
+from pipelines.summary import dead_letter_keys, file_key, item_keys, read_key
 from transforms.dedup import Dedup
 from transforms.flagging import Flagging
 from transforms.language import DetectLanguage
 from transforms.normalise_stage import DEAD_LETTER_TAG, Normalise
 
-__all__ = ["OUTPUT_FILES", "StageConfig", "build", "write_files"]
+__all__ = ["OUTPUT_FILES", "StageConfig", "build", "summary_file", "write_files"]
 
 OUTPUT_FILES = ("items.jsonl", "flagged.jsonl", "dead_letter.jsonl", "summary.json")
 
@@ -56,17 +57,19 @@ def build(
         config: stage settings.
         dedup: items → ``{"unique", "duplicates"[, "updates"]}``; batch
             :class:`~transforms.dedup.Dedup` when None.
-        summary: ``{"items", "dead_letters", "files", "read"}`` → anything;
-            batch :class:`~pipelines.summary.Summarise` (one JSON line) when None.
+        summary: ``{"items", "dead_letters", "files", "read"}`` → anything,
+            e.g. a stream's counters; None applies none (the batch summary
+            is counted by :func:`write_files` from what it writes;
+            :class:`~pipelines.summary.Summarise` gives it without files).
 
     Returns:
-        ``{"read", "items", "unique", "flagged", "dead_letters", "updates",
-        "summary"}``: the items as the source read them, every item
+        ``{"read", "items", "unique", "flagged", "dead_letters", "files",
+        "updates", "summary"}``: the items as the source read them, every item
         (duplicates marked), the unique ones, the flagged unique ones, every
-        dead letter, the dedup's
+        dead letter, the source's file outcomes, the dedup's
         :class:`~transforms.item.ReportUpdate` records (None when the dedup
         form makes none, as batch dedup fills ``also_reported_by`` itself),
-        and what the summary form returned.
+        and what the summary form returned (None without one).
     """
     read = p | "Read" >> source
     normalised = read[ITEMS] | "Normalise" >> Normalise()
@@ -89,26 +92,53 @@ def build(
     ) | "AllDeadLetters" >> beam.Flatten()
     flagged = deduped["unique"] | "OnlyFlagged" >> beam.Filter(lambda item: bool(item.flags))
     counted = {"items": items, "dead_letters": dead, "files": read[FILES], "read": read[ITEMS]}
-    summarised = counted | "Summary" >> (summary if summary is not None else Summarise())
+    summarised = counted | "Summary" >> summary if summary is not None else None
     return {
         "read": read[ITEMS],
         "items": items,
         "unique": deduped["unique"],
         "flagged": flagged,
         "dead_letters": dead,
+        "files": read[FILES],
         "updates": deduped.get("updates"),
         "summary": summarised,
     }
 
 
-def write_files(outputs: dict, output_dir: str) -> None:
-    """Attach the JSONL sinks and ``summary.json`` under ``output_dir``."""
-    join = os.path.join if "://" not in output_dir else (lambda a, b: a.rstrip("/") + "/" + b)
-    outputs["items"] | "WriteItems" >> WriteJsonl(join(output_dir, "items.jsonl"))
-    outputs["flagged"] | "WriteFlagged" >> WriteJsonl(join(output_dir, "flagged.jsonl"))
-    outputs["dead_letters"] | "WriteDeadLetters" >> WriteJsonl(
-        join(output_dir, "dead_letter.jsonl")
+def summary_file(counts: dict[str, int]) -> dict[str, str]:
+    """``summary.json`` from the counts of a run: one JSON line, keys sorted."""
+    return {"summary.json": json.dumps(counts, sort_keys=True) + "\n"}
+
+
+def write_files(outputs: dict, output_dir: str) -> beam.PCollection:
+    """Attach the batch sinks: ``OUTPUT_FILES`` under ``output_dir``, written at the end.
+
+    Each sink writes its records in the bundles that produce them (no
+    grouping, :mod:`connectors.sinks`); one final step joins the shards and
+    writes ``summary.json``, counted from what was written: an item that
+    cannot be serialised is a dead letter of stage ``write``, not a unique
+    item, so the summary's identities hold over the files themselves.
+
+    Args:
+        outputs: what :func:`build` returned (without a summary form).
+        output_dir: the folder (local or a Beam filesystem URL).
+
+    Returns:
+        The run's counts (one dict), once the files are written.
+    """
+    folder = shard_folder(output_dir)
+    items = outputs["items"] | "WriteItems" >> WriteShards(
+        folder, "items.jsonl", keys=item_keys, dead_letters=True
     )
-    outputs["summary"] | "WriteSummary" >> beam.io.WriteToText(
-        join(output_dir, "summary.json"), shard_name_template="", num_shards=1
+    # Flagged items are items too: one that cannot be serialised is
+    # dead-lettered once, by the items sink.
+    flagged = outputs["flagged"] | "WriteFlagged" >> WriteShards(folder, "flagged.jsonl")
+    dead = (outputs["dead_letters"], items[DEAD_LETTER_TAG]) | "DeadLettersOut" >> beam.Flatten()
+    dead_shards = dead | "WriteDeadLetters" >> WriteShards(
+        folder, "dead_letter.jsonl", keys=dead_letter_keys
+    )
+    files = outputs["files"] | "FileKeys" >> beam.Map(file_key)
+    read = outputs["read"] | "ReadKeys" >> beam.Map(read_key)
+    return (items["shards"], flagged, dead_shards, files, read) | "Outputs" >> JoinShards(
+        folder, output_dir, OUTPUT_FILES[:3], extra=summary_file
     )

@@ -5,8 +5,8 @@
   refuses such options before anything runs.
 * :class:`StagedOutput`: outputs are written into a hidden folder inside the
   output directory and moved into place only when the run succeeded, so a
-  failed run leaves the previous outputs untouched and no ``beam-temp-*``
-  folders behind.
+  failed run leaves the previous outputs untouched and no temporary shards
+  or spill files behind.
 * :class:`Heartbeat`: progress lines while the stages after reading work.
 """
 
@@ -163,13 +163,11 @@ class Heartbeat:
 
 
 def _writing(staging: str) -> bool:
-    # Beam creates its beam-temp-* folders when the run starts and fills
-    # them when the write stage runs.
+    # The sinks' shard folder appears with the first record written.
+    from connectors.sinks import SHARDS_PREFIX
+
     try:
-        return any(
-            name.startswith("beam-temp") and os.listdir(os.path.join(staging, name))
-            for name in os.listdir(staging)
-        )
+        return any(name.startswith(SHARDS_PREFIX) for name in os.listdir(staging))
     except OSError:
         return False
 

@@ -17,11 +17,13 @@ from transforms.item import COLLISION_MARK, DeadLetter, Item
 READ_STAGES = frozenset({"read", "parse"})
 
 __all__ = [
+    "CountKeys",
     "Summarise",
     "check_identities",
     "dead_letter_keys",
     "file_key",
     "item_keys",
+    "read_key",
     "render",
 ]
 
@@ -49,6 +51,11 @@ def file_key(status: str) -> str:
     return status if status.startswith("warning.") else f"files.{status}"
 
 
+def read_key(_item: Item) -> str:
+    """The counter of one item as the source read it."""
+    return "entries.read"
+
+
 def dead_letter_keys(letter: DeadLetter) -> list[str]:
     if letter.kind == "file":
         return [f"dead_letter_files.{letter.stage}"]
@@ -59,21 +66,47 @@ def dead_letter_keys(letter: DeadLetter) -> list[str]:
     return keys
 
 
+class CountKeys(beam.CombineFn):
+    """Keys → ``{key: count}``; the accumulator is one small dict, whatever the input size."""
+
+    def create_accumulator(self) -> dict[str, int]:
+        return {}
+
+    def add_input(self, accumulator: dict[str, int], key: str) -> dict[str, int]:
+        accumulator[key] = accumulator.get(key, 0) + 1
+        return accumulator
+
+    def merge_accumulators(self, accumulators) -> dict[str, int]:
+        merged: dict[str, int] = {}
+        for counts in accumulators:
+            for key, n in counts.items():
+                merged[key] = merged.get(key, 0) + n
+        return merged
+
+    def extract_output(self, accumulator: dict[str, int]) -> dict[str, int]:
+        return accumulator
+
+
 class Summarise(beam.PTransform):
-    """``{"items", "dead_letters", "files", "read"}`` → one JSON summary line."""
+    """``{"items", "dead_letters", "files", "read"}`` → one JSON summary line.
+
+    One global combine of small dicts (the keys are counted in each bundle
+    before they are combined). A replay's ``summary.json`` is counted by the
+    file sinks instead, from what they wrote
+    (:func:`pipelines.pipeline.write_files`); this form is for a run without files.
+    """
 
     def expand(self, pcolls):
         keys = (
             pcolls["items"] | "ItemKeys" >> beam.FlatMap(item_keys),
             pcolls["dead_letters"] | "DeadKeys" >> beam.FlatMap(dead_letter_keys),
             pcolls["files"] | "FileKeys" >> beam.Map(file_key),
-            pcolls["read"] | "ReadKeys" >> beam.Map(lambda _: "entries.read"),
+            pcolls["read"] | "ReadKeys" >> beam.Map(read_key),
         )
         return (
             keys
             | "AllKeys" >> beam.Flatten()
-            | "Count" >> beam.combiners.Count.PerElement()
-            | "Gather" >> beam.combiners.ToDict()
+            | "Count" >> beam.CombineGlobally(CountKeys())
             | "Json" >> beam.Map(lambda d: json.dumps(d, sort_keys=True))
         )
 

@@ -128,17 +128,18 @@ def test_broken_identities_exit_3(tmp_path, monkeypatch):
 
 
 def test_failed_run_keeps_old_outputs_and_leaves_no_temp_folders(tmp_path, monkeypatch, capsys):
-    import connectors.files
+    import connectors.sinks
 
     out = tmp_path / "out"
     out.mkdir()
     for name in ("items.jsonl", "flagged.jsonl", "dead_letter.jsonl", "summary.json"):
         (out / name).write_text(f"old {name}\n")
 
-    def broken_writer(record):
-        raise RuntimeError("disk on fire")
+    def broken_join(*args, **kwargs):
+        # Every shard is written by now; joining them fails.
+        raise OSError("disk on fire")
 
-    monkeypatch.setattr(connectors.files, "to_json", broken_writer)
+    monkeypatch.setattr(connectors.sinks, "join_shards", broken_join)
     code = main(["replay", str(SAMPLES), "--output", str(out), "--quiet"])
     assert code == 1
     assert "the run failed, outputs unchanged" in capsys.readouterr().err
