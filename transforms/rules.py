@@ -70,7 +70,6 @@ MAX_TERMS_PER_FLAG = 20
 # apostrophes (French "crimes contre l'humanité" is the phrase
 # "crimes contre l humanite").
 _GAP_CHARS = frozenset(" \n\t\u00a0-\u2010\u2011\u2012\u2013'\u2018\u2019\u02bc\u200c\u200d")
-_WORD_START = re.compile(r" [^ ]")
 _FIELD_SEPARATOR = "\u2029"
 _SENTENCE_END = re.compile(r"[.!?։。؟\n\u2029]")
 
@@ -276,11 +275,7 @@ class RuleEngine:
         candidates_idx = sorted({i for term in by_term for i in compiled.triggers.get(term, ())})
         rules = [compiled.pack.rules[i] for i in candidates_idx]
         if any(r.within is not None or r.none_within is not None for r in rules):
-            # Word numbers are needed only up to the last occurrence.
-            last = occurrences[-1].start + 1
-            starts = [m.start() + 1 for m in _WORD_START.finditer(folded.text, 0, last)]
-            for occ in occurrences:
-                occ.word = bisect.bisect_right(starts, occ.start) - 1
+            _number_words(folded.text, occurrences)
         fired: dict[str, list[tuple[Rule, list[_Occurrence]]]] = defaultdict(list)
         for rule in rules:
             evidence = _fire(rule, by_term)
@@ -364,6 +359,28 @@ def _find_terms(compiled: _Compiled, folded: Folded, document: str) -> list[_Occ
                 found.extend(_Occurrence(term, start, end) for term in node.terms)
     found.sort(key=lambda o: (o.start, o.end, o.term))
     return found
+
+
+def _number_words(text: str, occurrences: list[_Occurrence]) -> None:
+    """Set each occurrence's word number: the words of ``text`` that start at or before it, less one.
+
+    A word starts where a space is followed by a non-space (``text`` is
+    folded: only spaces separate words). ``occurrences`` are sorted by start;
+    each step counts the words between the previous occurrence and this one
+    with ``str.split`` (C speed), not a match object per word of the text.
+    """
+    previous = 0
+    words = 0
+    for occ in occurrences:
+        start = occ.start
+        # Pieces of text[previous:start + 1] begin at word starts in
+        # (previous, start], except a first piece begun at `previous` itself.
+        pieces = len(text[previous : start + 1].split())
+        if previous and text[previous] != " ":
+            pieces -= 1
+        words += pieces
+        previous = start
+        occ.word = words - 1
 
 
 def _walk(
