@@ -13,7 +13,9 @@ from transforms.dedup import (
     _ResolveFn,
     handle,
     member,
+    pack_member,
     resolve_members,
+    unpack_member,
     content_key,
     rank,
     resolve_group,
@@ -151,10 +153,11 @@ def test_resolve_group_accepts_any_iterable(make_item):
 def test_resolve_fn_called_directly(make_item):
     fn = _ResolveFn("url")
     later, first = member(make_item(id="b", fetched="2026-03-11T00:00:00Z")), member(make_item(id="a"))
-    rep, copy = fn.process(("example.com/a", [later, first]))
-    assert rep.id == "a" and rep.reports == (later.report,)
+    # Members travel packed (one bytes object each); the step takes either form.
+    rep, copy = fn.process(("example.com/a", [pack_member(later), first]))
+    assert unpack_member(rep).id == "a" and unpack_member(rep).reports == (later.report,)
     assert copy.tag == DUPLICATES_TAG
-    assert copy.value == (later, Duplicate(of="a", kind="url"))
+    assert (unpack_member(copy.value[0]), copy.value[1]) == (later, Duplicate(of="a", kind="url"))
 
 
 def test_members_resolve_as_items_do(make_item):
@@ -296,3 +299,30 @@ def test_exact_dedup_composite(pipeline, dedup_input):
             equal_to(["Market shelled (updated)"]),
             label="id_copy",
         )
+
+
+# ---------------------------------------------------------------- packed members
+
+
+def test_packed_members_unpack_equal(make_item):
+    plain = member(normalise_item(make_item(title="Market shelled", text=STORY)), file="f1")
+    assert plain.near and plain.url and plain.content
+    earlier = Report(id="r-old", source=HERALD, url=None)
+    odd = member(
+        make_item(
+            id="x\ud800~",  # a lone surrogate, and a collision id's mark
+            source=Source(kind="feed", name="", url="u" * 70_000, country="UA", affiliation="ngo"),
+            url=None,
+            title="",
+            text="",
+            published=None,
+            also_reported_by=(earlier, Report(id="r2", source=WIRE, url="https://w.example/2")),
+        ),
+        near=None,
+    )._replace(twins=3)
+    assert odd.url is None and odd.content is None and odd.near == b""
+    for m in (plain, odd, odd._replace(report=Report(id="other", source=WIRE, url="x"))):
+        packed = pack_member(m)
+        assert isinstance(packed, bytes) and unpack_member(packed) == m
+    # One object of about 600 bytes in a grouping, not a tree of records.
+    assert len(pack_member(plain)) < 600

@@ -5,16 +5,20 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms.dedup import Dedup, rank
+from transforms.dedup import Dedup, Member, pack_member, rank
 from transforms.dedup_near import (
     WINDOW,
+    _CandidatesFn,
     _ref,
     bucket_pairs,
     candidate_entries,
+    join_entries,
     pack_entry,
+    split_entries,
     unpack_entry,
     verify_pair,
 )
+from transforms.item import Report, Source
 from transforms.neardup import NearConfig, fingerprint
 
 CONFIG = NearConfig()
@@ -33,6 +37,13 @@ def _entries(texts: list[str], title: str) -> dict[str, tuple]:
         rank = (f"2026-03-{n // 24 + 1:02d}T{n % 24:02d}", "", item_id)
         out[item_id] = (rank, item_id, fingerprint(title, text).pack(), False)
     return out
+
+
+def _member(rank: tuple, item_id: str, fp: bytes, _copy: bool) -> Member:
+    source = Source(kind="feed", name="Wire", url="https://wire.example/rss")
+    full_rank = (*rank, "ab" * 32, source.url)
+    report = Report(id=item_id, source=source, url=None)
+    return Member(full_rank, item_id[::-1], item_id, report, (), None, None, fp)
 
 
 def _pairs(members: dict[str, tuple], window: int = WINDOW) -> set[tuple[str, str]]:
@@ -114,3 +125,28 @@ def test_bucket_entries_pack_to_bytes_and_back():
     packed = pack_entry(rank, "id\u00e9", fp, True)
     assert isinstance(packed, bytes)
     assert unpack_entry(packed) == (rank, "id\u00e9", fp, True)
+
+
+def test_joined_entries_split_back_in_order():
+    entries = [b"", b"a", b"x" * 254, b"y" * 255, b"z" * 70_000]
+    assert list(split_entries(join_entries(entries))) == entries
+    assert list(split_entries(join_entries([]))) == []
+
+
+def test_candidates_join_entries_per_coarse_key_and_flush_when_full():
+    members = _entries([LEAD, LEAD + " Updated.", "Another story entirely, about talks."], "Grave")
+    packed = [(False, pack_member(_member(*m))) for m in members.values()]
+    expected: dict[str, list[bytes]] = {}
+    for rank, item_id, fp, copy in members.values():
+        for coarse, entry in candidate_entries(rank, item_id, fp, copy, CONFIG):
+            expected.setdefault(coarse, []).append(entry)
+    for flush in (1, 1 << 20):  # after every member, or once at the end of the bundle
+        fn = _CandidatesFn(CONFIG, flush_bytes=flush)
+        fn.start_bundle()
+        out = [kv for m in packed for kv in fn.process(m)]
+        out += [w.value for w in fn.finish_bundle()]
+        got: dict[str, list[bytes]] = {}
+        for coarse, joined in out:
+            got.setdefault(coarse, []).extend(split_entries(joined))
+        assert got == expected
+        assert (len(out) > len(expected)) == (flush == 1)

@@ -36,16 +36,26 @@ becomes a dead letter of stage ``dedup``; the others go on.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import NamedTuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from transforms.dedup_member import (
+    MIN_CONTENT_CHARS,
+    Decision,
+    Member,
+    as_member,
+    content_key,
+    handle,
+    member,
+    pack_member,
+    rank,
+    unpack_member,
+    url_dedup_key,
+)
 from transforms.dedup_near import NearDedup, assign_leaders
-from transforms.folding import fold
 from transforms.item import (
     DEAD_LETTER_TAG,
     DeadLetter,
@@ -54,10 +64,8 @@ from transforms.item import (
     Report,
     from_json,
     item_dead_letter,
-    sha256_hex,
 )
-from transforms.neardup import NearConfig, candidate_keys, fingerprint
-from transforms.normalise import url_key
+from transforms.neardup import NearConfig
 from transforms.spill import (
     SPILL_FILES_TAG,
     DeleteSpill,
@@ -80,104 +88,17 @@ __all__ = [
     "content_key",
     "handle",
     "member",
+    "pack_member",
     "rank",
     "resolve_group",
     "resolve_members",
+    "unpack_member",
     "url_dedup_key",
 ]
 
 DUPLICATES_TAG = "duplicates"
-# Shorter texts ("Test", "Read more") are the same by accident, not by copying.
-MIN_CONTENT_CHARS = 40
-_SPACES = re.compile(r"\s+")
-_LAST = "\uffff"
 
-
-def rank(item: Item) -> tuple[str, str, str, str, str]:
-    """Total order that picks a group's representative: earliest first."""
-    return (
-        item.published or _LAST,
-        item.fetched or _LAST,
-        item.id,
-        item.raw_sha256,
-        item.source.url,
-    )
-
-
-def content_key(item: Item) -> str | None:
-    """Hash of the folded title and text, or None when there is too little text."""
-    content = _SPACES.sub(" ", fold(item.title + " " + item.text)).strip()
-    if len(content) < MIN_CONTENT_CHARS:
-        return None
-    return sha256_hex(content)[:32]
-
-
-def url_dedup_key(item: Item) -> str | None:
-    """The key of the ``url`` pass (None without a canonical URL)."""
-    return url_key(item.canonical_url)
-
-
-def handle(item: Item) -> str:
-    """What tells one read entry from another: equal only for byte-identical repeats in one file."""
-    parts = (item.id, item.raw_sha256, item.origin or "", item.source.url)
-    return sha256_hex("\x1f".join((*parts, item.published or "", item.fetched or "")))[:24]
-
-
-class Member(NamedTuple):
-    """What the passes know of one item (the item itself stays out of every grouping).
-
-    Attributes:
-        rank: :func:`rank` of the item.
-        handle: :func:`handle` of the item.
-        id: the item's id.
-        report: how the item is listed in a representative's ``also_reported_by``.
-        reports: the reports it carries (its own ``also_reported_by``, then
-            those of the copies it represents).
-        url: its ``url`` pass key, or None.
-        content: its ``content`` pass key, or None.
-        near: its packed fingerprint, or empty when it has too little text
-            for the ``near`` pass.
-        twins: byte-identical repeats of it in its spill file that the
-            ``id`` pass folded in.
-        file: the id of the spill file the item waits in.
-    """
-
-    rank: tuple
-    handle: str
-    id: str
-    report: Report
-    reports: tuple[Report, ...]
-    url: str | None
-    content: str | None
-    near: bytes
-    twins: int = 0
-    file: str = ""
-
-
-# (duplicate or None, also_reported_by for a representative, twins), for one
-# handle in one spill file.
-Decision = tuple[Duplicate | None, tuple[Report, ...], int]
-
-
-def member(item: Item, near: NearConfig | None = NearConfig(), file: str = "") -> Member:
-    """The :class:`Member` of an item (its fingerprint only when ``near`` is set)."""
-    packed = b""
-    if near is not None:
-        fp = fingerprint(item.title, item.text)
-        packed = fp.pack() if candidate_keys(fp, near) else b""
-    return Member(
-        rank=rank(item),
-        handle=handle(item),
-        id=item.id,
-        report=Report(id=item.id, source=item.source, url=item.url),
-        reports=tuple(item.also_reported_by),
-        url=url_dedup_key(item),
-        content=content_key(item),
-        near=packed,
-        file=file,
-    )
-
-
+DUPLICATES_TAG = "duplicates"
 def resolve_members(kind: str, members: Iterable[Member]) -> tuple[Member, list[Member]]:
     """The representative of one group (with the copies' reports and twins) and the copies.
 
@@ -235,11 +156,11 @@ class _ResolveFn(beam.DoFn):
 
     def process(self, keyed):
         _, group = keyed
-        rep, copies = resolve_members(self._kind, group)
-        yield rep
+        rep, copies = resolve_members(self._kind, (as_member(m) for m in group))
+        yield pack_member(rep)
         for copy in copies:
             duplicate = Duplicate(of=rep.id, kind=self._kind)
-            yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, (copy, duplicate))
+            yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, (pack_member(copy), duplicate))
 
 
 class _MemberPass(beam.PTransform):
@@ -253,12 +174,12 @@ class _MemberPass(beam.PTransform):
     def expand(self, members):
         key_fn = self._key_fn
 
-        def split(m: Member):
-            key = key_fn(m)
+        def split(packed: bytes):
+            key = key_fn(as_member(packed))
             if key is None:
-                yield beam.pvalue.TaggedOutput("unkeyed", m)
+                yield beam.pvalue.TaggedOutput("unkeyed", packed)
             else:
-                yield (key, m)
+                yield (key, packed)
 
         parts = members | "Key" >> beam.FlatMap(split).with_outputs("unkeyed", main="keyed")
         resolved = (
@@ -278,17 +199,18 @@ _PASSES: tuple[tuple[str, Callable[[Member], str | None]], ...] = (
 )
 
 
-def _spill_record(near: NearConfig | None, item: Item, file_id: str) -> tuple[str, Member]:
+def _spill_record(near: NearConfig | None, item: Item, file_id: str) -> tuple[str, bytes]:
     m = member(item, near, file_id)
-    return m.handle, m
+    return m.handle, pack_member(m)
 
 
-def _copy_decision(copied: tuple[Member, Duplicate]) -> tuple[str, tuple[str, Decision]]:
-    copy, duplicate = copied
+def _copy_decision(copied: tuple[bytes, Duplicate]) -> tuple[str, tuple[str, Decision]]:
+    copy, duplicate = as_member(copied[0]), copied[1]
     return copy.file, (copy.handle, (duplicate, (), copy.twins))
 
 
-def _kept_decision(m: Member) -> Iterable[tuple[str, tuple[str, Decision]]]:
+def _kept_decision(packed: bytes) -> Iterable[tuple[str, tuple[str, Decision]]]:
+    m = as_member(packed)
     if m.reports or m.twins:
         yield m.file, (m.handle, (None, m.reports, m.twins))
 

@@ -26,10 +26,12 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import apache_beam as beam
+from apache_beam.transforms.window import GlobalWindows
 
+from transforms.dedup_member import as_member
 from transforms.item import Duplicate
 from transforms.neardup import Fingerprint, NearConfig, candidate_keys, near_similarity
 
@@ -40,7 +42,9 @@ __all__ = [
     "assign_leaders",
     "bucket_pairs",
     "candidate_entries",
+    "join_entries",
     "pack_entry",
+    "split_entries",
     "unpack_entry",
     "verify_pair",
 ]
@@ -74,6 +78,8 @@ Edge = tuple[tuple, str, tuple, str, float]
 # repeated daily for years compares each issue with the 64 before it instead
 # of with all of them (pairs grow linearly, not quadratically).
 WINDOW = 64
+# Bytes of candidate entries a bundle buffers before it emits them joined.
+FLUSH_BYTES = 32 << 20
 # Characters of a candidate key that pick its group (band number and one byte
 # of the band: 32 * 256 groups; "t" and three hex digits for title keys).
 COARSE = 4
@@ -106,6 +112,33 @@ def candidate_entries(
         fine = key[COARSE:].encode("ascii")
         out.append((key[:COARSE], bytes((len(fine),)) + fine + tail))
     return out
+
+
+def join_entries(entries: Iterable[bytes]) -> bytes:
+    """Candidate entries of one coarse key as one bytes object (:func:`split_entries`).
+
+    A grouping holds each value as an object of its own (about 40 bytes of
+    overhead each, as much as an entry): entries travel joined instead.
+    """
+    out = bytearray()
+    for entry in entries:
+        size = len(entry)
+        out += bytes((size,)) if size < 255 else b"\xff" + struct.pack("<I", size)
+        out += entry
+    return bytes(out)
+
+
+def split_entries(data: bytes) -> Iterator[bytes]:
+    """The entries :func:`join_entries` joined, in order."""
+    at, end = 0, len(data)
+    while at < end:
+        size = data[at]
+        at += 1
+        if size == 255:
+            (size,) = struct.unpack_from("<I", data, at)
+            at += 4
+        yield data[at : at + size]
+        at += size
 
 
 def bucket_pairs(entries: Iterable[bytes], window: int = WINDOW) -> set[tuple[bytes, bytes]]:
@@ -199,11 +232,54 @@ def assign_leaders(
 _ANCHOR_KINDS = ("url", "content")
 
 
-def _entries(m, is_copy: bool, config: NearConfig):
-    return candidate_entries(m.rank, m.id, m.near, is_copy, config)
+def _near_input(packed, is_copy: bool):
+    """A survivor (False) or an anchor (True), for the pass's one input collection."""
+    return is_copy, packed
 
 
-def _print(m, is_copy: bool):
+class _CandidatesFn(beam.DoFn):
+    """Members → ``(coarse key, joined entries)``, joined per coarse key within a bundle.
+
+    Buffers at most ``flush_bytes`` of entries before it emits them (and the
+    rest at the end of its bundle, in the global window: a batch step).
+    """
+
+    def __init__(self, config: NearConfig, flush_bytes: int = FLUSH_BYTES) -> None:
+        self._config = config
+        self._flush = flush_bytes
+
+    def start_bundle(self) -> None:
+        self._buffer: dict[str, list[bytes]] = defaultdict(list)
+        self._size = 0
+
+    def process(self, tagged):
+        is_copy, packed = tagged
+        m = as_member(packed)
+        for coarse, entry in candidate_entries(m.rank, m.id, m.near, is_copy, self._config):
+            self._buffer[coarse].append(entry)
+            self._size += len(entry) + 1
+        if self._size >= self._flush:
+            yield from self._drain()
+
+    def finish_bundle(self):
+        for joined in self._drain():
+            yield GlobalWindows.windowed_value(joined)
+
+    def _drain(self):
+        buffer, self._buffer, self._size = self._buffer, defaultdict(list), 0
+        while buffer:
+            coarse, entries = buffer.popitem()
+            yield coarse, join_entries(entries)
+
+
+def _pairs(group) -> set[tuple[bytes, bytes]]:
+    _, joined = group
+    return bucket_pairs(entry for data in joined for entry in split_entries(data))
+
+
+def _print(tagged):
+    is_copy, packed = tagged
+    m = as_member(packed)
     if m.near:
         yield _ref(m.id), pack_entry(m.rank, m.id, m.near, is_copy)
 
@@ -236,13 +312,14 @@ def _leaders(grouped) -> Iterable[tuple[str, tuple[str, float]]]:
 def _mark(joined):
     """A survivor and its near decision → tagged copy with its credit, or the survivor."""
     _, grouped = joined
-    (m,) = grouped["member"]
+    (packed,) = grouped["member"]
+    m = as_member(packed)
     decision = list(grouped["near"])
     if not decision:
-        yield beam.pvalue.TaggedOutput("rest", (m.id, m))
+        yield beam.pvalue.TaggedOutput("rest", (m.id, packed))
         return
     leader, similarity = decision[0]
-    yield (m, Duplicate(of=leader, kind="near", similarity=similarity))
+    yield (packed, Duplicate(of=leader, kind="near", similarity=similarity))
     yield beam.pvalue.TaggedOutput("credit", (leader, (m.rank, (m.report, *m.reports))))
 
 
@@ -250,7 +327,7 @@ def _credit(joined):
     """A representative and the reports of its near copies → its decision, if it has one."""
     _, grouped = joined
     credits = sorted(grouped["credit"], key=lambda c: c[0])
-    for m in grouped["member"]:
+    for m in map(as_member, grouped["member"]):
         reports = m.reports + tuple(r for _, batch in credits for r in batch)
         if reports or m.twins:
             yield m.file, (m.handle, (None, reports, m.twins))
@@ -276,20 +353,21 @@ class NearDedup(beam.PTransform):
         survivors, copied = pcolls
         config = self._config
         anchors = copied | "Anchors" >> beam.Filter(lambda c: c[1].kind in _ANCHOR_KINDS)
-        entries = (
-            survivors | "SurvivorKeys" >> beam.FlatMap(_entries, False, config),
-            anchors | "AnchorKeys" >> beam.FlatMap(lambda c: _entries(c[0], True, config)),
-        ) | "CandidateKeys" >> beam.Flatten()
+        # One collection of survivors and anchors, so that their candidate
+        # entries and fingerprints come out of one step each (a flatten of
+        # two steps' outputs is held whole by some runners).
+        near_input = (
+            survivors | "Survivors" >> beam.Map(_near_input, False),
+            anchors | "AnchorMembers" >> beam.Map(lambda c: _near_input(c[0], True)),
+        ) | "NearInput" >> beam.Flatten()
         pairs = (
-            entries
+            near_input
+            | "CandidateKeys" >> beam.ParDo(_CandidatesFn(config))
             | "Buckets" >> beam.GroupByKey()
-            | "Pairs" >> beam.FlatMap(lambda group: bucket_pairs(group[1]))
+            | "Pairs" >> beam.FlatMap(_pairs)
         )
         # Fingerprints meet their pairs by the items' refs, in two joins.
-        prints = (
-            survivors | "SurvivorPrints" >> beam.FlatMap(_print, False),
-            anchors | "AnchorPrints" >> beam.FlatMap(lambda c: _print(c[0], True)),
-        ) | "Prints" >> beam.Flatten()
+        prints = near_input | "Prints" >> beam.FlatMap(_print)
         halves = (
             {"print": prints, "pair": pairs}
             | "JoinEarlier" >> beam.CoGroupByKey()
@@ -301,7 +379,9 @@ class NearDedup(beam.PTransform):
             | "Verify" >> beam.FlatMap(_verified, config)
             | "Edges" >> beam.Map(lambda edge: ("near", ("edge", *edge)))
         )
-        links = anchors | "Links" >> beam.Map(lambda c: ("near", ("link", c[0].id, c[1].of)))
+        links = anchors | "Links" >> beam.Map(
+            lambda c: ("near", ("link", as_member(c[0]).id, c[1].of))
+        )
         # Verified pairs and exact links are few (linear, see WINDOW): one
         # group takes them in rank order, as a stream would see them.
         near_of = (
@@ -310,7 +390,7 @@ class NearDedup(beam.PTransform):
             | "Gather" >> beam.GroupByKey()
             | "Leaders" >> beam.FlatMap(_leaders)
         )
-        by_id = survivors | "ById" >> beam.Map(lambda m: (m.id, m))
+        by_id = survivors | "ById" >> beam.Map(lambda m: (as_member(m).id, m))
         marked = (
             {"member": by_id, "near": near_of}
             | "JoinLeaders" >> beam.CoGroupByKey()
