@@ -97,6 +97,7 @@ def beam_check(items: list[Item], config: NearConfig, expected: dict[str, tuple[
     from apache_beam.options.pipeline_options import PipelineOptions
 
     import transforms.coders  # noqa: F401
+    from pipelines.commands.replay import DEFAULT_RUNNER
     from transforms.dedup import Dedup
     from transforms.item import from_json, to_json
 
@@ -104,7 +105,7 @@ def beam_check(items: list[Item], config: NearConfig, expected: dict[str, tuple[
         src, dst = Path(tmp, "in.jsonl"), Path(tmp, "out")
         src.write_text("\n".join(to_json(i) for i in items) + "\n", encoding="utf-8")
         started = time.perf_counter()
-        with beam.Pipeline(options=PipelineOptions(["--runner=FnApiRunner"])) as p:
+        with beam.Pipeline(options=PipelineOptions([f"--runner={DEFAULT_RUNNER}"])) as p:
             out = (
                 p
                 | beam.io.ReadFromText(str(src))

@@ -44,7 +44,8 @@ _TRIVIAL = """
 import sys
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
-with beam.Pipeline(options=PipelineOptions(["--runner=FnApiRunner"])) as p:
+RUNNER = "--runner=apache_beam.runners.portability.fn_api_runner.FnApiRunner"
+with beam.Pipeline(options=PipelineOptions([RUNNER])) as p:
     p | beam.Create(["x"]) | beam.Map(str.upper) | beam.io.WriteToText(sys.argv[1])
 """
 

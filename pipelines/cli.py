@@ -15,6 +15,7 @@ import argparse
 import importlib
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 
 from pipelines.commands import COMMANDS
@@ -56,6 +57,10 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Google's client libraries warn at import about versions the pinned Beam
+    # requires (grpcio, Python): one line each on every command's stderr,
+    # which is for newswatch's own messages.
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.")
     parser, launchers = _parser()
     args, extra = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

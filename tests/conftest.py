@@ -20,7 +20,7 @@ CORPORA = Path(
 
 # Batch tests force the in-process runner: plain DirectRunner first tries to
 # download Prism, which fails offline and only wastes time.
-FAST_RUNNER = ["--runner=FnApiRunner"]
+FAST_RUNNER = ["--runner=apache_beam.runners.portability.fn_api_runner.FnApiRunner"]
 
 
 @pytest.fixture(scope="session")

@@ -29,11 +29,14 @@ __all__ = [
     "NAME",
     "add_arguments",
     "run",
+    "runner_args",
 ]
 
 NAME = "replay"
 HELP = "replay saved feeds (files or directories) through the pipeline"
-DEFAULT_RUNNER = "FnApiRunner"
+# The in-process runner by its full name: Beam 2.62 (pinned, pyproject.toml)
+# knows no short name for it. ``--runner=FnApiRunner`` is accepted as an alias.
+DEFAULT_RUNNER = "apache_beam.runners.portability.fn_api_runner.FnApiRunner"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_IDENTITIES = 0, 1, 2, 3
 
 
@@ -168,8 +171,7 @@ def _run_pipeline(args, beam_args, inputs, output, total, settings, state):
     from pipelines.summary import check_identities, render
     from transforms.dedup import Dedup
 
-    if not any(a.startswith("--runner") for a in beam_args):
-        beam_args = [f"--runner={DEFAULT_RUNNER}", *beam_args]
+    beam_args = runner_args(beam_args)
     options = PipelineOptions(list(beam_args))
     config = StageConfig(args.language_backend, args.packs_dir, thresholds)
     started = state["started"]
@@ -230,6 +232,20 @@ def _spill_folder(staging: str) -> Iterator[str]:
             FileSystems.delete([spill])
         except Exception as exc:  # noqa: BLE001 - nothing was spilled, or it is gone already
             logging.getLogger(__name__).debug("spill folder %s not deleted: %s", spill, exc)
+
+
+def runner_args(beam_args: Sequence[str]) -> list[str]:
+    """``beam_args`` with the default runner added, and ``FnApiRunner`` spelled in full."""
+    args = [
+        f"--runner={DEFAULT_RUNNER}" if a.lower() == "--runner=fnapirunner" else a
+        for a in beam_args
+    ]
+    for i, arg in enumerate(args[:-1]):
+        if arg == "--runner" and args[i + 1].lower() == "fnapirunner":
+            args[i + 1] = DEFAULT_RUNNER
+    if not any(a.startswith("--runner") for a in args):
+        args.insert(0, f"--runner={DEFAULT_RUNNER}")
+    return args
 
 
 def _count_local_files(inputs: Sequence[tuple[str, str]]) -> int | None:
