@@ -3,10 +3,18 @@
 The format (one file per language, ``transforms/packs/<language>.yaml``) is
 described in :mod:`transforms.rules` and in the README; this module only
 reads it and refuses what it cannot use, naming the file and the problem.
+Parsed documents are cached on disk by content (:func:`read_yaml`), as
+every run's start pays for them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import marshal
+import os
+import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +30,16 @@ __all__ = [
     "Pack",
     "PackError",
     "Rule",
+    "cache_dir",
     "check_patterns",
     "load_pack",
     "read_yaml",
 ]
 # libyaml's safe loader when built in: the same documents, about 8x faster to load.
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CACHE_FORMAT = 1
+_MISSING = object()
+_log = logging.getLogger(__name__)
 
 CATEGORIES = ("war_crime_allegation", "investigation", "other_investigation")
 FLAG_CATEGORIES = ("war_crime_allegation", "investigation")
@@ -79,16 +91,83 @@ def check_patterns(pats: object, where: str) -> tuple[str, ...]:
     return tuple(str(p) for p in pats)
 
 
+def cache_dir() -> Path | None:
+    """Where parsed pack documents are kept between runs; None when caching is off.
+
+    ``NEWSWATCH_CACHE`` names the folder (``off`` turns caching off);
+    otherwise ``$XDG_CACHE_HOME/newswatch`` or ``~/.cache/newswatch``.
+    """
+    chosen = os.environ.get("NEWSWATCH_CACHE", "")
+    if chosen.lower() == "off":
+        return None
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "newswatch"
+
+
+def _cache_path(data: bytes) -> Path | None:
+    folder = cache_dir()
+    if folder is None:
+        return None
+    # The document depends on the bytes alone; the marshal format on the
+    # Python version. A file edited on disk has other bytes, so another key.
+    digest = hashlib.sha256(data).hexdigest()
+    return folder / f"yaml-{_CACHE_FORMAT}-py{sys.version_info[0]}{sys.version_info[1]}-{digest}"
+
+
+def _cached(data: bytes) -> Any:
+    path = _cache_path(data)
+    if path is None:
+        return _MISSING
+    try:
+        return marshal.loads(path.read_bytes())
+    except FileNotFoundError:
+        return _MISSING
+    except (OSError, ValueError, EOFError, TypeError) as exc:  # unreadable or damaged: parse again
+        _log.debug("pack cache entry %s not used: %s", path, exc)
+        return _MISSING
+
+
+def _keep(data: bytes, doc: Any) -> None:
+    path = _cache_path(data)
+    if path is None:
+        return
+    try:
+        blob = marshal.dumps(doc)  # plain data only: a date or the like is not kept
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, partial = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(blob)
+        os.replace(partial, path)  # readers see the whole entry or none
+    except (OSError, ValueError) as exc:  # a read-only home, a full disk: parse each time
+        _log.debug("pack cache entry not written in %s: %s", path.parent, exc)
+
+
 def read_yaml(path: Path, what: str) -> Any:
-    """The YAML document in ``path`` (safe loading).
+    """The YAML document in ``path`` (safe loading), from the cache when its bytes were seen.
+
+    Parsing the packs is half of compiling them at every start; the parsed
+    document (plain data) is kept with :mod:`marshal`, the format of
+    Python's own ``.pyc`` files, under :func:`cache_dir`, keyed by the file's
+    SHA-256. Any problem with the cache falls back to parsing the file.
 
     Raises:
         PackError: the file cannot be read or parsed, naming it and ``what`` it was to be.
     """
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
-    except (OSError, yaml.YAMLError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
         raise PackError(f"{path}: cannot read {what}: {exc}") from exc
+    doc = _cached(data)
+    if doc is not _MISSING:
+        return doc
+    try:
+        doc = yaml.load(data.decode("utf-8"), Loader=_SAFE_LOADER)
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise PackError(f"{path}: cannot read {what}: {exc}") from exc
+    _keep(data, doc)
+    return doc
 
 
 def load_pack(path: Path) -> Pack:
