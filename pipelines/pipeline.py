@@ -55,8 +55,8 @@ def build(
             ``{"items", "dead_letters", "files"}`` (``files``: one outcome
             string per input file; may be empty for sources without files).
         config: stage settings.
-        dedup: items → ``{"unique", "duplicates"[, "updates"]}``; batch
-            :class:`~transforms.dedup.Dedup` when None.
+        dedup: items → ``{"unique", "duplicates"[, "items"][, "updates"][,
+            "dead_letter"]}``; batch :class:`~transforms.dedup.Dedup` when None.
         summary: ``{"items", "dead_letters", "files", "read"}`` → anything,
             e.g. a stream's counters; None applies none (the batch summary
             is counted by :func:`write_files` from what it writes;
@@ -82,7 +82,12 @@ def build(
         config.packs_dir, config.thresholds, dead_letters=True
     )
     deduped = flagged_all["items"] | "Dedup" >> (dedup if dedup is not None else Dedup())
-    items = (deduped["unique"], deduped["duplicates"]) | "AllItems" >> beam.Flatten()
+    if "items" in deduped:
+        # All items from the one step that made them: a flatten of unique and
+        # duplicates would be a collection that FnApiRunner holds in memory.
+        items = deduped["items"]
+    else:
+        items = (deduped["unique"], deduped["duplicates"]) | "AllItems" >> beam.Flatten()
     dead = (
         read[DEAD_LETTERS],
         normalised[DEAD_LETTER_TAG],
@@ -133,12 +138,17 @@ def write_files(outputs: dict, output_dir: str) -> beam.PCollection:
     # Flagged items are items too: one that cannot be serialised is
     # dead-lettered once, by the items sink.
     flagged = outputs["flagged"] | "WriteFlagged" >> WriteShards(folder, "flagged.jsonl")
-    dead = (outputs["dead_letters"], items[DEAD_LETTER_TAG]) | "DeadLettersOut" >> beam.Flatten()
-    dead_shards = dead | "WriteDeadLetters" >> WriteShards(
+    dead = outputs["dead_letters"] | "WriteDeadLetters" >> WriteShards(
+        folder, "dead_letter.jsonl", keys=dead_letter_keys
+    )
+    # The write stage's own dead letters go to the same file, from the
+    # items' stage (no flatten with the others: one stage fewer).
+    unwritable = items[DEAD_LETTER_TAG] | "WriteUnwritable" >> WriteShards(
         folder, "dead_letter.jsonl", keys=dead_letter_keys
     )
     files = outputs["files"] | "FileKeys" >> beam.Map(file_key)
     read = outputs["read"] | "ReadKeys" >> beam.Map(read_key)
-    return (items["shards"], flagged, dead_shards, files, read) | "Outputs" >> JoinShards(
+    shards = (items["shards"], flagged, dead, unwritable, files, read)
+    return shards | "Outputs" >> JoinShards(
         folder, output_dir, OUTPUT_FILES[:3], extra=summary_file
     )
