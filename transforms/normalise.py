@@ -84,6 +84,8 @@ _TAG_RE = re.compile(r"<[a-zA-Z/!?]")
 _MAX_ROUNDS = 3
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANKS = re.compile(r"\n\s*\n\s*")
+# Whitespace that str.split() splits on but _SPACES leaves alone, besides "\n".
+_OTHER_SPACE = re.compile(r"[\r\x1c-\x1f\x85\u1680\u2028\u2029]")
 
 # Invisible characters that split a word without showing it ("war\u00adcrimes"
 # reads as one word, "war \u2060crimes" as two) are removed; a zero-width
@@ -125,8 +127,14 @@ def remove_invisible(text: str) -> str:
 
 def _tidy(text: str) -> str:
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _SPACES.sub(" ", text)
-    lines = [line.strip() for line in text.split("\n")]
+    if _OTHER_SPACE.search(text):
+        text = _SPACES.sub(" ", text)
+        lines = [line.strip() for line in text.split("\n")]
+    else:
+        # Every whitespace character but "\n" is one of _SPACES: collapsing
+        # its runs and stripping the line is what split-and-join does, in C
+        # (_SPACES.sub replaced each of a text's single spaces with a space).
+        lines = [" ".join(line.split()) for line in text.split("\n")]
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 
 
@@ -152,7 +160,8 @@ def _drop_skipped(markup: str) -> str:
 
 
 def _strip_tags(markup: str) -> str:
-    markup = _COMMENT.sub(" ", markup)
+    if "<!" in markup or "]]>" in markup:  # what every _COMMENT match starts with
+        markup = _COMMENT.sub(" ", markup)
     markup = _drop_skipped(markup)
     markup = _BLOCK_TAG.sub("\n", markup)
     return _ANY_TAG.sub("", markup)
