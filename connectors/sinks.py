@@ -303,6 +303,8 @@ def join_shards(
     by_output: dict[str, list[Shard]] = {name: [] for name in outputs}
     for shard in shards:
         by_output.setdefault(shard.output, []).append(shard)
+    if _done_before(by_output, directory):
+        return
     for name, parts in by_output.items():
         parts.sort(key=lambda s: (s.first, s.path))
         with FileSystems.create(join_path(directory, name), compression_type=_UNCOMPRESSED) as out:
@@ -313,6 +315,18 @@ def join_shards(
         with FileSystems.create(join_path(directory, name), compression_type=_UNCOMPRESSED) as out:
             out.write(text.encode("utf-8"))
     _delete_folder(folder)
+
+
+def _done_before(by_output: Mapping[str, list[Shard]], directory: str) -> bool:
+    # A retried final step (its first attempt wrote everything, deleted the
+    # shards, then failed to report): the outputs stand, there is nothing to join.
+    parts = [part for parts in by_output.values() for part in parts]
+    if not parts or FileSystems.exists(parts[0].path):
+        return False
+    done = all(FileSystems.exists(join_path(directory, name)) for name in by_output)
+    if done:
+        _log.info("shards already joined into %s; not joined again", directory)
+    return done
 
 
 def _delete_folder(folder: str) -> None:

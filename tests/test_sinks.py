@@ -137,6 +137,18 @@ def test_join_is_stable_streams_every_shard_and_removes_the_folder(tmp_path):
     assert sorted(joined[0].splitlines()) == ["1", "2", "3", "4", "5", "6"]
 
 
+def test_a_retried_join_leaves_the_outputs_it_wrote(tmp_path):
+    folder = tmp_path / "shards"
+    shards = _shard_folder(folder)
+    join_shards(str(folder), str(tmp_path / "out"), ["out.jsonl"], shards)
+    written = (tmp_path / "out" / "out.jsonl").read_text()
+    join_shards(str(folder), str(tmp_path / "out"), ["out.jsonl"], shards)  # shards gone
+    assert (tmp_path / "out" / "out.jsonl").read_text() == written
+    (tmp_path / "out" / "out.jsonl").unlink()
+    with pytest.raises(OSError):  # an output missing and no shards: the run fails
+        join_shards(str(folder), str(tmp_path / "out"), ["out.jsonl"], shards)
+
+
 def _outputs(p, items, dead_letters, files):
     made = p | "Items" >> beam.Create(list(range(len(items) + 1)))
     # The unwritable item is made inside the sink's stage, untyped: the item
