@@ -147,3 +147,15 @@ def test_wheel_installs_into_a_clean_venv_and_imports_the_pipeline(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip().startswith(site), out.stdout
+
+
+def test_worker_image_sdk_matches_the_pinned_beam():
+    """The workers' boot binary comes from Beam's SDK image of the pinned version."""
+    pinned = re.search(
+        r'"apache-beam\[gcp\]==([0-9.]+)"', (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    )
+    image = re.search(
+        r"beam_python3\.11_sdk:([0-9.]+)", (REPO / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    )
+    assert pinned and image
+    assert image.group(1) == pinned.group(1)
