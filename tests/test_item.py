@@ -84,6 +84,38 @@ def test_json_has_sorted_keys_and_is_deterministic(full_item):
     assert "Désirée Ünal" in line
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"language_confidence": 1e-05},  # json writes 1e-05, orjson 0.00001
+        {"language_confidence": 5e-324},
+        {"language_confidence": float("nan")},  # json writes NaN, orjson null
+        {"language_confidence": float("-inf")},
+        {"language_confidence": -0.0},
+        {"language_confidence": 1e300},
+        {"language_confidence": 0.30000000000000004},
+        {"views": 2**70},  # past 64 bits: orjson refuses it
+        {"views": -(2**63)},
+        {"title": "lone \ud800 surrogate"},  # orjson refuses it
+        {"title": 'quote " backslash \\ NUL \x00 DEL \x7f LS \u2028 emoji \U0001f600'},
+        {"duplicate": Duplicate(of="c" * 32, kind="near", similarity=2.5e-07)},
+    ],
+)
+def test_json_bytes_are_those_of_the_json_module(full_item, changes):
+    # to_json writes with orjson where that gives the same bytes; whatever the
+    # values, the line is what json.dumps with the documented settings writes.
+    record = full_item.replace(**changes)
+    expected = json.dumps(
+        to_dict(record), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
+    assert to_json(record) == expected
+    letter = DeadLetter(stage="parse", reason=str(changes), path="p\x01", raw="\ud800")
+    assert to_json(letter) == json.dumps(
+        to_dict(letter), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
+
+
 def test_dict_form_reports_flagged(full_item, make_item):
     assert to_dict(full_item)["flagged"] is True
     assert to_dict(make_item())["flagged"] is False

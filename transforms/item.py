@@ -19,6 +19,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 __all__ = [
     "COLLISION_MARK",
     "DEAD_LETTER_TAG",
@@ -264,7 +266,14 @@ def collision_id(base_id: str, content: str) -> str:
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
-_SCALARS = (str, int, float, bool, type(None))
+_SCALARS = (str, int, bool, type(None))
+_MAX_FLOAT = 1.7976931348623157e308
+
+
+class _ReprFloat(float):
+    """A float that orjson would write otherwise than json: json writes it (orjson refuses it)."""
+
+    __slots__ = ()
 
 
 def _plain(value: Any) -> Any:
@@ -274,6 +283,11 @@ def _plain(value: Any) -> Any:
     kind = type(value)
     if kind in _SCALARS:
         return value
+    if kind is float:
+        # orjson writes 1e-05 as 0.00001 and NaN or infinities as null.
+        if 1e-4 <= abs(value) <= _MAX_FLOAT or value == 0.0:
+            return value
+        return _ReprFloat(value)
     names = _FIELDS.get(kind)
     if names is None and dataclasses.is_dataclass(value):
         names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
@@ -299,8 +313,19 @@ def to_dict(record: Item | DeadLetter) -> dict[str, Any]:
 
 
 def to_json(record: Item | DeadLetter) -> str:
-    """One JSON line, keys sorted so equal records give equal bytes."""
-    return json.dumps(to_dict(record), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """One JSON line, keys sorted so equal records give equal bytes.
+
+    The bytes are those of ``json.dumps(..., ensure_ascii=False,
+    sort_keys=True, separators=(",", ":"))``; orjson writes them about five
+    times faster wherever it writes the same (everything but the floats
+    marked by :func:`_plain`, lone surrogates and integers past 64 bits,
+    which it refuses, so json writes those records).
+    """
+    data = to_dict(record)
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:
+        return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def item_dead_letter(stage: str, item: Item, reason: str) -> DeadLetter:
