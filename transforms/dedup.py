@@ -69,6 +69,7 @@ from transforms.neardup import NearConfig
 from transforms.spill import (
     SPILL_FILES_TAG,
     DeleteSpill,
+    GroupInParts,
     SpillFn,
     default_spill_dir,
     failure_reason,
@@ -97,6 +98,8 @@ __all__ = [
 ]
 
 DUPLICATES_TAG = "duplicates"
+# Each exact pass groups its members in this many parts (GroupInParts).
+GROUP_PARTS = 4
 
 DUPLICATES_TAG = "duplicates"
 def resolve_members(kind: str, members: Iterable[Member]) -> tuple[Member, list[Member]]:
@@ -182,14 +185,14 @@ class _MemberPass(beam.PTransform):
                 yield (key, packed)
 
         parts = members | "Key" >> beam.FlatMap(split).with_outputs("unkeyed", main="keyed")
-        resolved = (
-            parts.keyed
-            | "Group" >> beam.GroupByKey()
-            | "Resolve"
-            >> beam.ParDo(_ResolveFn(self._kind)).with_outputs(DUPLICATES_TAG, main="kept")
-        )
-        kept = (resolved.kept, parts.unkeyed) | "Kept" >> beam.Flatten()
-        return kept, resolved[DUPLICATES_TAG]
+        kept, copies = [], []
+        for n, grouped in enumerate(parts.keyed | "Group" >> GroupInParts(GROUP_PARTS)):
+            resolved = grouped | f"Resolve{n}" >> beam.ParDo(_ResolveFn(self._kind)).with_outputs(
+                DUPLICATES_TAG, main="kept"
+            )
+            kept.append(resolved.kept)
+            copies.append(resolved[DUPLICATES_TAG])
+        return (*kept, parts.unkeyed) | "Kept" >> beam.Flatten(), tuple(copies)
 
 
 _PASSES: tuple[tuple[str, Callable[[Member], str | None]], ...] = (
@@ -314,7 +317,7 @@ class Dedup(beam.PTransform):
         copies = []
         for kind, key_fn in _PASSES:
             members, copied = members | f"Dedup-{kind}" >> _MemberPass(kind, key_fn)
-            copies.append(copied)
+            copies.extend(copied)
         copied = tuple(copies) | "ExactCopies" >> beam.Flatten()
         if near is None:
             kept = members | "KeptDecisions" >> beam.FlatMap(_kept_decision)

@@ -34,6 +34,7 @@ from apache_beam.transforms.window import GlobalWindows
 from transforms.dedup_member import as_member
 from transforms.item import Duplicate
 from transforms.neardup import Fingerprint, NearConfig, candidate_keys, near_similarity
+from transforms.spill import GroupInParts
 
 __all__ = [
     "WINDOW",
@@ -80,6 +81,8 @@ Edge = tuple[tuple, str, tuple, str, float]
 WINDOW = 64
 # Bytes of candidate entries a bundle buffers before it emits them joined.
 FLUSH_BYTES = 32 << 20
+# The candidate entries (about 1.3 KB per item) are grouped in this many parts.
+NEAR_PARTS = 8
 # Characters of a candidate key that pick its group (band number and one byte
 # of the band: 32 * 256 groups; "t" and three hex digits for title keys).
 COARSE = 4
@@ -309,28 +312,25 @@ def _leaders(grouped) -> Iterable[tuple[str, tuple[str, float]]]:
     return assign_leaders(edges, links).items()
 
 
-def _mark(joined):
-    """A survivor and its near decision → tagged copy with its credit, or the survivor."""
-    _, grouped = joined
-    (packed,) = grouped["member"]
+def _mark(packed: bytes, near_of: dict):
+    """A survivor → its near copy with its credit for the leader, or the survivor as it is."""
     m = as_member(packed)
-    decision = list(grouped["near"])
-    if not decision:
-        yield beam.pvalue.TaggedOutput("rest", (m.id, packed))
+    decision = near_of.get(m.id)
+    if decision is None:
+        yield beam.pvalue.TaggedOutput("rest", packed)
         return
-    leader, similarity = decision[0]
+    leader, similarity = decision
     yield (packed, Duplicate(of=leader, kind="near", similarity=similarity))
     yield beam.pvalue.TaggedOutput("credit", (leader, (m.rank, (m.report, *m.reports))))
 
 
-def _credit(joined):
-    """A representative and the reports of its near copies → its decision, if it has one."""
-    _, grouped = joined
-    credits = sorted(grouped["credit"], key=lambda c: c[0])
-    for m in map(as_member, grouped["member"]):
-        reports = m.reports + tuple(r for _, batch in credits for r in batch)
-        if reports or m.twins:
-            yield m.file, (m.handle, (None, reports, m.twins))
+def _credit(packed: bytes, credited: dict):
+    """A survivor that stays, and the reports of its near copies → its decision, if any."""
+    m = as_member(packed)
+    credits = sorted(credited.get(m.id, ()), key=lambda c: c[0])
+    reports = m.reports + tuple(r for _, batch in credits for r in batch)
+    if reports or m.twins:
+        yield m.file, (m.handle, (None, reports, m.twins))
 
 
 class NearDedup(beam.PTransform):
@@ -360,12 +360,13 @@ class NearDedup(beam.PTransform):
             survivors | "Survivors" >> beam.Map(_near_input, False),
             anchors | "AnchorMembers" >> beam.Map(lambda c: _near_input(c[0], True)),
         ) | "NearInput" >> beam.Flatten()
-        pairs = (
+        buckets = (
             near_input
             | "CandidateKeys" >> beam.ParDo(_CandidatesFn(config))
-            | "Buckets" >> beam.GroupByKey()
-            | "Pairs" >> beam.FlatMap(_pairs)
+            | "Buckets" >> GroupInParts(NEAR_PARTS)
         )
+        pairs = [bucket | f"Pairs{n}" >> beam.FlatMap(_pairs) for n, bucket in enumerate(buckets)]
+        pairs = pairs | "AllPairs" >> beam.Flatten()
         # Fingerprints meet their pairs by the items' refs, in two joins.
         prints = near_input | "Prints" >> beam.FlatMap(_print)
         halves = (
@@ -390,15 +391,12 @@ class NearDedup(beam.PTransform):
             | "Gather" >> beam.GroupByKey()
             | "Leaders" >> beam.FlatMap(_leaders)
         )
-        by_id = survivors | "ById" >> beam.Map(lambda m: (as_member(m).id, m))
-        marked = (
-            {"member": by_id, "near": near_of}
-            | "JoinLeaders" >> beam.CoGroupByKey()
-            | "Mark" >> beam.FlatMap(_mark).with_outputs("rest", "credit", main="copies")
-        )
-        kept = (
-            {"member": marked.rest, "credit": marked.credit}
-            | "JoinCredits" >> beam.CoGroupByKey()
-            | "Credit" >> beam.FlatMap(_credit)
-        )
+        # The decisions and the credits are as many as the near copies: they
+        # reach the survivors as side inputs, so that the survivors
+        # themselves are never grouped again.
+        marked = survivors | "Mark" >> beam.FlatMap(
+            _mark, beam.pvalue.AsDict(near_of)
+        ).with_outputs("rest", "credit", main="copies")
+        credited = marked.credit | "GroupCredits" >> beam.GroupByKey()
+        kept = marked.rest | "Credit" >> beam.FlatMap(_credit, beam.pvalue.AsDict(credited))
         return kept, marked.copies
