@@ -98,7 +98,10 @@ def measure(detector: Any, texts: list[str], repeat: int) -> dict[str, float]:
     cpu_share = 0.0
     calls = getattr(detector, "calls", 0)
     fallbacks = getattr(detector, "fallbacks", 0)
+    cached = getattr(detector, "cached", 0)
     for _ in range(repeat):
+        # Each pass starts with no answers kept, as one replay of these texts would.
+        getattr(detector, "clear_cache", lambda: None)()
         wall, cpu = time.perf_counter(), time.process_time()
         for text in texts:
             detector.detect(text)
@@ -109,6 +112,7 @@ def measure(detector: Any, texts: list[str], repeat: int) -> dict[str, float]:
     if hasattr(detector, "fallbacks"):
         made = detector.calls - calls
         out["fallback_rate"] = (detector.fallbacks - fallbacks) / made if made else 0.0
+        out["cached_rate"] = (detector.cached - cached) / made if made else 0.0
     return out
 
 
@@ -192,7 +196,9 @@ def main() -> None:
         "cascade fallback rate (sent past CLD2 to lingua): "
         f"real items {cascade['dev']['fallback_rate']:.2%}, "
         f"word pairs {cascade['pairs']['fallback_rate']:.2%} "
-        "(the rest: CLD2 reliable, or a script only one language writes)"
+        "(the rest: CLD2 reliable, or a script only one language writes); "
+        f"answered from the fallback's kept answers: real items {cascade['dev']['cached_rate']:.2%}, "
+        f"word pairs {cascade['pairs']['cached_rate']:.2%} (each pass starts with none)"
     )
     dev_rate = cascade["dev"]["texts_per_second"]
     verdict = "met" if dev_rate >= GOAL_DEV_TEXTS_PER_SECOND else "NOT met"

@@ -215,6 +215,33 @@ def test_cascade_says_und_with_low_confidence_when_lingua_is_unsure():
     assert (cascade.calls, cascade.fallbacks) == (1, 1)
 
 
+def test_cascade_asks_lingua_once_per_text_it_keeps(monkeypatch):
+    cascade = make_detector("cascade")
+    asked = []
+    real = cascade._accurate.detect
+    monkeypatch.setattr(cascade._accurate, "detect", lambda text: asked.append(text) or real(text))
+    first = cascade.detect("Open Street Map")
+    unsure = cascade.detect("ok ok ok")
+    assert cascade.detect("Open Street Map") == first and cascade.detect("ok ok ok") == unsure
+    assert unsure[0] == UNDETERMINED  # the kept answer is the cascade's, not lingua's
+    assert asked == ["Open Street Map", "ok ok ok"]
+    assert (cascade.calls, cascade.fallbacks, cascade.cached) == (4, 4, 2)
+    cascade.clear_cache()
+    # lingua's confidence for one text can differ in its last bits from call
+    # to call (the order it adds its n-gram probabilities in): items keep 4 digits.
+    again = cascade.detect("Open Street Map")
+    assert again[0] == first[0] and again[1] == pytest.approx(first[1], abs=1e-9)
+    assert asked[-1] == "Open Street Map" and cascade.cached == 2
+
+
+def test_cascade_keeps_a_bounded_number_of_answers(monkeypatch):
+    monkeypatch.setattr("transforms.language.FALLBACK_CACHE", 2)
+    cascade = make_detector("cascade")
+    for text in ("Open Street Map", "Hello dev community", "Keynote slides"):
+        cascade.detect(text)
+    assert list(cascade._recent) == ["Hello dev community", "Keynote slides"]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
