@@ -17,13 +17,15 @@ Three engines flag the same items in the same run, interleaved, best of
   the automaton grows tenfold while the texts and the rules that can fire stay
   the same.
 
-Goals: shipped ≥ 0.90 × base (a pack change may cost at most 10%), and
-×10 within 2× of shipped.
+Rates are items per CPU second of this process (one core). Goals: shipped
+≥ 0.90 × base (a pack change may cost at most 10%), ×10 within 2× of
+shipped, and shipped ≥ 10,000 real items per CPU second.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import tempfile
 import time
@@ -41,6 +43,7 @@ from transforms.rules import PACKS_DIR, RuleEngine
 # The last commit before the gazetteer and the civilian-harm rules.
 BASE_COMMIT = "cd924be3e71e304e9088539c58e2b45595bdd350"
 PACKS_PATH = "transforms/packs"
+GOAL_ITEMS_PER_CPU_SECOND = 10_000
 
 
 def load_items(corpora: Path) -> list[Item]:
@@ -109,9 +112,10 @@ def count_patterns(directory: Path) -> int:
 
 
 def _once(engine: RuleEngine, items: list[Item]) -> tuple[float, int]:
-    started = time.perf_counter()
+    # CPU time of this process: other people's work on a shared machine does not count.
+    started = time.process_time()
     flagged = sum(1 for item in items if flag_item(engine, item).flags)
-    return len(items) / (time.perf_counter() - started), flagged
+    return len(items) / max(time.process_time() - started, 1e-9), flagged
 
 
 def rates(engines: dict[str, RuleEngine], items: list[Item], repeat: int) -> dict:
@@ -151,7 +155,8 @@ def main() -> None:
             sizes["base"] = count_patterns(base_dir)
     print(
         f"flagging, {len(items)} real feed items ({chars / max(len(items), 1):,.0f} chars "
-        f"on average), best of {args.repeat}, one core"
+        f"on average), best of {args.repeat}, one core, load average "
+        f"{os.getloadavg()[0]:.1f}"
     )
     labels = {
         "base": f"packs at {args.base[:10]}",
@@ -162,7 +167,7 @@ def main() -> None:
         if name in best:
             rate, flagged = best[name]
             print(
-                f"  {labels[name]:<22} {sizes[name]:>7} patterns  {rate:>9,.0f} items/s  "
+                f"  {labels[name]:<22} {sizes[name]:>7} patterns  {rate:>9,.0f} items/CPU s  "
                 f"({flagged} flagged)"
             )
     shipped = best["shipped"][0]
@@ -172,6 +177,8 @@ def main() -> None:
             f"  shipped / base: {ratio:.3f} (goal >= 0.90: {'met' if ratio >= 0.90 else 'NOT met'})"
         )
     print(f"  slowdown x10 / shipped: {shipped / best['x10'][0]:.2f}x (goal <= 2x)")
+    verdict = "met" if shipped >= GOAL_ITEMS_PER_CPU_SECOND else "NOT met"
+    print(f"  shipped: {shipped:,.0f} items/CPU s (goal >= {GOAL_ITEMS_PER_CPU_SECOND:,}: {verdict})")
 
 
 if __name__ == "__main__":
