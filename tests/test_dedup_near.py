@@ -5,7 +5,7 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms.dedup import Dedup, Member, pack_member, rank
+from transforms.dedup import Dedup, rank
 from transforms.dedup_near import (
     WINDOW,
     _CandidatesFn,
@@ -18,7 +18,6 @@ from transforms.dedup_near import (
     unpack_entry,
     verify_pair,
 )
-from transforms.item import Report, Source
 from transforms.neardup import NearConfig, fingerprint
 
 CONFIG = NearConfig()
@@ -37,13 +36,6 @@ def _entries(texts: list[str], title: str) -> dict[str, tuple]:
         rank = (f"2026-03-{n // 24 + 1:02d}T{n % 24:02d}", "", item_id)
         out[item_id] = (rank, item_id, fingerprint(title, text).pack(), False)
     return out
-
-
-def _member(rank: tuple, item_id: str, fp: bytes, _copy: bool) -> Member:
-    source = Source(kind="feed", name="Wire", url="https://wire.example/rss")
-    full_rank = (*rank, "ab" * 32, source.url)
-    report = Report(id=item_id, source=source, url=None)
-    return Member(full_rank, item_id[::-1], item_id, report, (), None, None, fp)
 
 
 def _pairs(members: dict[str, tuple], window: int = WINDOW) -> set[tuple[str, str]]:
@@ -135,7 +127,7 @@ def test_joined_entries_split_back_in_order():
 
 def test_candidates_join_entries_per_coarse_key_and_flush_when_full():
     members = _entries([LEAD, LEAD + " Updated.", "Another story entirely, about talks."], "Grave")
-    packed = [(False, pack_member(_member(*m))) for m in members.values()]
+    packed = [pack_entry(*m) for m in members.values()]
     expected: dict[str, list[bytes]] = {}
     for rank, item_id, fp, copy in members.values():
         for coarse, entry in candidate_entries(rank, item_id, fp, copy, CONFIG):
