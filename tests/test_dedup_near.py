@@ -9,6 +9,7 @@ from transforms.dedup import Dedup, rank
 from transforms.dedup_near import (
     WINDOW,
     _CandidatesFn,
+    _order,
     _ref,
     bucket_pairs,
     candidate_entries,
@@ -142,3 +143,18 @@ def test_candidates_join_entries_per_coarse_key_and_flush_when_full():
             got.setdefault(coarse, []).extend(split_entries(joined))
         assert got == expected
         assert (len(out) > len(expected)) == (flush == 1)
+
+
+def test_dates_in_entries_are_short_and_sort_as_the_strings_do():
+    dates = [
+        "2026-03-10T08:00:00Z",
+        "2026-03-10T08:00:00.123456Z",
+        "2026-03-10T08:00:00.5Z",
+        "2026-03-10T08:00:01Z",
+        "2025-12-31T23:59:59Z",
+        "2026-03-10T08:00:00",
+        "\uffff",
+    ]
+    pairs = [(a, b) for a in dates for b in dates]
+    assert sorted(pairs) == sorted(pairs, key=lambda r: _order(r))
+    assert len(_order(("2026-03-10T08:00:00Z", "\uffff"))) == 10
