@@ -200,3 +200,67 @@ def test_write_files_counts_what_it_writes_and_dead_letters_the_unwritable(
     assert counts["dead_letter_entries.write"] == 1 and counts["files.parsed"] == 2
     assert counts["flagged.any"] == 1  # the broken item's flag is not counted
     assert check_identities(counts) == []
+
+
+def test_replay_graph_writes_what_beams_text_sink_writes_on_the_samples(pipeline, tmp_path):
+    # The same collections through both sinks in one run: the files hold the
+    # same lines (in whatever order), and the summary counts them.
+    from connectors.files import ReadFeedFiles, expand_inputs
+    from pipelines.pipeline import StageConfig, build
+    from transforms.dedup import Dedup
+
+    samples = Path(__file__).resolve().parents[1] / "samples" / "feeds"
+    ours, text = tmp_path / "ours", tmp_path / "text"
+    ours.mkdir()
+    with pipeline as p:
+        source = ReadFeedFiles(expand_inputs([str(samples)]))
+        outputs = build(p, source, StageConfig(), dedup=Dedup(spill_dir=str(tmp_path / "spill")))
+        write_files(outputs, str(ours))
+        for name, key in (("items", "items"), ("flagged", "flagged"), ("dead", "dead_letters")):
+            (
+                outputs[key]
+                | f"Json-{name}" >> beam.Map(to_json)
+                | f"Text-{name}"
+                >> (beam.io.WriteToText(str(text / name), shard_name_template="", num_shards=1))
+            )
+    assert sorted(p.name for p in ours.iterdir()) == sorted(OUTPUT_FILES)
+    for ours_name, text_name in (
+        ("items.jsonl", "items"),
+        ("flagged.jsonl", "flagged"),
+        ("dead_letter.jsonl", "dead"),
+    ):
+        assert sorted(_lines(ours / ours_name)) == sorted(_lines(text / text_name)), ours_name
+    counts = json.loads((ours / "summary.json").read_text())
+    items = len(_lines(ours / "items.jsonl"))
+    assert items > 40 and counts["entries.unique"] + counts["entries.duplicate"] == items
+    assert counts["flagged.any"] == len(_lines(ours / "flagged.jsonl"))
+    assert check_identities(counts) == []
+
+
+def test_a_join_failing_midway_leaves_the_old_outputs_and_nothing_else(tmp_path, monkeypatch):
+    import shutil as real_shutil
+    from types import SimpleNamespace
+
+    import connectors.sinks
+    from pipelines.cli import main
+
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in OUTPUT_FILES:
+        (out / name).write_text(f"old {name}\n")
+    copied = []
+
+    def copy_then_fail(source, target, length):
+        # The first shard is copied into the staged items.jsonl; then the disk fails.
+        if copied:
+            raise OSError("disk full")
+        copied.append(source)
+        real_shutil.copyfileobj(source, target, length)
+
+    monkeypatch.setattr(connectors.sinks, "shutil", SimpleNamespace(copyfileobj=copy_then_fail))
+    samples = Path(__file__).resolve().parents[1] / "samples" / "feeds"
+    assert main(["replay", str(samples), "--output", str(out), "--quiet"]) == 1
+    assert copied  # it did fail midway, after writing part of an output
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    for name in OUTPUT_FILES:
+        assert (out / name).read_text() == f"old {name}\n"
