@@ -112,7 +112,8 @@ def measure(detector: Any, texts: list[str], repeat: int) -> dict[str, float]:
     if hasattr(detector, "fallbacks"):
         made = detector.calls - calls
         out["fallback_rate"] = (detector.fallbacks - fallbacks) / made if made else 0.0
-        out["cached_rate"] = (detector.cached - cached) / made if made else 0.0
+        kept = getattr(detector, "cached", 0) - cached
+        out["cached_rate"] = kept / made if made else 0.0
     return out
 
 
