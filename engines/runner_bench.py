@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -25,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.engines.enginekit import job_server_jar, prism_path  # noqa: E402
+from tests.engines.enginekit import FLINK_CONF, job_server_jar, prism_path  # noqa: E402
 
 __all__ = ["main"]
 
@@ -60,6 +61,9 @@ def runner_options(name: str) -> list[str]:
 
 
 def run_once(name: str, inputs: list[Path], out: Path) -> float:
+    # Flink's mini-cluster needs more network memory than its default for the
+    # replay (engines/flink-conf/flink-conf.yaml says why).
+    env = {**os.environ, "FLINK_CONF_DIR": str(FLINK_CONF)} if name == "flink" else None
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "replay", *map(str, inputs)]
@@ -67,6 +71,7 @@ def run_once(name: str, inputs: list[Path], out: Path) -> float:
         cwd=REPO,
         capture_output=True,
         text=True,
+        env=env,
     )
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
@@ -78,6 +83,11 @@ def outputs(out: Path) -> dict[str, list[str]]:
     found = {name: sorted((out / name).read_text().splitlines()) for name in OUTPUTS}
     found["summary"] = [json.dumps(json.loads((out / "summary.json").read_text()), sort_keys=True)]
     return found
+
+
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages: others share this machine."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def main() -> None:
@@ -100,13 +110,18 @@ def main() -> None:
                     reference = got
                 same = got == reference
                 print(
-                    f"run {run + 1} {name:<12} {seconds:7.1f} s  same outputs: {same}", flush=True
+                    f"run {run + 1} {name:<12} {seconds:7.1f} s  same outputs: {same}"
+                    f"  load average {_load()}",
+                    flush=True,
                 )
                 if not same:
                     raise SystemExit(f"{name}: outputs differ from FnApiRunner's")
                 best[name] = min(best.get(name, seconds), seconds)
     items = len(reference["items.jsonl"])
-    print(f"replay of {inputs[0]} ({items} items), best of {args.runs}, interleaved")
+    print(
+        f"replay of {inputs[0]} ({items} items), best of {args.runs}, interleaved;"
+        f" load average at the end {_load()} on {os.cpu_count()} cores"
+    )
     for name in names:
         print(
             f"  {name:<12} {best[name]:7.1f} s  {items / best[name]:7.0f} items/s"

@@ -25,9 +25,14 @@ OUTPUTS = ("items.jsonl", "flagged.jsonl", "dead_letter.jsonl")
 # Russian, German, English, Ukrainian, French and Urdu, one entry dead-lettered,
 # a mis-declared encoding, duplicates by URL, and two flagged items.
 CORPUS_SLICE = ("feeds/real/multilingual", "feeds/real/miniflux")
+# Flink settings for the job server's embedded mini-cluster (more network memory
+# than its default): --flink-conf-dir for a job server started here, the
+# FLINK_CONF_DIR environment variable for one that FlinkRunner starts.
+FLINK_CONF = REPO / "engines" / "flink-conf"
 
 __all__ = [
     "CORPUS_SLICE",
+    "FLINK_CONF",
     "SAMPLES",
     "Replay",
     "engines_dir",
@@ -36,7 +41,9 @@ __all__ = [
     "job_server_jar",
     "prism_path",
     "replay",
+    "run_replay",
     "same_outputs",
+    "started",
     "wait_for_port",
 ]
 
@@ -86,20 +93,62 @@ class Replay:
         return json.loads((self.out / "summary.json").read_text(encoding="utf-8"))
 
 
-def replay(out: Path, inputs: list[Path], *beam_options: str, timeout: float = 900) -> Replay:
-    """Runs the replay command as a user does, in its own process, and checks it succeeded."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "replay", *map(str, inputs)]
+# The replay command, as `newswatch replay` runs it, with one difference: Beam
+# logs the command line of each service it starts (a job server jar, Prism) at
+# INFO, under the command's WARNING level, and the tests check which binary ran.
+_LAUNCH = (
+    "import logging, sys; from pipelines.cli import main; "
+    "logging.getLogger('apache_beam.utils.subprocess_server').setLevel(logging.INFO); "
+    "sys.exit(main())"
+)
+
+
+def run_replay(
+    out: Path,
+    inputs: list[Path],
+    *beam_options: str,
+    timeout: float = 900,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess:
+    """Runs the replay command in its own process (``env`` added to ours); how it ended."""
+    return subprocess.run(
+        [sys.executable, "-c", _LAUNCH, "replay", *map(str, inputs)]
         + ["--output", str(out), "--quiet", *beam_options],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=timeout,
+        env={**os.environ, **(env or {})},
     )
+
+
+def replay(
+    out: Path,
+    inputs: list[Path],
+    *beam_options: str,
+    timeout: float = 900,
+    env: dict[str, str] | None = None,
+) -> Replay:
+    """Runs the replay command as a user does, in its own process, and checks it succeeded."""
+    proc = run_replay(out, inputs, *beam_options, timeout=timeout, env=env)
     assert proc.returncode == 0, (
         f"replay {beam_options} exited {proc.returncode}:\n{proc.stderr[-3000:]}"
     )
     return Replay(out, proc.stderr)
+
+
+def started(stderr: str, *command: str) -> bool:
+    """Whether Beam logged starting a service whose command line begins with ``command``.
+
+    Beam 2.62 logs ``Starting service with ('java' '-jar' 'JAR' ...)``; an
+    option it inserts between ``java`` and ``-jar`` (Spark's ``--add-opens``)
+    is allowed by passing the command from ``-jar`` on.
+    """
+    quoted = " ".join(f"'{part}'" for part in command)
+    return any(
+        line.startswith("Starting service with (") and quoted in line
+        for line in (row.partition(": ")[2] for row in stderr.splitlines())
+    )
 
 
 def same_outputs(got: Replay, want: Replay) -> None:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 import pytest
 
 from tests.engines.enginekit import (
+    FLINK_CONF,
     SAMPLES,
     flink_dist_lib,
     free_port,
     job_server_jar,
     replay,
     same_outputs,
+    started,
     wait_for_port,
 )
 
@@ -32,16 +35,19 @@ def test_samples_replay_on_flink_matches_fnapi(tmp_path, flink_jar, baseline):
         *FLINK,
         "--flink_master=[local]",
         f"--flink_job_server_jar={flink_jar}",
+        env={"FLINK_CONF_DIR": str(FLINK_CONF)},
     )
     same_outputs(got, baseline["samples"])
-    assert f"with cmd: ('java', '-jar', '{flink_jar}', '--flink-master', '[local]'" in got.stderr
+    assert started(got.stderr, "java", "-jar", str(flink_jar), "--flink-master", "[local]")
 
 
 def test_corpus_slice_replay_on_flink_matches_fnapi(
     tmp_path, flink_jar, baseline, corpus_slice, job_server
 ):
     # A job server started here, so that Flink's own log shows what ran.
-    endpoint, log = job_server(flink_jar, "--flink-master=[local]")
+    endpoint, log = job_server(
+        flink_jar, "--flink-master=[local]", f"--flink-conf-dir={FLINK_CONF}"
+    )
     got = replay(tmp_path / "out", corpus_slice, *FLINK, f"--job_endpoint={endpoint}")
     same_outputs(got, baseline["corpus"])
     flink_log = log.read_text(encoding="utf-8", errors="replace")
@@ -99,6 +105,20 @@ def _rest(port: int, path: str) -> dict:
         return json.load(reply)
 
 
+def _taskmanagers(port: int) -> list[dict]:
+    """The TaskManagers registered so far; none while the REST API is still starting.
+
+    The REST endpoint listens before the JobManager's leader is elected, and
+    answers 503 Service Unavailable until then (seen on a loaded machine).
+    """
+    try:
+        return _rest(port, "/taskmanagers")["taskmanagers"]
+    except urllib.error.HTTPError as err:
+        if err.code != 503:
+            raise
+        return []
+
+
 @pytest.fixture
 def standalone_flink(tmp_path):
     """A Flink 1.19 JobManager and TaskManager on loopback, from Flink's distribution jars.
@@ -138,9 +158,7 @@ def standalone_flink(tmp_path):
                 )
         wait_for_port(rest, procs[0], tmp_path / "jobmanager.log")
         deadline = time.monotonic() + 120
-        while not any(
-            tm["slotsNumber"] == 2 for tm in _rest(rest, "/taskmanagers")["taskmanagers"]
-        ):
+        while not any(tm["slotsNumber"] == 2 for tm in _taskmanagers(rest)):
             assert procs[1].poll() is None, (tmp_path / "taskmanager.log").read_text()[-3000:]
             assert time.monotonic() < deadline, "the TaskManager did not register"
             time.sleep(0.5)  # the next look at the cluster's REST API, within the deadline
