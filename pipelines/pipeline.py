@@ -20,7 +20,8 @@ import apache_beam as beam
 
 import transforms.coders  # noqa: F401 - registers the deterministic record coders
 from connectors.files import DEAD_LETTERS, FILES, ITEMS
-from connectors.sinks import JoinShards, WriteShards, shard_folder
+from connectors.shards import JoinShards
+from connectors.sinks import WriteShards, shard_folder
 from pipelines.summary import dead_letter_keys, file_key, item_keys, read_key
 from transforms.dedup import Dedup
 from transforms.flagging import Flagging

@@ -128,7 +128,7 @@ def test_broken_identities_exit_3(tmp_path, monkeypatch):
 
 
 def test_failed_run_keeps_old_outputs_and_leaves_no_temp_folders(tmp_path, monkeypatch, capsys):
-    import connectors.sinks
+    import connectors.shards
 
     out = tmp_path / "out"
     out.mkdir()
@@ -139,7 +139,7 @@ def test_failed_run_keeps_old_outputs_and_leaves_no_temp_folders(tmp_path, monke
         # Every shard is written by now; joining them fails.
         raise OSError("disk on fire")
 
-    monkeypatch.setattr(connectors.sinks, "join_shards", broken_join)
+    monkeypatch.setattr(connectors.shards, "join_shards", broken_join)
     code = main(["replay", str(SAMPLES), "--output", str(out), "--quiet"])
     assert code == 1
     assert "the run failed, outputs unchanged" in capsys.readouterr().err

@@ -10,14 +10,8 @@ from pathlib import Path
 import apache_beam as beam
 import pytest
 
-from connectors.sinks import (
-    SHARDS_PREFIX,
-    Shard,
-    WriteJsonl,
-    _ShardFn,
-    join_shards,
-    serialise,
-)
+from connectors.shards import Shard, join_shards
+from connectors.sinks import SHARDS_PREFIX, WriteJsonl, _ShardFn, serialise
 from pipelines.pipeline import OUTPUT_FILES, write_files
 from pipelines.summary import check_identities, item_keys
 from transforms.item import DEAD_LETTER_TAG, DeadLetter, Flag, Item, Source, to_json
@@ -241,7 +235,7 @@ def test_a_join_failing_midway_leaves_the_old_outputs_and_nothing_else(tmp_path,
     import shutil as real_shutil
     from types import SimpleNamespace
 
-    import connectors.sinks
+    import connectors.shards
     from pipelines.cli import main
 
     out = tmp_path / "out"
@@ -257,7 +251,7 @@ def test_a_join_failing_midway_leaves_the_old_outputs_and_nothing_else(tmp_path,
         copied.append(source)
         real_shutil.copyfileobj(source, target, length)
 
-    monkeypatch.setattr(connectors.sinks, "shutil", SimpleNamespace(copyfileobj=copy_then_fail))
+    monkeypatch.setattr(connectors.shards, "shutil", SimpleNamespace(copyfileobj=copy_then_fail))
     samples = Path(__file__).resolve().parents[1] / "samples" / "feeds"
     assert main(["replay", str(samples), "--output", str(out), "--quiet"]) == 1
     assert copied  # it did fail midway, after writing part of an output
