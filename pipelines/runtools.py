@@ -85,7 +85,8 @@ class StagedOutput:
     write into ``staging.path``, then call :meth:`commit`. Leaving the block
     without a commit (an exception, an interrupt) removes the staging folder
     and everything Beam left in it. Remote outputs (``gs://``) cannot be
-    moved atomically; there the staging path is the output itself.
+    moved atomically; there the staging path is the output itself, and a
+    failed run's shards (:mod:`connectors.sinks`) are deleted from it.
 
     Args:
         output: the output directory (it exists).
@@ -124,6 +125,25 @@ class StagedOutput:
     def __exit__(self, *exc: object) -> None:
         if not self.remote:
             shutil.rmtree(self.path, ignore_errors=True)
+        elif not self._committed:
+            _delete_shards(self.output)
+
+
+def _delete_shards(output: str) -> None:
+    """Delete the sinks' shards a failed run left in a remote output (best effort)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    from connectors.shards import join_path
+    from connectors.sinks import SHARDS_PREFIX
+
+    try:
+        # Shards lie one level down, in the sinks' folders.
+        (matched,) = FileSystems.match([join_path(output, f"{SHARDS_PREFIX}*/*")])
+        paths = [m.path for m in matched.metadata_list]
+        if paths:
+            FileSystems.delete(paths)
+    except Exception as exc:  # noqa: BLE001 - the run has failed already; say so and go on
+        _log.warning("could not delete the temporary shards in %s: %s", output, exc)
 
 
 class Heartbeat:

@@ -258,3 +258,20 @@ def test_a_join_failing_midway_leaves_the_old_outputs_and_nothing_else(tmp_path,
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
     for name in OUTPUT_FILES:
         assert (out / name).read_text() == f"old {name}\n"
+
+
+def test_a_failed_run_into_a_remote_output_deletes_its_shards(tmp_path):
+    # A remote output is its own staging area: there the shards are deleted
+    # file by file through FileSystems (here on local disk, standing in).
+    from pipelines.runtools import StagedOutput
+
+    (tmp_path / "items.jsonl").write_text("old\n")
+    staging = StagedOutput(str(tmp_path), OUTPUT_FILES)
+    staging.remote = True
+    with staging:
+        shards = tmp_path / f"{SHARDS_PREFIX}run"
+        shards.mkdir()
+        for n in range(3):
+            (shards / f"items.jsonl-{n}").write_text("new\n")
+    assert list(shards.iterdir()) == []
+    assert (tmp_path / "items.jsonl").read_text() == "old\n"
