@@ -7,18 +7,22 @@ similar earlier representative it was verified against, or becomes a
 representative itself (:func:`assign_leaders`). A copy therefore always
 points at a representative, never at another copy.
 
-Only :class:`transforms.dedup.Member` records travel here, never items, and
-what a grouping holds per item stays small and linear in the input:
+Only packed :class:`transforms.dedup.Member` records travel here, never
+items, and what a grouping holds per item stays small and linear in the
+input:
 
-1. ``Buckets``: per candidate key, a few dozen bytes (an 8-byte ref of the
-   item, its date, the rest of the key), grouped under the key's first
-   :data:`COARSE` characters, so the grouping has a few thousand keys, not
-   33 per item; :func:`bucket_pairs` pairs each item with at most
+1. ``Buckets``: per candidate key, about 28 bytes (an 8-byte ref of the
+   item, its dates in 10 bytes, the rest of the key), grouped under the
+   key's first :data:`COARSE` characters and joined per bundle into one bytes
+   object per coarse key (:func:`join_entries`), in :data:`NEAR_PARTS`
+   groupings; :func:`bucket_pairs` pairs each item with at most
    :data:`WINDOW` earlier ones per key (a headline repeated 10,000 times
    gives linearly many pairs, not 50 million);
-2. ``JoinEarlier`` / ``JoinLater``: each item's packed fingerprint meets its
-   pairs by ref, once per side; a pair found under several keys is verified
-   once.
+2. ``JoinEarlier`` / ``JoinLater``: each item's packed entry (rank, id,
+   fingerprint) meets its pairs by ref, once per side; a pair found under
+   several keys is verified once;
+3. the near decisions and the credits they give representatives are as many
+   as the near copies: they reach the survivors as side inputs.
 """
 
 from __future__ import annotations
