@@ -13,6 +13,10 @@ goal (issue 9) is a 1M-item replay within 4 GB. The 1M run generates about
 5 GB of feeds and takes long: it is part of ``make bench``; ``--sizes``
 picks others. Each size is measured once (one run of 1M items is what there
 is time for): the figures are about growth, not speed.
+
+``--stages`` instead replays the smallest size in this process and prints,
+for each FnApiRunner stage, the RSS before it, its peak and after it, and
+the allocator's in-use bytes after it: where the bytes per item are held.
 """
 
 from __future__ import annotations
@@ -41,15 +45,89 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/statm", encoding="ascii") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _malloc_in_use_mb() -> float:
+    """glibc's in-use bytes (main arena and mmapped blocks), 0 where there is no mallinfo2."""
+    import ctypes
+
+    class Info(ctypes.Structure):
+        _fields_ = [
+            (name, ctypes.c_size_t)
+            for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+                         "uordblks", "fordblks", "keepcost")
+        ]  # fmt: skip
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = Info
+    except (OSError, AttributeError):
+        return 0.0
+    info = libc.mallinfo2()
+    return (info.uordblks + info.hblkhd) / 2**20
+
+
+def stage_profile(inputs: Path, out: Path) -> int:
+    """Replay ``inputs`` in this process, printing memory around each runner stage."""
+    import threading
+    import time
+
+    from apache_beam.runners.portability.fn_api_runner import fn_runner
+
+    from pipelines.cli import main as cli
+
+    peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], _rss_mb())
+
+    run_stage = fn_runner.FnApiRunner._execute_bundle
+
+    def measured(self, context, bundle, bundle_input):
+        before = peak[0] = _rss_mb()
+        started = time.monotonic()
+        try:
+            return run_stage(self, context, bundle, bundle_input)
+        finally:
+            print(
+                f"  {before:7,.0f} {max(peak[0], before):7,.0f} {_rss_mb():7,.0f}"
+                f" {_malloc_in_use_mb():7,.0f} {time.monotonic() - started:7.1f}"
+                f"  {bundle.stage.name[:120]}",
+                flush=True,
+            )
+
+    print("  RSS MB: before    peak   after  malloc  seconds  stage")
+    threading.Thread(target=sample, daemon=True).start()
+    fn_runner.FnApiRunner._execute_bundle = measured
+    try:
+        return cli(["replay", str(inputs), "--output", str(out), "--quiet"])
+    finally:
+        fn_runner.FnApiRunner._execute_bundle = run_stage
+        done.set()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--corpora", default=str(corpora_dir()))
     parser.add_argument("--workdir", default=None, help="keep generated feeds here (reused)")
+    parser.add_argument(
+        "--stages", action="store_true", help="memory per runner stage at the smallest size"
+    )
     args = parser.parse_args(argv)
     sizes = _sizes(args.sizes)
     work = Path(args.workdir or tempfile.mkdtemp(prefix="memory-bench-"))
     templates = load_templates(Path(args.corpora))
+    if args.stages:
+        inputs = work / f"feeds-{sizes[0]}"
+        if not inputs.is_dir():
+            write_feeds(templates, inputs, sizes[0])
+        return stage_profile(inputs, work / "out-stages")
     rows = []
     for size in sizes:
         inputs = work / f"feeds-{size}"
