@@ -2,15 +2,16 @@
 
     mvn -q -f engines/flink-pubsub-probe/pom.xml -Dengines.out=~/.cache/newswatch-engines package
     .venv/bin/python engines/flink_pubsub_probe.py [--seconds 90] [--messages 20]
+        [--write python|java] [--expansion-option=--experiments=use_deprecated_read ...]
 
-This is a probe, not a test: on Beam 2.62's Flink runner with the 2.77 SDK it
-does not deliver (docs/engines.md says what was seen). It starts the
-emulator, an expansion service and a Flink job server (embedded mini-cluster)
-from the probe's class path, runs ``ReadFromPubSub`` (cross-language, run in
-the EMBEDDED Java environment inside Flink) -> upper-case -> Python's
-``WriteToPubSub``, publishes messages, and reports how many came out and how
+This is a probe, not a test (docs/engines.md says what it shows). It starts
+the emulator, an expansion service and a Flink job server (embedded
+mini-cluster) from the probe's class path, runs ``ReadFromPubSub``
+(cross-language, run in the EMBEDDED Java environment inside Flink) ->
+upper-case -> ``WriteToPubSub`` (Python's own, or with ``--write java`` the
+cross-language one), publishes messages, and reports how many came out and how
 many were still waiting on the input subscription. Exit status 0 only if every
-message came through.
+message came through. Logs (emulator, expansion service, Flink) are kept.
 """
 
 from __future__ import annotations
@@ -27,19 +28,50 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import apache_beam as beam  # noqa: E402
-from apache_beam.io.external.gcp.pubsub import ReadFromPubSub  # noqa: E402
+from apache_beam.io.external.gcp.pubsub import ReadFromPubSub, WriteToPubSub  # noqa: E402
 from apache_beam.options.pipeline_options import PipelineOptions  # noqa: E402
 
-from tests.engines.enginekit import engines_dir, free_port, wait_for_port  # noqa: E402
+from tests.engines.enginekit import (  # noqa: E402
+    JAVA_17_OPENS,
+    engines_dir,
+    free_port,
+    wait_for_port,
+)
 from tests.pubsub_emulator import PROJECT, Emulator, emulator_binary  # noqa: E402
 
-__all__ = ["main"]
+__all__ = ["JavaPubsubOptions", "main"]
+
+
+class JavaPubsubOptions(PipelineOptions):
+    """The Pub/Sub endpoint for Java's PubsubIO, under the name Java reads.
+
+    Python's own ``--pubsub_root_url`` is stored as ``pubsubRootUrl`` and sent
+    to the runner as ``beam:option:pubsubRootUrl:v1``; Java turns option names
+    from lower_underscore into lowerCamel, which makes that ``pubsubrooturl``,
+    an option no Java interface has, so PubsubIO keeps its default
+    https://pubsub.googleapis.com. This option is sent as ``pubsub_root_url``,
+    which Java reads as ``pubsubRootUrl``.
+    """
+
+    @classmethod
+    def _add_argparse_args(cls, parser) -> None:
+        parser.add_argument(
+            "--java_pubsub_root_url",
+            dest="pubsub_root_url",
+            default=None,
+            help="root URL of the Pub/Sub API for Java transforms (PubsubOptions.pubsubRootUrl)",
+        )
 
 
 def _java(classpath: str, log: Path, *args: str) -> subprocess.Popen:
+    # Flink's Java 17 flags: without them a checkpoint of the read's state fails
+    # with "InaccessibleObjectException: Unable to make field private final
+    # java.lang.Object[] java.util.Arrays$ArrayList.a accessible".
     with log.open("wb") as sink:
         return subprocess.Popen(
-            ["java", "-cp", classpath, *args], stdout=sink, stderr=subprocess.STDOUT
+            ["java", *JAVA_17_OPENS, "-cp", classpath, *args],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
         )
 
 
@@ -47,6 +79,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=90)
     parser.add_argument("--messages", type=int, default=20)
+    parser.add_argument("--write", choices=("python", "java"), default="python")
+    parser.add_argument(
+        "--expansion-option",
+        action="append",
+        default=[],
+        help="a pipeline option for the Java expansion service (repeatable)",
+    )
     args = parser.parse_args()
     lib = engines_dir() / "flink-pubsub-probe-2.62.0" / "lib"
     if not lib.is_dir():
@@ -75,6 +114,7 @@ def main() -> int:
                 "org.apache.beam.sdk.expansion.service.ExpansionService",
                 str(expansion),
                 "--defaultEnvironmentType=EMBEDDED",
+                *args.expansion_option,
             )
         )
         procs.append(
@@ -98,7 +138,7 @@ def main() -> int:
                 "--streaming",
                 "--parallelism=2",
                 "--checkpointing_interval=2000",
-                f"--pubsub_root_url=http://{emulator.host}",  # read by Java's PubsubOptions
+                f"--java_pubsub_root_url=http://{emulator.host}",  # Java's pubsubRootUrl
                 f"--project={PROJECT}",
             ]
         )
@@ -107,7 +147,11 @@ def main() -> int:
             pipeline
             | ReadFromPubSub(subscription=in_sub, expansion_service=f"localhost:{expansion}")
             | beam.Map(bytes.upper)
-            | beam.io.WriteToPubSub(topic=out_topic)
+            | (
+                WriteToPubSub(topic=out_topic, expansion_service=f"localhost:{expansion}")
+                if args.write == "java"
+                else beam.io.WriteToPubSub(topic=out_topic)
+            )
         )
         result = pipeline.run()
         sent = [f"message {n}".encode() for n in range(args.messages)]

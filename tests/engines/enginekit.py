@@ -30,9 +30,33 @@ CORPUS_SLICE = ("feeds/real/multilingual", "feeds/real/miniflux")
 # FLINK_CONF_DIR environment variable for one that FlinkRunner starts.
 FLINK_CONF = REPO / "engines" / "flink-conf"
 
+# Flink 1.19 on Java 17: what Flink's own start scripts open (env.java.opts.all).
+JAVA_17_OPENS = [
+    "--add-exports=java.base/sun.net.util=ALL-UNNAMED",
+    "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
+    "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED",
+] + [
+    f"--add-opens=java.base/{package}=ALL-UNNAMED"
+    for package in (
+        "java.lang",
+        "java.net",
+        "java.io",
+        "java.nio",
+        "sun.nio.ch",
+        "java.lang.reflect",
+        "java.text",
+        "java.time",
+        "java.util",
+        "java.util.concurrent",
+        "java.util.concurrent.atomic",
+        "java.util.concurrent.locks",
+    )
+]
+
 __all__ = [
     "CORPUS_SLICE",
     "FLINK_CONF",
+    "JAVA_17_OPENS",
     "SAMPLES",
     "Replay",
     "engines_dir",

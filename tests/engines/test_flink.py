@@ -12,6 +12,7 @@ import pytest
 
 from tests.engines.enginekit import (
     FLINK_CONF,
+    JAVA_17_OPENS,
     SAMPLES,
     flink_dist_lib,
     free_port,
@@ -55,29 +56,6 @@ def test_corpus_slice_replay_on_flink_matches_fnapi(
     assert "switched from state RUNNING to FINISHED" in flink_log
     assert "(2/2)" in flink_log  # the second of two parallel subtasks
 
-
-# Flink 1.19 on Java 17: what Flink's own start scripts open (env.java.opts.all).
-JAVA_17_OPENS = [
-    "--add-exports=java.base/sun.net.util=ALL-UNNAMED",
-    "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED",
-    "--add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED",
-] + [
-    f"--add-opens=java.base/{package}=ALL-UNNAMED"
-    for package in (
-        "java.lang",
-        "java.net",
-        "java.io",
-        "java.nio",
-        "sun.nio.ch",
-        "java.lang.reflect",
-        "java.text",
-        "java.time",
-        "java.util",
-        "java.util.concurrent",
-        "java.util.concurrent.atomic",
-        "java.util.concurrent.locks",
-    )
-]
 
 # What Flink's start scripts would compute for a small TaskManager (2 slots),
 # written out because the entry points are started here without the scripts.
