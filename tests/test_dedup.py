@@ -7,7 +7,6 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from transforms.dedup import (
-    DUPLICATES_TAG,
     MIN_CONTENT_CHARS,
     ExactDedup,
     _ResolveFn,
@@ -153,11 +152,14 @@ def test_resolve_group_accepts_any_iterable(make_item):
 def test_resolve_fn_called_directly(make_item):
     fn = _ResolveFn("url")
     later, first = member(make_item(id="b", fetched="2026-03-11T00:00:00Z")), member(make_item(id="a"))
-    # Members travel packed (one bytes object each); the step takes either form.
-    rep, copy = fn.process(("example.com/a", [pack_member(later), first]))
-    assert unpack_member(rep).id == "a" and unpack_member(rep).reports == (later.report,)
-    assert copy.tag == DUPLICATES_TAG
-    assert (unpack_member(copy.value[0]), copy.value[1]) == (later, Duplicate(of="a", kind="url"))
+    # Members travel packed (one bytes object each), with their duplicate once they have one.
+    rep, copy = fn.process(("=example.com/a", [(pack_member(later), None), (first, None)]))
+    assert unpack_member(rep[0]).id == "a" and unpack_member(rep[0]).reports == (later.report,)
+    assert rep[1] is None
+    assert (unpack_member(copy[0]), copy[1]) == (later, Duplicate(of="a", kind="url"))
+    # A record that meets nothing in this pass (no key, or a copy already) goes on as it is.
+    alone = (pack_member(first), Duplicate(of="z", kind="id"))
+    assert list(fn.process(("\x00f\x1fh", [alone]))) == [alone]
 
 
 def test_members_resolve_as_items_do(make_item):

@@ -69,7 +69,6 @@ from transforms.neardup import NearConfig
 from transforms.spill import (
     SPILL_FILES_TAG,
     DeleteSpill,
-    GroupInParts,
     SpillFn,
     default_spill_dir,
     failure_reason,
@@ -98,10 +97,8 @@ __all__ = [
 ]
 
 DUPLICATES_TAG = "duplicates"
-# Each exact pass groups its members in this many parts (GroupInParts).
-GROUP_PARTS = 4
 
-DUPLICATES_TAG = "duplicates"
+
 def resolve_members(kind: str, members: Iterable[Member]) -> tuple[Member, list[Member]]:
     """The representative of one group (with the copies' reports and twins) and the copies.
 
@@ -151,48 +148,58 @@ def resolve_group(kind: str, items: Iterable[Item]) -> list[Item]:
 # ---------------------------------------------------------------- Beam
 
 
+# A member on its way through the passes: packed, and its duplicate once a
+# pass has found it a copy (a copy goes on through the later passes alone, so
+# that every pass reads one collection and writes one: a runner such as
+# FnApiRunner holds a flatten of several steps' outputs in memory, and kept
+# part of it until the end of the run when measured).
+Record = tuple[bytes, Duplicate | None]
+# Starts the key of a record that meets nothing in a pass.
+_ALONE = "\x00"
+
+
 class _ResolveFn(beam.DoFn):
-    """One group of members → the representative; copies tagged ``(member, duplicate)``."""
+    """One group of records → the representative, then the copies with their duplicate."""
 
     def __init__(self, kind: str) -> None:
         self._kind = kind
 
     def process(self, keyed):
-        _, group = keyed
-        rep, copies = resolve_members(self._kind, (as_member(m) for m in group))
-        yield pack_member(rep)
+        key, group = keyed
+        if key.startswith(_ALONE):
+            yield from group
+            return
+        rep, copies = resolve_members(self._kind, (as_member(packed) for packed, _ in group))
+        yield pack_member(rep), None
         for copy in copies:
-            duplicate = Duplicate(of=rep.id, kind=self._kind)
-            yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, (pack_member(copy), duplicate))
+            yield pack_member(copy), Duplicate(of=rep.id, kind=self._kind)
+
+
+def _pass_key(record: Record, key_fn: Callable[[Member], str | None]) -> tuple[str, Record]:
+    packed, duplicate = record
+    m = as_member(packed)
+    key = key_fn(m) if duplicate is None else None
+    if key is None:
+        # Unique after the id pass: twins were folded into one record there.
+        return f"{_ALONE}{m.file}\x1f{m.handle}", record
+    return "=" + key, record
 
 
 class _MemberPass(beam.PTransform):
-    """One exact pass over members: group by ``key_fn``; members without a key pass through."""
+    """One exact pass over records: group by ``key_fn``; the rest, alone, pass through."""
 
     def __init__(self, kind: str, key_fn: Callable[[Member], str | None]) -> None:
         super().__init__()
         self._kind = kind
         self._key_fn = key_fn
 
-    def expand(self, members):
-        key_fn = self._key_fn
-
-        def split(packed: bytes):
-            key = key_fn(as_member(packed))
-            if key is None:
-                yield beam.pvalue.TaggedOutput("unkeyed", packed)
-            else:
-                yield (key, packed)
-
-        parts = members | "Key" >> beam.FlatMap(split).with_outputs("unkeyed", main="keyed")
-        kept, copies = [], []
-        for n, grouped in enumerate(parts.keyed | "Group" >> GroupInParts(GROUP_PARTS)):
-            resolved = grouped | f"Resolve{n}" >> beam.ParDo(_ResolveFn(self._kind)).with_outputs(
-                DUPLICATES_TAG, main="kept"
-            )
-            kept.append(resolved.kept)
-            copies.append(resolved[DUPLICATES_TAG])
-        return (*kept, parts.unkeyed) | "Kept" >> beam.Flatten(), tuple(copies)
+    def expand(self, records):
+        return (
+            records
+            | "Key" >> beam.Map(_pass_key, self._key_fn)
+            | "Group" >> beam.GroupByKey()
+            | "Resolve" >> beam.ParDo(_ResolveFn(self._kind))
+        )
 
 
 _PASSES: tuple[tuple[str, Callable[[Member], str | None]], ...] = (
@@ -212,7 +219,15 @@ def _copy_decision(copied: tuple[bytes, Duplicate]) -> tuple[str, tuple[str, Dec
     return copy.file, (copy.handle, (duplicate, (), copy.twins))
 
 
-def _kept_decision(packed: bytes) -> Iterable[tuple[str, tuple[str, Decision]]]:
+def _exact_decision(record: Record) -> Iterable[tuple[str, tuple[str, Decision]]]:
+    if record[1] is not None:
+        yield _copy_decision(record)
+
+
+def _kept_decision(record: Record) -> Iterable[tuple[str, tuple[str, Decision]]]:
+    packed, duplicate = record
+    if duplicate is not None:
+        return
     m = as_member(packed)
     if m.reports or m.twins:
         yield m.file, (m.handle, (None, m.reports, m.twins))
@@ -313,21 +328,16 @@ class Dedup(beam.PTransform):
         spilled = items | "Spill" >> beam.ParDo(
             SpillFn(spill_dir, partial(_spill_record, near), "dedup")
         ).with_outputs(SPILL_FILES_TAG, DEAD_LETTER_TAG, main="members")
-        members = spilled.members
-        copies = []
+        records = spilled.members | "Records" >> beam.Map(lambda packed: (packed, None))
         for kind, key_fn in _PASSES:
-            members, copied = members | f"Dedup-{kind}" >> _MemberPass(kind, key_fn)
-            copies.extend(copied)
-        copied = tuple(copies) | "ExactCopies" >> beam.Flatten()
+            records = records | f"Dedup-{kind}" >> _MemberPass(kind, key_fn)
+        decided = [records | "CopyDecisions" >> beam.FlatMap(_exact_decision)]
         if near is None:
-            kept = members | "KeptDecisions" >> beam.FlatMap(_kept_decision)
+            decided.append(records | "KeptDecisions" >> beam.FlatMap(_kept_decision))
         else:
-            kept, near_copies = (members, copied) | "Dedup-near" >> NearDedup(near)
-            copied = (copied, near_copies) | "AllCopies" >> beam.Flatten()
-        decisions = (
-            copied | "CopyDecisions" >> beam.Map(_copy_decision),
-            kept,
-        ) | "Decisions" >> beam.Flatten()
+            kept, near_copies = records | "Dedup-near" >> NearDedup(near)
+            decided += [kept, near_copies | "NearDecisions" >> beam.Map(_copy_decision)]
+        decisions = decided | "Decisions" >> beam.Flatten()
         files = spilled[SPILL_FILES_TAG] | "SpillFiles" >> beam.Map(lambda f: (f, None))
         applied = (
             {"file": files, "decision": decisions}

@@ -264,14 +264,24 @@ def assign_leaders(
 _ANCHOR_KINDS = ("url", "content")
 
 
-def _near_input(packed: bytes, is_copy: bool):
-    """A survivor (False) or an anchor (True) with a fingerprint → its packed entry.
+def _near_input(record: tuple):
+    """A survivor, or an anchor (an exact copy of kind url or content) → its packed entry.
 
-    What the pass needs of a member (:func:`pack_entry`), about 60% of it.
+    What the pass needs of a member (:func:`pack_entry`), about 60% of it;
+    nothing for members without a fingerprint or for ``id`` copies.
     """
+    packed, duplicate = record
+    if duplicate is not None and duplicate.kind not in _ANCHOR_KINDS:
+        return
     m = as_member(packed)
     if m.near:
-        yield pack_entry(m.rank, m.id, m.near, is_copy)
+        yield pack_entry(m.rank, m.id, m.near, duplicate is not None)
+
+
+def _link(record: tuple):
+    packed, duplicate = record
+    if duplicate is not None and duplicate.kind in _ANCHOR_KINDS:
+        yield "near", ("link", as_member(packed).id, duplicate.of)
 
 
 class _CandidatesFn(beam.DoFn):
@@ -313,8 +323,11 @@ def _pairs(group) -> set[tuple[bytes, bytes]]:
     return bucket_pairs(entry for data in joined for entry in split_entries(data))
 
 
-def _print(packed_entry: bytes) -> tuple[bytes, bytes]:
-    return _ref(unpack_entry(packed_entry)[1]), packed_entry
+def _print(packed_entry: bytes, involved: dict):
+    """An item's packed entry by its ref, if some candidate pair needs it."""
+    ref = _ref(unpack_entry(packed_entry)[1])
+    if ref in involved:
+        yield ref, packed_entry
 
 
 def _halves(joined):
@@ -342,8 +355,11 @@ def _leaders(grouped) -> Iterable[tuple[str, tuple[str, float]]]:
     return assign_leaders(edges, links).items()
 
 
-def _mark(packed: bytes, near_of: dict):
+def _mark(record: tuple, near_of: dict):
     """A survivor → its near copy with its credit for the leader, or the survivor as it is."""
+    packed, duplicate = record
+    if duplicate is not None:
+        return
     m = as_member(packed)
     decision = near_of.get(m.id)
     if decision is None:
@@ -364,12 +380,12 @@ def _credit(packed: bytes, credited: dict):
 
 
 class NearDedup(beam.PTransform):
-    """``(survivors, exact copies)`` of the exact passes → ``(kept decisions, near copies)``.
+    """Records of the exact passes → ``(kept decisions, near copies)``.
 
-    ``survivors`` are :class:`~transforms.dedup.Member` records; ``exact
-    copies`` are ``(member, duplicate)``. Returned: ``(spill file, (handle,
-    decision))`` for each survivor with reports or twins, and ``(member,
-    duplicate)`` for each near copy.
+    Records are ``(packed member, duplicate or None)``: the survivors of the
+    exact passes and their copies, in one collection. Returned: ``(spill
+    file, (handle, decision))`` for each survivor with reports or twins, and
+    ``(packed member, duplicate)`` for each near copy.
 
     Args:
         config: the decision's settings.
@@ -379,17 +395,12 @@ class NearDedup(beam.PTransform):
         super().__init__()
         self._config = config
 
-    def expand(self, pcolls):
-        survivors, copied = pcolls
+    def expand(self, records):
         config = self._config
-        anchors = copied | "Anchors" >> beam.Filter(lambda c: c[1].kind in _ANCHOR_KINDS)
-        # One collection of survivors and anchors, so that their candidate
-        # entries and fingerprints come out of one step each (a flatten of
-        # two steps' outputs is held whole by some runners).
-        near_input = (
-            survivors | "Survivors" >> beam.FlatMap(_near_input, False),
-            anchors | "AnchorMembers" >> beam.FlatMap(lambda c: _near_input(c[0], True)),
-        ) | "NearInput" >> beam.Flatten()
+        # Survivors and anchors come in one collection, so that their
+        # candidate entries and fingerprints come out of one step each (a
+        # flatten of several steps' outputs is held whole by some runners).
+        near_input = records | "NearInput" >> beam.FlatMap(_near_input)
         buckets = (
             near_input
             | "CandidateKeys" >> beam.ParDo(_CandidatesFn(config))
@@ -397,8 +408,14 @@ class NearDedup(beam.PTransform):
         )
         pairs = [bucket | f"Pairs{n}" >> beam.FlatMap(_pairs) for n, bucket in enumerate(buckets)]
         pairs = pairs | "AllPairs" >> beam.Flatten()
-        # Fingerprints meet their pairs by the items' refs, in two joins.
-        prints = near_input | "Prints" >> beam.Map(_print)
+        # Only the fingerprints of items in some pair travel to the joins.
+        involved = (
+            pairs
+            | "Refs" >> beam.FlatMap(lambda pair: pair)
+            | "Involved" >> beam.Distinct()
+            | "InvolvedKeys" >> beam.Map(lambda ref: (ref, None))
+        )
+        prints = near_input | "Prints" >> beam.FlatMap(_print, beam.pvalue.AsDict(involved))
         halves = (
             {"print": prints, "pair": pairs}
             | "JoinEarlier" >> beam.CoGroupByKey()
@@ -410,9 +427,7 @@ class NearDedup(beam.PTransform):
             | "Verify" >> beam.FlatMap(_verified, config)
             | "Edges" >> beam.Map(lambda edge: ("near", ("edge", *edge)))
         )
-        links = anchors | "Links" >> beam.Map(
-            lambda c: ("near", ("link", as_member(c[0]).id, c[1].of))
-        )
+        links = records | "Links" >> beam.FlatMap(_link)
         # Verified pairs and exact links are few (linear, see WINDOW): one
         # group takes them in rank order, as a stream would see them.
         near_of = (
@@ -424,7 +439,7 @@ class NearDedup(beam.PTransform):
         # The decisions and the credits are as many as the near copies: they
         # reach the survivors as side inputs, so that the survivors
         # themselves are never grouped again.
-        marked = survivors | "Mark" >> beam.FlatMap(
+        marked = records | "Mark" >> beam.FlatMap(
             _mark, beam.pvalue.AsDict(near_of)
         ).with_outputs("rest", "credit", main="copies")
         credited = marked.credit | "GroupCredits" >> beam.GroupByKey()
