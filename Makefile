@@ -69,9 +69,9 @@ screenshots: $(STAMP) $(CHROMIUM)
 # between runs ($NEWSWATCH_ENGINES, default ~/.cache/newswatch-engines):
 # Prism from its Go module at the installed SDK's version, and the Flink and
 # Spark job servers from Beam's Maven modules (docs/engines.md says why they
-# are assembled rather than downloaded, and why Beam 2.62 on the Java side).
-# Warm, `make engines` takes seconds; cold, about 10 minutes.
-.PHONY: engines prism jars test-engines
+# are assembled rather than downloaded, and why Beam is pinned to 2.62).
+# Warm, `make engines` takes seconds; cold, about 5 to 10 minutes.
+.PHONY: engines prism jars test-engines bench-engines
 engines: prism jars
 
 prism: $(STAMP)
@@ -82,3 +82,8 @@ jars:
 
 test-engines: $(STAMP) engines
 	$(PY) -m pytest -q -m engines tests/engines
+
+# The full real-feed replay on Flink and Spark against FnApiRunner, best of 3
+# (engines/runner_bench.py; not part of `make bench`, which needs no engines).
+bench-engines: $(STAMP) engines
+	$(PY) engines/runner_bench.py --runs 3 --engines flink,spark
