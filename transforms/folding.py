@@ -63,9 +63,10 @@ def fold_char(ch: str) -> str:
     return first if first.isalnum() else " "
 
 
-# Marks in the numpy table; above every code point.
+# A deleted character's mark in the numpy table, above every code point. An
+# entry not yet computed is 0, which no fold gives (NUL folds to a space):
+# the table is allocated zeroed, so its untouched pages take no memory.
 _DELETED = np.uint32(0xFFFFFFFE)
-_UNKNOWN = np.uint32(0xFFFFFFFF)
 # Below this length str.translate's per-call cost is lower than numpy's.
 _ARRAY_FROM = 128
 _WARM = 0x250  # the Latin range, computed up front so the common case never misses
@@ -96,7 +97,7 @@ class CodeTable:
         self.table = _Lazy(compute)
         for codepoint in range(_WARM):
             self.table[codepoint]
-        self._array = np.full(0x110000, _UNKNOWN, dtype=np.uint32)
+        self._array = np.zeros(0x110000, dtype=np.uint32)
         self._fill(np.arange(_WARM, dtype=np.uint32))
 
     def _fill(self, codepoints: np.ndarray) -> None:
@@ -107,8 +108,8 @@ class CodeTable:
         """``(code points of text, their folds)``; a deleted character's fold is above 0x10FFFF."""
         source = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         out = self._array[source]
-        if out.size and out.max() == _UNKNOWN:
-            self._fill(np.unique(source[out == _UNKNOWN]))
+        if not out.all():
+            self._fill(np.unique(source[out == 0]))
             out = self._array[source]
         return source, out
 
