@@ -198,7 +198,8 @@ def main() -> None:
         f"real items {cascade['dev']['fallback_rate']:.2%}, "
         f"word pairs {cascade['pairs']['fallback_rate']:.2%} "
         "(the rest: CLD2 reliable, or a script only one language writes); "
-        f"answered from the fallback's kept answers: real items {cascade['dev']['cached_rate']:.2%}, "
+        "answered from the fallback's kept answers: "
+        f"real items {cascade['dev']['cached_rate']:.2%}, "
         f"word pairs {cascade['pairs']['cached_rate']:.2%} (each pass starts with none)"
     )
     dev_rate = cascade["dev"]["texts_per_second"]

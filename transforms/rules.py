@@ -362,7 +362,7 @@ def _find_terms(compiled: _Compiled, folded: Folded, document: str) -> list[_Occ
 
 
 def _number_words(text: str, occurrences: list[_Occurrence]) -> None:
-    """Set each occurrence's word number: the words of ``text`` that start at or before it, less one.
+    """Set each occurrence's word number: the words of ``text`` starting at or before it, less one.
 
     A word starts where a space is followed by a non-space (``text`` is
     folded: only spaces separate words). ``occurrences`` are sorted by start;
