@@ -27,13 +27,14 @@ def prism_options(binary) -> list[str]:
 # so the shared FastPrimitivesCoder becomes a KV coder containing itself and
 # the first stage fails to build. Prism v2.77.0 puts an SDK-side Flatten in
 # front instead. docs/engines.md has the details.
-PRISM_FLATTEN_BUG = version("apache-beam") == "2.62.0"
+# Both refusals below are those of Prism v2.62.0 (the SDK's pinned version).
+PRISM_V2_62 = version("apache-beam") == "2.62.0"
 PRISM_FLATTEN_ERROR = "unknown coder urn key: beam:coder:pickled_python:v1"
 
 
 def _replay_on_prism(out, inputs, binary):
     """The replay on Prism, or, on v2.62.0, proof that it still fails for the known reason."""
-    if not PRISM_FLATTEN_BUG:
+    if not PRISM_V2_62:
         return replay(out, inputs, *prism_options(binary))
     proc = run_replay(out, inputs, *prism_options(binary))
     assert proc.returncode == 1, proc.stderr[-3000:]
@@ -80,7 +81,7 @@ PRISM_STREAMING_ERROR = (
 
 def _on_prism(test, *fixtures) -> None:
     """Runs a streaming-dedup test on Prism, or, on v2.62.0, proves it is refused as above."""
-    if not PRISM_FLATTEN_BUG:
+    if not PRISM_V2_62:
         test(*fixtures)
         return
     with pytest.raises(grpc.RpcError) as refused:
