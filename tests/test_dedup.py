@@ -328,3 +328,13 @@ def test_packed_members_unpack_equal(make_item):
         assert isinstance(packed, bytes) and unpack_member(packed) == m
     # One object of about 600 bytes in a grouping, not a tree of records.
     assert len(pack_member(plain)) < 600
+
+
+def test_near_parts_grow_with_the_input_and_stop_at_the_most():
+    from transforms.dedup import near_parts_for
+    from transforms.dedup_near import NEAR_PARTS
+
+    mib = 1024 * 1024
+    assert [near_parts_for(n) for n in (0, 1, 32 * mib, 32 * mib + 1, 100 * mib)] == [1, 1, 1, 2, 4]
+    assert near_parts_for(10**12) == NEAR_PARTS
+    assert near_parts_for(None) == NEAR_PARTS

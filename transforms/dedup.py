@@ -55,7 +55,7 @@ from transforms.dedup_member import (
     unpack_member,
     url_dedup_key,
 )
-from transforms.dedup_near import NearDedup, assign_leaders
+from transforms.dedup_near import NEAR_PARTS, NearDedup, assign_leaders
 from transforms.item import (
     DEAD_LETTER_TAG,
     DeadLetter,
@@ -88,6 +88,7 @@ __all__ = [
     "content_key",
     "handle",
     "member",
+    "near_parts_for",
     "pack_member",
     "rank",
     "resolve_group",
@@ -97,6 +98,21 @@ __all__ = [
 ]
 
 DUPLICATES_TAG = "duplicates"
+# Feed bytes per part of the near pass's buckets (about 6,000 generated items).
+_BYTES_PER_NEAR_PART = 32 * 1024 * 1024
+
+
+def near_parts_for(input_bytes: int | None) -> int:
+    """How many parts the near pass should group in, for this many bytes of feeds.
+
+    One part per 32 MiB of input, at most :data:`~transforms.dedup_near.NEAR_PARTS`:
+    a one-file replay then groups once, as its start-up costs per stage, while
+    a large one holds an eighth of its candidate entries at a time. An
+    unknown size (a remote input) takes the most.
+    """
+    if input_bytes is None:
+        return NEAR_PARTS
+    return max(1, min(NEAR_PARTS, -(-input_bytes // _BYTES_PER_NEAR_PART)))
 
 
 def resolve_members(kind: str, members: Iterable[Member]) -> tuple[Member, list[Member]]:
@@ -313,14 +329,23 @@ class Dedup(beam.PTransform):
             the caller removes the folder. Default: a fresh folder under the
             pipeline's ``--temp_location``, else under the local temporary
             directory (a runner on this machine only), left empty.
+        near_parts: how many groupings the near pass's candidate buckets are
+            split into (:class:`~transforms.spill.GroupInParts`): more parts
+            hold less at once on a runner that keeps a grouping in memory,
+            but each costs a few stages, which a small input only pays for
+            (:func:`near_parts_for`).
     """
 
     def __init__(
-        self, near: NearConfig | None = NearConfig(), spill_dir: str | None = None
+        self,
+        near: NearConfig | None = NearConfig(),
+        spill_dir: str | None = None,
+        near_parts: int = NEAR_PARTS,
     ) -> None:
         super().__init__()
         self._near = near
         self._spill_dir = spill_dir
+        self._near_parts = near_parts
 
     def expand(self, items):
         near = self._near
@@ -335,7 +360,7 @@ class Dedup(beam.PTransform):
         if near is None:
             decided.append(records | "KeptDecisions" >> beam.FlatMap(_kept_decision))
         else:
-            kept, near_copies = records | "Dedup-near" >> NearDedup(near)
+            kept, near_copies = records | "Dedup-near" >> NearDedup(near, self._near_parts)
             decided += [kept, near_copies | "NearDecisions" >> beam.Map(_copy_decision)]
         decisions = decided | "Decisions" >> beam.Flatten()
         files = spilled[SPILL_FILES_TAG] | "SpillFiles" >> beam.Map(lambda f: (f, None))

@@ -391,9 +391,10 @@ class NearDedup(beam.PTransform):
         config: the decision's settings.
     """
 
-    def __init__(self, config: NearConfig = NearConfig()) -> None:
+    def __init__(self, config: NearConfig = NearConfig(), parts: int = NEAR_PARTS) -> None:
         super().__init__()
         self._config = config
+        self._parts = parts
 
     def expand(self, records):
         config = self._config
@@ -404,7 +405,7 @@ class NearDedup(beam.PTransform):
         buckets = (
             near_input
             | "CandidateKeys" >> beam.ParDo(_CandidatesFn(config))
-            | "Buckets" >> GroupInParts(NEAR_PARTS)
+            | "Buckets" >> GroupInParts(self._parts)
         )
         pairs = [bucket | f"Pairs{n}" >> beam.FlatMap(_pairs) for n, bucket in enumerate(buckets)]
         pairs = pairs | "AllPairs" >> beam.Flatten()

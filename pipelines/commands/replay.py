@@ -134,7 +134,7 @@ def _run(args: argparse.Namespace, beam_args: Sequence[str], started: float, sta
     except (FileNotFoundError, ValueError, PackError) as exc:
         raise CliError(str(exc)) from None
 
-    total = _count_local_files(inputs)
+    total, size = _local_files(inputs)
     if total == 0:
         print(
             f"newswatch: warning: no input files in {' '.join(args.paths)}; nothing replayed",
@@ -142,7 +142,13 @@ def _run(args: argparse.Namespace, beam_args: Sequence[str], started: float, sta
         )
         return EXIT_FAILED
     code, counts = _run_pipeline(
-        args, beam_args, inputs, output, total, (max_bytes, parse_seconds, thresholds), state
+        args,
+        beam_args,
+        inputs,
+        output,
+        (total, size),
+        (max_bytes, parse_seconds, thresholds),
+        state,
     )
     if counts is None:
         return code
@@ -159,9 +165,10 @@ def _option(name: str, parse, value: str):
         raise ValueError(f"{name} {exc}") from None
 
 
-def _run_pipeline(args, beam_args, inputs, output, total, settings, state):
+def _run_pipeline(args, beam_args, inputs, output, measured, settings, state):
     """Runs the replay into a staging folder; returns (exit status, counts or None)."""
     max_bytes, parse_seconds, thresholds = settings
+    total, size = measured
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
@@ -169,7 +176,7 @@ def _run_pipeline(args, beam_args, inputs, output, total, settings, state):
     from pipelines.pipeline import OUTPUT_FILES, StageConfig, build, write_files
     from pipelines.runtools import StagedOutput, describe_run
     from pipelines.summary import check_identities, render
-    from transforms.dedup import Dedup
+    from transforms.dedup import Dedup, near_parts_for
 
     beam_args = runner_args(beam_args)
     options = PipelineOptions(list(beam_args))
@@ -181,7 +188,7 @@ def _run_pipeline(args, beam_args, inputs, output, total, settings, state):
         source = ReadFeedFiles(
             inputs, max_bytes=max_bytes, total_files=total, cpu_seconds=parse_seconds
         )
-        dedup = Dedup(spill_dir=spill)
+        dedup = Dedup(spill_dir=spill, near_parts=near_parts_for(size))
         write_files(build(pipeline, source, config, dedup=dedup), staging.path)
         in_process = not any("multi_processing" in a for a in beam_args)
         state["line"] = describe_run(started, staging.path, total, in_process)
@@ -248,18 +255,34 @@ def runner_args(beam_args: Sequence[str]) -> list[str]:
     return args
 
 
-def _count_local_files(inputs: Sequence[tuple[str, str]]) -> int | None:
-    total = 0
+def _local_files(inputs: Sequence[tuple[str, str]]) -> tuple[int | None, int | None]:
+    """How many files the inputs match, and their bytes: (None, None) for remote inputs."""
+    total = size = 0
     for pattern, _ in inputs:
         if "://" in pattern:
-            return None
+            return None, None
         if pattern.endswith("**"):
             # The pattern's own folder: with several inputs, root is their
             # common parent, which holds other folders' files too.
-            total += sum(len(files) for _, _, files in os.walk(os.path.dirname(pattern)))
+            for folder, _, files in os.walk(os.path.dirname(pattern)):
+                total += len(files)
+                size += sum(_size(os.path.join(folder, name)) for name in files)
         else:
             total += 1
-    return total
+            size += _size(pattern)
+    return total, size
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:  # gone, or unreadable: the reader dead-letters it
+        return 0
+
+
+def _count_local_files(inputs: Sequence[tuple[str, str]]) -> int | None:
+    """How many files the inputs match (None for remote inputs)."""
+    return _local_files(inputs)[0]
 
 
 def _open_store(path: str):
