@@ -62,6 +62,7 @@ from transforms.item import (
     Duplicate,
     Item,
     Report,
+    failure_reason,
     from_json,
     item_dead_letter,
 )
@@ -71,7 +72,6 @@ from transforms.spill import (
     DeleteSpill,
     SpillFn,
     default_spill_dir,
-    failure_reason,
     read_spill,
     spill_path,
 )

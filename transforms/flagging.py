@@ -9,7 +9,7 @@ from pathlib import Path
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.item import DEAD_LETTER_TAG, Item, item_dead_letter
+from transforms.item import DEAD_LETTER_TAG, Item, failure_reason, item_dead_letter
 from transforms.language import UNDETERMINED
 from transforms.rules import CATEGORIES, PACKS_DIR, RuleEngine
 
@@ -83,7 +83,7 @@ class _FlagFn(beam.DoFn):
             if not self._isolate:
                 raise
             self._failed.inc()
-            letter = item_dead_letter("flag", item, f"{type(exc).__name__}: {exc}"[:500])
+            letter = item_dead_letter("flag", item, failure_reason(exc))
             yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, letter)
             return
         for flag in out.flags:

@@ -38,6 +38,7 @@ __all__ = [
     "ReportUpdate",
     "Source",
     "dead_letter_from_dict",
+    "failure_reason",
     "from_dict",
     "from_json",
     "item_dead_letter",
@@ -326,6 +327,12 @@ def to_json(record: Item | DeadLetter) -> str:
         return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
     except TypeError:
         return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def failure_reason(exc: BaseException) -> str:
+    """One line naming an exception, for a dead letter's reason."""
+    lines = f"{type(exc).__name__}: {exc}".splitlines() or [type(exc).__name__]
+    return lines[0][:500]
 
 
 def item_dead_letter(stage: str, item: Item, reason: str) -> DeadLetter:

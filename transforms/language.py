@@ -31,7 +31,7 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.item import DEAD_LETTER_TAG, Item, item_dead_letter
+from transforms.item import DEAD_LETTER_TAG, Item, failure_reason, item_dead_letter
 from transforms.langid_backends import (
     UNDETERMINED,
     Cld2Detector,
@@ -212,7 +212,7 @@ class _DetectFn(beam.DoFn):
             if not self._isolate:
                 raise
             self._failed.inc()
-            letter = item_dead_letter("language", item, f"{type(exc).__name__}: {exc}"[:500])
+            letter = item_dead_letter("language", item, failure_reason(exc))
             yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, letter)
             return
         if getattr(self._detector, "fallbacks", 0) != before:

@@ -44,7 +44,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindows
 
-from transforms.item import DEAD_LETTER_TAG, Item, item_dead_letter, to_json
+from transforms.item import DEAD_LETTER_TAG, Item, failure_reason, item_dead_letter, to_json
 
 __all__ = [
     "ROLL_ITEMS",
@@ -53,7 +53,6 @@ __all__ = [
     "GroupInParts",
     "SpillFn",
     "default_spill_dir",
-    "failure_reason",
     "read_spill",
     "spill_path",
 ]
@@ -65,12 +64,6 @@ ROLL_ITEMS = 20_000
 SPILL_FILES_TAG = "spill_files"
 _SUFFIX = ".spill"
 _log = logging.getLogger(__name__)
-
-
-def failure_reason(exc: BaseException) -> str:
-    """One line naming an exception, for a dead letter."""
-    lines = f"{type(exc).__name__}: {exc}".splitlines() or [type(exc).__name__]
-    return lines[0][:500]
 
 
 def spill_path(spill_dir: str, file_id: str) -> str:

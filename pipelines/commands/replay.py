@@ -280,10 +280,6 @@ def _size(path: str) -> int:
         return 0
 
 
-def _count_local_files(inputs: Sequence[tuple[str, str]]) -> int | None:
-    """How many files the inputs match (None for remote inputs)."""
-    return _local_files(inputs)[0]
-
 
 def _open_store(path: str):
     """The review store, opened before the run so a bad path fails at once."""
