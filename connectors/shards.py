@@ -57,8 +57,9 @@ def join_path(directory: str, name: str) -> str:
 class GatherShards(beam.CombineFn):
     """Shards and count keys → ``(counts, shards)``: the whole run in a few small records.
 
-    An input is a :class:`Shard` (its counts are summed), a key (counted once)
-    or a ``{key: n}`` mapping. The accumulator holds one dict of counts and
+    An input is a :class:`Shard` (its counts are summed), a key (counted once),
+    a ``{key: n}`` mapping, or the pipeline's start impulse (empty bytes: the
+    seed that makes a run with nothing to write still write its files). The accumulator holds one dict of counts and
     the list of shard records, never a record written.
     """
 
@@ -72,6 +73,8 @@ class GatherShards(beam.CombineFn):
             pairs: Iterable[tuple[str, int]] = element.counts
         elif isinstance(element, str):
             pairs = ((element, 1),)
+        elif isinstance(element, bytes):
+            pairs = ()
         else:
             pairs = element.items()
         for key, n in pairs:
@@ -203,7 +206,9 @@ class JoinShards(beam.PTransform):
     def expand(self, pcolls):
         parts = list(pcolls) if isinstance(pcolls, (tuple, list)) else [pcolls]
         # One seed, so that a run with nothing to write still writes its files.
-        seed = parts[0].pipeline | "Seed" >> beam.Create([{}])
+        # (An impulse, not a Create: a Create is three steps, each with a fixed
+        # set-up cost in Beam.)
+        seed = parts[0].pipeline | "Seed" >> beam.Impulse()
         return (
             (*parts, seed)
             | "All" >> beam.Flatten()

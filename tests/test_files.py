@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 import apache_beam as beam
-import pytest
 from apache_beam.io.filesystem import FileMetadata
+import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from connectors.files import (
@@ -100,11 +100,11 @@ def test_read_and_parse_fn_called_directly(feed_dir):
     fn = _ReadAndParseFn([str(feed_dir)], MAX_BYTES, total_files=4)
     fn.setup()
     good = feed_dir / "sub" / "good.xml"
-    out = list(fn.process(FileMetadata(str(good), good.stat().st_size)))
+    out = list(fn.read(FileMetadata(str(good), good.stat().st_size)))
     assert [(o.tag, o.value) for o in out[:1]] == [(FILES, "parsed")]
     assert [i.guid for i in out[1:]] == ["g-1", "g-2"]
     big = feed_dir / "big.xml"
-    files, dead = fn.process(FileMetadata(str(big), big.stat().st_size))
+    files, dead = fn.read(FileMetadata(str(big), big.stat().st_size))
     assert (files.tag, files.value) == (FILES, "dead_letter")
     assert dead.tag == DEAD_LETTERS
     assert (dead.value.path, dead.value.stage, dead.value.kind) == ("big.xml", "read", "file")
@@ -132,6 +132,22 @@ def test_read_feed_files(pipeline, feed_dir):
         assert_that(
             out[FILES], equal_to(["parsed", "empty", "dead_letter", "dead_letter"]), label="files"
         )
+
+
+def test_a_file_two_patterns_match_is_read_once(pipeline, feed_dir):
+    good = feed_dir / "sub" / "good.xml"
+    inputs = [(str(good), str(feed_dir)), (str(feed_dir / "sub" / "*.xml"), str(feed_dir))]
+    with pipeline as p:
+        out = p | ReadFeedFiles(inputs)
+        assert_that(out[ITEMS] | beam.Map(lambda i: i.guid), equal_to(["g-1", "g-2"]))
+        assert_that(out[FILES], equal_to(["parsed"]), label="files")
+
+
+def test_a_pattern_that_matches_nothing_reads_nothing(pipeline, feed_dir):
+    with pipeline as p:
+        out = p | ReadFeedFiles([(str(feed_dir / "*.none"), str(feed_dir))])
+        assert_that(out[ITEMS], equal_to([]))
+        assert_that(out[FILES], equal_to([]), label="files")
 
 
 def test_read_feed_files_single_file_input(pipeline, feed_dir):
