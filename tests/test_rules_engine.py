@@ -467,3 +467,14 @@ def test_language_with_a_region_uses_the_base_pack(engine):
     assert engine.pack_for("es-419") == "es"
     assert engine.pack_for("pt_BR") == engine.pack_for("pt")
     assert engine.pack_for(None) == "xx"
+
+
+def test_packs_compile_when_their_language_first_needs_them(packs_dir):
+    engine = RuleEngine.load(packs_dir)
+    assert engine._compiled == {}
+    assert engine.languages  # every pack was read and checked at load
+    evaluate(engine, "Investigators documented summary executions", language="en")
+    assert set(engine._compiled) == {engine.pack_for("en")}
+    first = engine._compiled[engine.pack_for("en")]
+    evaluate(engine, "Another report of shelling", language="en")
+    assert engine._compiled[engine.pack_for("en")] is first

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -174,8 +175,9 @@ def _compile(pack: Pack, gazetteer: Gazetteer | None = None) -> _Compiled:
 class RuleEngine:
     """Evaluates items against the pack of their language.
 
-    Build once per worker (``DoFn.setup``): loading compiles one automaton
-    per pack.
+    Build once per worker (``DoFn.setup``): loading reads and checks every
+    pack; each pack's automaton is compiled when the first item in its
+    language needs it (a run of English items never compiles the others).
     """
 
     def __init__(
@@ -184,7 +186,10 @@ class RuleEngine:
         thresholds: Mapping[str, float] | None = None,
         gazetteer: Gazetteer | None = None,
     ):
-        self._compiled = {lang: _compile(p, gazetteer) for lang, p in packs.items()}
+        self._packs = dict(packs)
+        self._gazetteer = gazetteer
+        self._compiled: dict[str, _Compiled] = {}
+        self._compiling = threading.Lock()
         self.thresholds = {c: DEFAULT_THRESHOLD for c in CATEGORIES}
         for category, value in (thresholds or {}).items():
             if category not in CATEGORIES:
@@ -218,26 +223,36 @@ class RuleEngine:
 
     @property
     def languages(self) -> tuple[str, ...]:
-        return tuple(sorted(self._compiled))
+        return tuple(sorted(self._packs))
+
+    def _pack(self, lang: str) -> _Compiled | None:
+        compiled = self._compiled.get(lang)
+        if compiled is None and lang in self._packs:
+            with self._compiling:  # bundles may run in several threads of one worker
+                compiled = self._compiled.get(lang)
+                if compiled is None:
+                    compiled = _compile(self._packs[lang], self._gazetteer)
+                    self._compiled[lang] = compiled
+        return compiled
 
     def pack_for(self, language: str | None) -> str:
         """The pack an item in ``language`` is matched with."""
         if language:
             base = language.lower().replace("_", "-").split("-")[0]  # es-419 → es
-            if base in self._compiled:
+            if base in self._packs:
                 return base
         return CROSS_LANGUAGE
 
     def rules_for(self, language: str | None) -> tuple[Rule, ...]:
         """The rules of the pack an item in ``language`` is matched with."""
-        compiled = self._compiled.get(self.pack_for(language))
+        compiled = self._pack(self.pack_for(language))
         return compiled.pack.rules if compiled else ()
 
     def matched_terms(
         self, fields: Mapping[str, str], language: str | None
     ) -> dict[str, list[str]]:
         """Term id -> the texts where it matched, for explaining why a rule did not fire."""
-        compiled = self._compiled.get(self.pack_for(language))
+        compiled = self._pack(self.pack_for(language))
         if compiled is None:
             return {}
         document = _FIELD_SEPARATOR.join(fields.values())
@@ -253,7 +268,7 @@ class RuleEngine:
         Spans in the result index the given field strings.
         """
         lang = self.pack_for(language)
-        compiled = self._compiled.get(lang)
+        compiled = self._pack(lang)
         if compiled is None:
             return Evaluation(lang, (), ())
         names = list(fields)
