@@ -158,3 +158,49 @@ def test_dates_in_entries_are_short_and_sort_as_the_strings_do():
     pairs = [(a, b) for a in dates for b in dates]
     assert sorted(pairs) == sorted(pairs, key=lambda r: _order(r))
     assert len(_order(("2026-03-10T08:00:00Z", "\uffff"))) == 10
+
+
+def test_records_pack_with_their_duplicate_and_back():
+    from transforms.dedup_member import pack_record, unpack_record
+    from transforms.item import Duplicate
+
+    for record in [
+        (b"packed member", None),
+        (b"\x00\xff", Duplicate(of="id\u00e9", kind="url")),
+        (b"", Duplicate(of="x", kind="near", similarity=0.8125)),
+    ]:
+        assert unpack_record(pack_record(record)) == record
+
+
+def test_a_survivor_goes_on_only_when_it_can_have_a_decision(make_item):
+    from transforms.dedup_member import member, pack_member
+    from transforms.dedup_near import _mark
+
+    plain, leader, copy = (make_item(id=n, guid=n, text=LEAD) for n in ("p", "l", "c"))
+    near_of, leaders = {"c": ("l", 0.9)}, {"l": None}
+    packed = {i.id: pack_member(member(i, CONFIG, "F")) for i in (plain, leader, copy)}
+    assert list(_mark((packed["p"], None), near_of, leaders)) == []
+    (rest,) = _mark((packed["l"], None), near_of, leaders)
+    assert (rest.tag, rest.value) == ("rest", packed["l"])
+    marked, credit = _mark((packed["c"], None), near_of, leaders)
+    assert marked[1].kind == "near" and marked[1].of == "l" and credit.tag == "credit"
+    # A survivor with twins has a decision to carry even without near copies.
+    twin = member(plain, CONFIG, "F")._replace(twins=1)
+    (rest,) = _mark((pack_member(twin), None), {}, {})
+    assert rest.tag == "rest"
+
+
+def test_near_pass_leaves_no_record_file_behind(pipeline, make_item, tmp_path):
+    spill = tmp_path / "spill"
+    early = make_item(id="a", guid="a", url="https://a.example/1", text=LEAD,
+                      published="2026-03-01T00:00:00Z")
+    late = make_item(id="b", guid="b", url="https://b.example/1", text=LEAD + " today",
+                     published="2026-03-02T00:00:00Z")
+    with pipeline as p:
+        out = p | beam.Create([early, late]) | Dedup(spill_dir=str(spill))
+        assert_that(
+            out["items"] | beam.Map(lambda i: (i.id, i.duplicate and i.duplicate.kind,
+                                               [r.id for r in i.also_reported_by])),
+            equal_to([("a", None, ["b"]), ("b", "near", [])]),
+        )
+    assert not spill.exists() or list(spill.rglob("*")) == []

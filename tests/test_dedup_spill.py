@@ -16,7 +16,16 @@ from pipelines.summary import Summarise, check_identities
 from transforms.dedup import Dedup, _ApplyFileFn, handle, member, resolve_members
 from transforms.item import DEAD_LETTER_TAG, DeadLetter, Duplicate, Source, to_json
 from transforms.normalise import normalise_item
-from transforms.spill import SPILL_FILES_TAG, GroupInParts, SpillFn, read_spill, spill_path
+from transforms.spill import (
+    FRAMES_SUFFIX,
+    SPILL_FILES_TAG,
+    FrameSpillFn,
+    GroupInParts,
+    SpillFn,
+    read_frames,
+    read_spill,
+    spill_path,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 STORY = "Investigators from the rights office documented the shelling of the market in detail."
@@ -184,3 +193,36 @@ def test_grouping_in_parts_groups_each_key_once(pipeline):
 def test_grouping_parts_must_be_positive():
     with pytest.raises(ValueError, match=r"parts must be positive \(got 0\)"):
         GroupInParts(0)
+
+
+def test_frame_files_roll_and_give_back_every_record_in_order(tmp_path):
+    spill = str(tmp_path)
+    fn = FrameSpillFn(spill, roll=3)
+    fn.setup()
+    fn.start_bundle()
+    # Records may hold any byte, newlines and empty ones included.
+    records = [b"", b"a\nb", bytes(range(256)), b"x" * 70_000, b"\x00", b"last"]
+    assert all(list(fn.process(r)) == [] for r in records)
+    files = [w.value for w in fn.finish_bundle()]
+    assert len(files) == 2
+    assert all(Path(spill_path(spill, f, FRAMES_SUFFIX)).is_file() for f in files)
+    assert [r for f in files for r in read_frames(spill, f)] == records
+
+
+def test_a_frame_file_cut_short_is_an_error_not_fewer_records(tmp_path):
+    spill = str(tmp_path)
+    fn = FrameSpillFn(spill)
+    fn.setup()
+    fn.start_bundle()
+    list(fn.process(b"first"))
+    list(fn.process(b"second record"))
+    (file_id,) = [w.value for w in fn.finish_bundle()]
+    path = Path(spill_path(spill, file_id, FRAMES_SUFFIX))
+    path.write_bytes(path.read_bytes()[:-3])
+    with pytest.raises(ValueError, match="ends inside a frame of 13 bytes"):
+        list(read_frames(spill, file_id))
+
+
+def test_frame_roll_must_be_positive(tmp_path):
+    with pytest.raises(ValueError, match=r"roll must be positive \(got 0\)"):
+        FrameSpillFn(str(tmp_path), roll=0)

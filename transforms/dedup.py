@@ -360,7 +360,9 @@ class Dedup(beam.PTransform):
         if near is None:
             decided.append(records | "KeptDecisions" >> beam.FlatMap(_kept_decision))
         else:
-            kept, near_copies = records | "Dedup-near" >> NearDedup(near, self._near_parts)
+            kept, near_copies = records | "Dedup-near" >> NearDedup(
+                near, self._near_parts, spill_dir
+            )
             decided += [kept, near_copies | "NearDecisions" >> beam.Map(_copy_decision)]
         decisions = decided | "Decisions" >> beam.Flatten()
         files = spilled[SPILL_FILES_TAG] | "SpillFiles" >> beam.Map(lambda f: (f, None))

@@ -31,8 +31,10 @@ __all__ = [
     "handle",
     "member",
     "pack_member",
+    "pack_record",
     "rank",
     "unpack_member",
+    "unpack_record",
     "url_dedup_key",
 ]
 
@@ -223,3 +225,32 @@ def unpack_member(data: bytes) -> Member:
 def as_member(value: Member | bytes) -> Member:
     """A member, from itself or from its packed form."""
     return unpack_member(value) if isinstance(value, bytes | bytearray) else value
+
+
+def pack_record(record: tuple[bytes, Duplicate | None]) -> bytes:
+    """A pass's record (packed member, its duplicate or None) as one bytes object.
+
+    The duplicate comes first: a flag, then its similarity (8 bytes), the
+    sizes of its kind and representative id (2 and 4 bytes) and the two
+    strings; the packed member follows. :func:`unpack_record` gives it back.
+    """
+    packed, duplicate = record
+    if duplicate is None:
+        return b"\x00" + packed
+    kind = duplicate.kind.encode("utf-8", "surrogatepass")
+    of = duplicate.of.encode("utf-8", "surrogatepass")
+    head = struct.pack("<BdHI", 1, duplicate.similarity, len(kind), len(of))
+    return head + kind + of + packed
+
+
+def unpack_record(data: bytes) -> tuple[bytes, Duplicate | None]:
+    """Inverse of :func:`pack_record`."""
+    if data[0] == 0:
+        return bytes(data[1:]), None
+    _, similarity, kind_size, of_size = struct.unpack_from("<BdHI", data)
+    at = struct.calcsize("<BdHI")
+    kind = data[at : at + kind_size].decode("utf-8", "surrogatepass")
+    at += kind_size
+    of = data[at : at + of_size].decode("utf-8", "surrogatepass")
+    at += of_size
+    return bytes(data[at:]), Duplicate(of=of, kind=kind, similarity=similarity)

@@ -36,10 +36,17 @@ from collections.abc import Iterable, Iterator
 import apache_beam as beam
 from apache_beam.transforms.window import GlobalWindows
 
-from transforms.dedup_member import as_member
+from transforms.dedup_member import as_member, pack_record, unpack_record
 from transforms.item import Duplicate
 from transforms.neardup import Fingerprint, NearConfig, candidate_keys, near_similarity
-from transforms.spill import GroupInParts
+from transforms.spill import (
+    FRAMES_SUFFIX,
+    DeleteSpill,
+    FrameSpillFn,
+    GroupInParts,
+    default_spill_dir,
+    read_frames,
+)
 
 __all__ = [
     "WINDOW",
@@ -355,19 +362,48 @@ def _leaders(grouped) -> Iterable[tuple[str, tuple[str, float]]]:
     return assign_leaders(edges, links).items()
 
 
-def _mark(record: tuple, near_of: dict):
-    """A survivor → its near copy with its credit for the leader, or the survivor as it is."""
+def _mark(record: tuple, near_of: dict, leaders: dict):
+    """A survivor → its near copy with its credit for the leader, or the survivor as it is.
+
+    A survivor that stays goes on (tagged ``rest``) only if it can have a
+    decision: it carries reports or twins, or it leads near copies.
+    """
     packed, duplicate = record
     if duplicate is not None:
         return
     m = as_member(packed)
     decision = near_of.get(m.id)
     if decision is None:
-        yield beam.pvalue.TaggedOutput("rest", packed)
+        if m.reports or m.twins or m.id in leaders:
+            yield beam.pvalue.TaggedOutput("rest", packed)
         return
     leader, similarity = decision
     yield (packed, Duplicate(of=leader, kind="near", similarity=similarity))
     yield beam.pvalue.TaggedOutput("credit", (leader, (m.rank, (m.report, *m.reports))))
+
+
+def _waiting_record(record: tuple):
+    """A record that the near pass reads again (a survivor or an anchor), packed."""
+    if record[1] is None or record[1].kind in _ANCHOR_KINDS:
+        yield pack_record(record)
+
+
+def _prints_of_file(file_id: str, spill_dir: str, involved: dict):
+    """The packed entries that some candidate pair needs, from one frame file of records.
+
+    Then the file's id, tagged ``read``, for the step that marks the copies.
+    """
+    for frame in read_frames(spill_dir, file_id):
+        for entry in _near_input(unpack_record(frame)):
+            yield from _print(entry, involved)
+    yield beam.pvalue.TaggedOutput("read", file_id)
+
+
+def _mark_file(file_id: str, spill_dir: str, near_of: dict, leaders: dict):
+    """One frame file of records → :func:`_mark` of each; then the file's id, tagged ``done``."""
+    for frame in read_frames(spill_dir, file_id):
+        yield from _mark(unpack_record(frame), near_of, leaders)
+    yield beam.pvalue.TaggedOutput("done", file_id)
 
 
 def _credit(packed: bytes, credited: dict):
@@ -387,17 +423,37 @@ class NearDedup(beam.PTransform):
     file, (handle, decision))`` for each survivor with reports or twins, and
     ``(packed member, duplicate)`` for each near copy.
 
+    The records wait for the near decisions in frame files
+    (:class:`~transforms.spill.FrameSpillFn`), read once for the
+    fingerprints the pairs need and once to mark the copies, then deleted:
+    a runner such as FnApiRunner would hold them in memory while the
+    decisions are made.
+
     Args:
         config: the decision's settings.
+        parts: how many groupings the candidate buckets are split into.
+        spill_dir: where the records wait (any ``FileSystems`` path reached by
+            every worker); default: a fresh folder under the local temporary
+            directory, removed when its last file is deleted.
     """
 
-    def __init__(self, config: NearConfig = NearConfig(), parts: int = NEAR_PARTS) -> None:
+    def __init__(
+        self, config: NearConfig = NearConfig(), parts: int = NEAR_PARTS,
+        spill_dir: str | None = None,
+    ) -> None:
         super().__init__()
         self._config = config
         self._parts = parts
+        self._spill_dir = spill_dir
 
     def expand(self, records):
         config = self._config
+        spill_dir = self._spill_dir or default_spill_dir(None)
+        record_files = (
+            records
+            | "PackRecords" >> beam.FlatMap(_waiting_record)
+            | "SpillRecords" >> beam.ParDo(FrameSpillFn(spill_dir))
+        )
         # Survivors and anchors come in one collection, so that their
         # candidate entries and fingerprints come out of one step each (a
         # flatten of several steps' outputs is held whole by some runners).
@@ -416,7 +472,13 @@ class NearDedup(beam.PTransform):
             | "Involved" >> beam.Distinct()
             | "InvolvedKeys" >> beam.Map(lambda ref: (ref, None))
         )
-        prints = near_input | "Prints" >> beam.FlatMap(_print, beam.pvalue.AsDict(involved))
+        # The ids of the files come to the marking step through this one (a
+        # collection read by two steps that wait for side inputs stalled
+        # FnApiRunner), so it also reads them second.
+        read = record_files | "Prints" >> beam.FlatMap(
+            _prints_of_file, spill_dir, beam.pvalue.AsDict(involved)
+        ).with_outputs("read", main="prints")
+        prints = read.prints
         halves = (
             {"print": prints, "pair": pairs}
             | "JoinEarlier" >> beam.CoGroupByKey()
@@ -440,9 +502,11 @@ class NearDedup(beam.PTransform):
         # The decisions and the credits are as many as the near copies: they
         # reach the survivors as side inputs, so that the survivors
         # themselves are never grouped again.
-        marked = records | "Mark" >> beam.FlatMap(
-            _mark, beam.pvalue.AsDict(near_of)
-        ).with_outputs("rest", "credit", main="copies")
+        leaders = near_of | "LeaderIds" >> beam.Map(lambda decision: (decision[1][0], None))
+        marked = read.read | "Mark" >> beam.FlatMap(
+            _mark_file, spill_dir, beam.pvalue.AsDict(near_of), beam.pvalue.AsDict(leaders)
+        ).with_outputs("rest", "credit", "done", main="copies")
+        marked.done | "DeleteRecords" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
         credited = marked.credit | "GroupCredits" >> beam.GroupByKey()
         kept = marked.rest | "Credit" >> beam.FlatMap(_credit, beam.pvalue.AsDict(credited))
         return kept, marked.copies

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import os
+import struct
 import tempfile
 import uuid
 import zlib
@@ -47,12 +48,16 @@ from apache_beam.transforms.window import GlobalWindows
 from transforms.item import DEAD_LETTER_TAG, Item, failure_reason, item_dead_letter, to_json
 
 __all__ = [
+    "FRAMES_SUFFIX",
+    "ROLL_FRAMES",
     "ROLL_ITEMS",
     "SPILL_FILES_TAG",
     "DeleteSpill",
+    "FrameSpillFn",
     "GroupInParts",
     "SpillFn",
     "default_spill_dir",
+    "read_frames",
     "read_spill",
     "spill_path",
 ]
@@ -61,14 +66,17 @@ __all__ = [
 # decisions a read-back holds for it, and gives a remote runner files to
 # read back in parallel even when one bundle spilled everything.
 ROLL_ITEMS = 20_000
+# Small records per frame file (about 130 MB of packed dedup records).
+ROLL_FRAMES = 200_000
 SPILL_FILES_TAG = "spill_files"
 _SUFFIX = ".spill"
+FRAMES_SUFFIX = ".frames"
 _log = logging.getLogger(__name__)
 
 
-def spill_path(spill_dir: str, file_id: str) -> str:
-    """The path of one spill file."""
-    return FileSystems.join(spill_dir, file_id + _SUFFIX)
+def spill_path(spill_dir: str, file_id: str, suffix: str = _SUFFIX) -> str:
+    """The path of one spill file (``suffix``: :data:`FRAMES_SUFFIX` for a frame file)."""
+    return FileSystems.join(spill_dir, file_id + suffix)
 
 
 def default_spill_dir(temp_location: str | None) -> str:
@@ -178,8 +186,87 @@ class SpillFn(beam.DoFn):
             out.close()
 
 
-def _delete(spill_dir: str, file_id: str) -> None:
-    path = spill_path(spill_dir, file_id)
+def read_frames(spill_dir: str, file_id: str) -> Iterator[bytes]:
+    """Each record of one frame file (:class:`FrameSpillFn`), in the order written.
+
+    Raises:
+        ValueError: the file ends inside a frame (it was cut short).
+    """
+    with FileSystems.open(
+        spill_path(spill_dir, file_id, FRAMES_SUFFIX),
+        compression_type=CompressionTypes.UNCOMPRESSED,
+    ) as handle:
+        while head := handle.read(4):
+            size = struct.unpack("<I", head)[0] if len(head) == 4 else -1
+            data = handle.read(size) if size >= 0 else b""
+            if size < 0 or len(data) != size:
+                raise ValueError(f"frame file {file_id} ends inside a frame of {size} bytes")
+            yield data
+
+
+class FrameSpillFn(beam.DoFn):
+    """Byte records → the ids of the frame files they were written to (at the end of each bundle).
+
+    For small records that a later step reads again after a wait (a side
+    input being computed): a runner such as FnApiRunner holds a collection
+    that waits in memory; a frame file costs none. Each record is written as
+    its length (4 bytes) and its bytes, to a file of its own bundle attempt,
+    rolled after ``roll`` records; read back with :func:`read_frames`, deleted
+    with ``DeleteSpill(spill_dir, FRAMES_SUFFIX)``.
+
+    Args:
+        spill_dir: where the files go (any ``FileSystems`` path).
+        roll: records per file.
+    """
+
+    def __init__(self, spill_dir: str, roll: int = ROLL_FRAMES) -> None:
+        if roll <= 0:
+            raise ValueError(f"roll must be positive (got {roll!r})")
+        self._dir = spill_dir
+        self._roll = roll
+
+    def setup(self) -> None:
+        self._out = None
+        self._count = 0
+        self._written: list[str] = []
+
+    def start_bundle(self) -> None:
+        # A file left open by a failed bundle attempt is abandoned, never read.
+        self._close()
+        self._written = []
+
+    def process(self, record: bytes):
+        if self._out is None or self._count >= self._roll:
+            self._close()
+            file_id = uuid.uuid4().hex[:20]
+            self._out = FileSystems.create(
+                spill_path(self._dir, file_id, FRAMES_SUFFIX),
+                mime_type="application/octet-stream",
+                compression_type=CompressionTypes.UNCOMPRESSED,
+            )
+            self._count = 0
+            self._written.append(file_id)
+        self._out.write(struct.pack("<I", len(record)) + record)
+        self._count += 1
+        return ()
+
+    def finish_bundle(self):
+        self._close()
+        for file_id in self._written:
+            yield GlobalWindows.windowed_value(file_id)
+        self._written = []
+
+    def teardown(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        out, self._out = getattr(self, "_out", None), None
+        if out is not None:
+            out.close()
+
+
+def _delete(spill_dir: str, file_id: str, suffix: str) -> None:
+    path = spill_path(spill_dir, file_id, suffix)
     try:
         FileSystems.delete([path])
     except Exception as exc:  # noqa: BLE001 - a file left behind is the caller's folder to remove
@@ -201,18 +288,20 @@ class DeleteSpill(beam.PTransform):
 
     Args:
         spill_dir: the folder the files are in.
+        suffix: the files' suffix (:data:`FRAMES_SUFFIX` for frame files).
     """
 
-    def __init__(self, spill_dir: str) -> None:
+    def __init__(self, spill_dir: str, suffix: str = _SUFFIX) -> None:
         super().__init__()
         self._dir = spill_dir
+        self._suffix = suffix
 
     def expand(self, file_ids):
-        spill_dir = self._dir
+        spill_dir, suffix = self._dir, self._suffix
         return (
             file_ids
             | "AfterRead" >> beam.Reshuffle()
-            | "Delete" >> beam.Map(lambda file_id: _delete(spill_dir, file_id))
+            | "Delete" >> beam.Map(lambda file_id: _delete(spill_dir, file_id, suffix))
         )
 
 
