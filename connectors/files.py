@@ -3,10 +3,11 @@
 ``ReadFeedFiles`` matches file patterns inside the pipeline (so it runs the
 same on local disk and on GCS), reads each file once (a file that two
 patterns match included), and emits three PCollections: items, dead
-letters, and one outcome per file for the run summary. WARC files (``.warc``, ``.warc.gz``, as the poller's ``--archive``
-writes them) are read record by record by :mod:`connectors.warcreplay`
-instead of as feeds; they may be larger than ``max_bytes``, which then
-bounds each archived response.
+letters, and one outcome per file for the run summary. WARC files
+(``.warc``, ``.warc.gz``, as the poller's ``--archive`` writes them) are
+read record by record by :mod:`connectors.warcreplay` instead of as feeds;
+they may be larger than ``max_bytes``, which then bounds each archived
+response.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -30,7 +31,13 @@ from typing import Any, Self
 
 from connectors.feeds import DEFAULT_MAX_BYTES, FeedOutcome, _dead, parse_feed
 
-__all__ = ["DEFAULT_CPU_SECONDS", "DEFAULT_MEMORY_BYTES", "ParseWorker"]
+__all__ = [
+    "DEFAULT_CPU_SECONDS",
+    "DEFAULT_MEMORY_BYTES",
+    "ParseWorker",
+    "discard_spares",
+    "prestart",
+]
 
 DEFAULT_CPU_SECONDS = 30.0
 DEFAULT_MEMORY_BYTES = 2 * 1024 * 1024 * 1024
@@ -84,6 +91,73 @@ def _cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
+def _spawn(memory_bytes: int) -> tuple[Any, Connection, Connection]:
+    """A new child process: (process, connection to send on, connection to receive on)."""
+    to_child_r, to_child_w = os.pipe()
+    from_child_r, from_child_w = os.pipe()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (_ROOT, env.get("PYTHONPATH"))))
+    command = [sys.executable, "-m", "connectors.parse_worker"]
+    command += [str(to_child_r), str(from_child_w), str(memory_bytes)]
+    try:
+        process = subprocess.Popen(
+            command, pass_fds=(to_child_r, from_child_w), env=env, stdin=subprocess.DEVNULL
+        )
+    finally:
+        os.close(to_child_r)
+        os.close(from_child_w)
+    return process, Connection(to_child_w, readable=False), Connection(from_child_r, writable=False)
+
+
+# Children started ahead of need (prestart), by their memory cap.
+_spares: dict[int, list[tuple[Any, Connection, Connection]]] = {}
+_spares_lock = threading.Lock()
+
+
+def prestart(memory_bytes: int = DEFAULT_MEMORY_BYTES) -> None:
+    """Start a child now, for the first :class:`ParseWorker` of this process to take.
+
+    A launcher that runs the pipeline in its own process calls this before
+    it builds the graph: the child's interpreter start and imports (about
+    0.1 s) then run beside the graph's construction, not before the first
+    file. Call :func:`discard_spares` when the run ends.
+    """
+    spare = _spawn(memory_bytes)
+    with _spares_lock:
+        _spares.setdefault(memory_bytes, []).append(spare)
+
+
+def _take_spare(memory_bytes: int) -> tuple[Any, Connection, Connection] | None:
+    with _spares_lock:
+        waiting = _spares.get(memory_bytes)
+        while waiting:
+            spare = waiting.pop()
+            if spare[0].poll() is None:
+                return spare
+            _end(*spare)
+    return None
+
+
+def _end(process: Any, send: Connection, conn: Connection) -> None:
+    if process.poll() is None:
+        process.kill()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+    send.close()
+    conn.close()
+
+
+def discard_spares() -> None:
+    """End every child that :func:`prestart` started and no worker took."""
+    with _spares_lock:
+        spares = [spare for waiting in _spares.values() for spare in waiting]
+        _spares.clear()
+    for spare in spares:
+        _end(*spare)
+
+
 class ParseWorker:
     """Runs ``parse_feed`` in a child process, one file at a time, with bounds.
 
@@ -108,22 +182,8 @@ class ParseWorker:
         self.restarts = 0
 
     def _start(self) -> None:
-        to_child_r, to_child_w = os.pipe()
-        from_child_r, from_child_w = os.pipe()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, (_ROOT, env.get("PYTHONPATH"))))
-        command = [sys.executable, "-m", "connectors.parse_worker"]
-        command += [str(to_child_r), str(from_child_w), str(self._memory)]
-        try:
-            process = subprocess.Popen(
-                command, pass_fds=(to_child_r, from_child_w), env=env, stdin=subprocess.DEVNULL
-            )
-        finally:
-            os.close(to_child_r)
-            os.close(from_child_w)
-        self._process = process
-        self._send = Connection(to_child_w, readable=False)
-        self._conn = Connection(from_child_r, writable=False)
+        spare = _take_spare(self._memory)
+        self._process, self._send, self._conn = spare or _spawn(self._memory)
 
     def _alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
@@ -131,14 +191,7 @@ class ParseWorker:
     def _stop(self) -> None:
         if self._process is None:
             return
-        if self._process.poll() is None:
-            self._process.kill()
-        try:
-            self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        self._send.close()
-        self._conn.close()
+        _end(self._process, self._send, self._conn)
         self._process = self._conn = self._send = None
 
     def close(self) -> None:

@@ -59,8 +59,9 @@ class GatherShards(beam.CombineFn):
 
     An input is a :class:`Shard` (its counts are summed), a key (counted once),
     a ``{key: n}`` mapping, or the pipeline's start impulse (empty bytes: the
-    seed that makes a run with nothing to write still write its files). The accumulator holds one dict of counts and
-    the list of shard records, never a record written.
+    seed that makes a run with nothing to write still write its files). The
+    accumulator holds one dict of counts and the list of shard records, never
+    a record written.
     """
 
     def create_accumulator(self) -> tuple[dict[str, int], list[Shard]]:

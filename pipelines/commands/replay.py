@@ -180,29 +180,40 @@ def _run_pipeline(args, beam_args, inputs, output, measured, settings, state):
 
     beam_args = runner_args(beam_args)
     options = PipelineOptions(list(beam_args))
+    in_process = not any("multi_processing" in a for a in beam_args)
+    if parse_seconds and in_process and _runner(options) == DEFAULT_RUNNER:
+        # The parse worker's child starts while the graph is built, not at the first file.
+        from connectors.parse_worker import prestart
+
+        prestart()
     config = StageConfig(args.language_backend, args.packs_dir, thresholds)
     started = state["started"]
     print(f"newswatch: replaying {total or 'the matched'} file(s) into {output}", file=sys.stderr)
-    with StagedOutput(output, OUTPUT_FILES) as staging, _spill_folder(staging.path) as spill:
-        pipeline = beam.Pipeline(options=options)
-        source = ReadFeedFiles(
-            inputs, max_bytes=max_bytes, total_files=total, cpu_seconds=parse_seconds
-        )
-        dedup = Dedup(spill_dir=spill, near_parts=near_parts_for(size))
-        write_files(build(pipeline, source, config, dedup=dedup), staging.path)
-        in_process = not any("multi_processing" in a for a in beam_args)
-        state["line"] = describe_run(started, staging.path, total, in_process)
-        try:
-            pipeline.run().wait_until_finish()
-            with open(os.path.join(staging.path, "summary.json"), encoding="utf-8") as handle:
-                counts = json.load(handle)
-            staging.commit()
-        except Exception as exc:  # noqa: BLE001 - the run failed: report it, keep the old outputs
-            message = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-            print(
-                f"newswatch: error: the run failed, outputs unchanged: {message}", file=sys.stderr
+    try:
+        with StagedOutput(output, OUTPUT_FILES) as staging, _spill_folder(staging.path) as spill:
+            pipeline = beam.Pipeline(options=options)
+            source = ReadFeedFiles(
+                inputs, max_bytes=max_bytes, total_files=total, cpu_seconds=parse_seconds
             )
-            return EXIT_FAILED, None
+            dedup = Dedup(spill_dir=spill, near_parts=near_parts_for(size))
+            write_files(build(pipeline, source, config, dedup=dedup), staging.path)
+            state["line"] = describe_run(started, staging.path, total, in_process)
+            try:
+                pipeline.run().wait_until_finish()
+                with open(os.path.join(staging.path, "summary.json"), encoding="utf-8") as handle:
+                    counts = json.load(handle)
+                staging.commit()
+            except Exception as exc:  # noqa: BLE001 - the run failed: say so, keep the old outputs
+                message = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+                print(
+                    f"newswatch: error: the run failed, outputs unchanged: {message}",
+                    file=sys.stderr,
+                )
+                return EXIT_FAILED, None
+    finally:
+        from connectors.parse_worker import discard_spares
+
+        discard_spares()  # a child prestarted that no parse step took
     elapsed = time.monotonic() - started
     print(render(counts))
     print(f"took          {elapsed:.1f} s")
@@ -214,6 +225,12 @@ def _run_pipeline(args, beam_args, inputs, output, measured, settings, state):
         print("newswatch: warning: no entries were read from the input", file=sys.stderr)
         return EXIT_FAILED, counts
     return EXIT_OK, counts
+
+
+def _runner(options) -> str:
+    from apache_beam.options.pipeline_options import StandardOptions
+
+    return options.view_as(StandardOptions).runner or DEFAULT_RUNNER
 
 
 @contextlib.contextmanager
