@@ -11,18 +11,22 @@ Only packed :class:`transforms.dedup.Member` records travel here, never
 items, and what a grouping holds per item stays small and linear in the
 input:
 
-1. ``Buckets``: per candidate key, about 28 bytes (an 8-byte ref of the
-   item, its dates in 10 bytes, the rest of the key), grouped under the
-   key's first :data:`COARSE` characters and joined per bundle into one bytes
-   object per coarse key (:func:`join_entries`), in :data:`NEAR_PARTS`
-   groupings; :func:`bucket_pairs` pairs each item with at most
-   :data:`WINDOW` earlier ones per key (a headline repeated 10,000 times
-   gives linearly many pairs, not 50 million);
+1. ``CandidateKeys`` and ``Group<n>``: per candidate key, about 28 bytes
+   (an 8-byte ref of the item, its dates in 10 bytes, the rest of the key),
+   grouped under the key's first :data:`COARSE` characters and joined per
+   bundle into one bytes object per coarse key (:func:`join_entries`). The
+   joined entries wait in frame files, one per part and bundle, and the
+   parts (up to :data:`NEAR_PARTS`) are grouped one after another, so a
+   runner that holds a grouping in memory holds one part of them at a time;
+   :func:`bucket_pairs` pairs each item with at most :data:`WINDOW` earlier
+   ones per key (a headline repeated 10,000 times gives linearly many pairs,
+   not 50 million);
 2. ``JoinEarlier`` / ``JoinLater``: each item's packed entry (rank, id,
    fingerprint) meets its pairs by ref, once per side; a pair found under
    several keys is verified once;
 3. the near decisions and the credits they give representatives are as many
-   as the near copies: they reach the survivors as side inputs.
+   as the near copies: they reach the survivors as side inputs. The
+   survivors and anchors wait for them in frame files, not in the runner.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
@@ -43,7 +48,7 @@ from transforms.spill import (
     FRAMES_SUFFIX,
     DeleteSpill,
     FrameSpillFn,
-    GroupInParts,
+    FrameWriter,
     default_spill_dir,
     read_frames,
 )
@@ -325,6 +330,75 @@ class _CandidatesFn(beam.DoFn):
             yield coarse, join_entries(entries)
 
 
+class _CandidateFilesFn(_CandidatesFn):
+    """Members' packed entries → their candidate entries in frame files, one per part and bundle.
+
+    The entries of a coarse key, joined as :class:`_CandidatesFn` joins
+    them, go to the file of the key's part (its CRC-32 modulo ``parts``), as
+    one frame: the key's size (1 byte), the key, the joined entries. Output,
+    at the end of the bundle: ``(part, file id)`` for each file written.
+    """
+
+    def __init__(
+        self, config: NearConfig, spill_dir: str, parts: int, flush_bytes: int = FLUSH_BYTES
+    ) -> None:
+        super().__init__(config, flush_bytes)
+        self._dir = spill_dir
+        self._parts = parts
+
+    def setup(self) -> None:
+        self._files: dict[int, FrameWriter] = {}
+
+    def start_bundle(self) -> None:
+        super().start_bundle()
+        # Files left open by a failed bundle attempt are abandoned, never read.
+        self._close()
+
+    def process(self, packed_entry: bytes):
+        for coarse, joined in super().process(packed_entry):
+            self._write(coarse, joined)
+        return ()
+
+    def finish_bundle(self):
+        for coarse, joined in self._drain():
+            self._write(coarse, joined)
+        for part, writer in sorted(self._close().items()):
+            yield GlobalWindows.windowed_value((part, writer.file_id))
+
+    def teardown(self) -> None:
+        self._close()
+
+    def _write(self, coarse: str, joined: bytes) -> None:
+        key = coarse.encode("utf-8", "surrogatepass")
+        part = zlib.crc32(key) % self._parts
+        writer = self._files.get(part)
+        if writer is None:
+            writer = self._files[part] = FrameWriter(self._dir)
+        writer.write(bytes((len(key),)) + key + joined)
+
+    def _close(self) -> dict[int, FrameWriter]:
+        files, self._files = getattr(self, "_files", {}), {}
+        for writer in files.values():
+            writer.close()
+        return files
+
+
+def _part_entries(file_ref: tuple[int, str], spill_dir: str, part: int, *gate):
+    """``(coarse key, joined entries)`` of one candidate file if it is of ``part``.
+
+    Tagged ``ids``: every file's ref, for the next part's step; ``done``: the
+    id of a file read. ``gate``: the previous part's side input, so that the
+    parts are grouped one after another.
+    """
+    file_part, file_id = file_ref
+    if file_part == part:
+        for frame in read_frames(spill_dir, file_id):
+            size = frame[0]
+            yield frame[1 : 1 + size].decode("utf-8", "surrogatepass"), frame[1 + size :]
+        yield beam.pvalue.TaggedOutput("done", file_id)
+    yield beam.pvalue.TaggedOutput("ids", file_ref)
+
+
 def _pairs(group) -> set[tuple[bytes, bytes]]:
     _, joined = group
     return bucket_pairs(entry for data in joined for entry in split_entries(data))
@@ -458,12 +532,33 @@ class NearDedup(beam.PTransform):
         # candidate entries and fingerprints come out of one step each (a
         # flatten of several steps' outputs is held whole by some runners).
         near_input = records | "NearInput" >> beam.FlatMap(_near_input)
-        buckets = (
-            near_input
-            | "CandidateKeys" >> beam.ParDo(_CandidatesFn(config))
-            | "Buckets" >> GroupInParts(self._parts)
+        # The candidate entries wait in files, a file per part and bundle, and
+        # the parts are grouped one after another: each part's step takes the
+        # previous part's pairs as a (empty) side input, so a runner that
+        # holds a grouping in memory holds one part's at a time.
+        ids = near_input | "CandidateKeys" >> beam.ParDo(
+            _CandidateFilesFn(config, spill_dir, self._parts)
         )
-        pairs = [bucket | f"Pairs{n}" >> beam.FlatMap(_pairs) for n, bucket in enumerate(buckets)]
+        pairs, read_parts, gate = [], [], None
+        for n in range(self._parts):
+            side = [] if gate is None else [beam.pvalue.AsList(gate)]
+            read = ids | f"Entries{n}" >> beam.FlatMap(
+                _part_entries, spill_dir, n, *side
+            ).with_outputs("ids", "done", main="entries")
+            part_pairs = (
+                read.entries
+                | f"Group{n}" >> beam.GroupByKey()
+                | f"Pairs{n}" >> beam.FlatMap(_pairs)
+            )
+            gate = part_pairs | f"After{n}" >> beam.FlatMap(lambda _: ())
+            pairs.append(part_pairs)
+            read_parts.append(read.done)
+            ids = read.ids
+        (
+            read_parts
+            | "CandidateFilesRead" >> beam.Flatten()
+            | "DeleteCandidates" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
+        )
         pairs = pairs | "AllPairs" >> beam.Flatten()
         # Only the fingerprints of items in some pair travel to the joins.
         involved = (

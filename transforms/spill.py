@@ -54,6 +54,7 @@ __all__ = [
     "SPILL_FILES_TAG",
     "DeleteSpill",
     "FrameSpillFn",
+    "FrameWriter",
     "GroupInParts",
     "SpillFn",
     "default_spill_dir",
@@ -204,6 +205,34 @@ def read_frames(spill_dir: str, file_id: str) -> Iterator[bytes]:
             yield data
 
 
+class FrameWriter:
+    """One new frame file: records written as their length (4 bytes) and their bytes.
+
+    Args:
+        spill_dir: where the file goes (any ``FileSystems`` path).
+    """
+
+    def __init__(self, spill_dir: str) -> None:
+        self.file_id = uuid.uuid4().hex[:20]
+        self.count = 0
+        self._out = FileSystems.create(
+            spill_path(spill_dir, self.file_id, FRAMES_SUFFIX),
+            mime_type="application/octet-stream",
+            compression_type=CompressionTypes.UNCOMPRESSED,
+        )
+
+    def write(self, record: bytes) -> None:
+        """Appends one record."""
+        self._out.write(struct.pack("<I", len(record)) + record)
+        self.count += 1
+
+    def close(self) -> None:
+        """Closes the file (again: nothing)."""
+        out, self._out = self._out, None
+        if out is not None:
+            out.close()
+
+
 class FrameSpillFn(beam.DoFn):
     """Byte records → the ids of the frame files they were written to (at the end of each bundle).
 
@@ -226,8 +255,7 @@ class FrameSpillFn(beam.DoFn):
         self._roll = roll
 
     def setup(self) -> None:
-        self._out = None
-        self._count = 0
+        self._out: FrameWriter | None = None
         self._written: list[str] = []
 
     def start_bundle(self) -> None:
@@ -236,18 +264,11 @@ class FrameSpillFn(beam.DoFn):
         self._written = []
 
     def process(self, record: bytes):
-        if self._out is None or self._count >= self._roll:
+        if self._out is None or self._out.count >= self._roll:
             self._close()
-            file_id = uuid.uuid4().hex[:20]
-            self._out = FileSystems.create(
-                spill_path(self._dir, file_id, FRAMES_SUFFIX),
-                mime_type="application/octet-stream",
-                compression_type=CompressionTypes.UNCOMPRESSED,
-            )
-            self._count = 0
-            self._written.append(file_id)
-        self._out.write(struct.pack("<I", len(record)) + record)
-        self._count += 1
+            self._out = FrameWriter(self._dir)
+            self._written.append(self._out.file_id)
+        self._out.write(record)
         return ()
 
     def finish_bundle(self):
