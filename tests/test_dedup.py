@@ -326,8 +326,18 @@ def test_packed_members_unpack_equal(make_item):
     for m in (plain, odd, odd._replace(report=Report(id="other", source=WIRE, url="x"))):
         packed = pack_member(m)
         assert isinstance(packed, bytes) and unpack_member(packed) == m
-    # One object of about 600 bytes in a grouping, not a tree of records.
-    assert len(pack_member(plain)) < 600
+    # One object of about 450 bytes in a grouping, not a tree of records: the
+    # hexadecimal strings (id, hashes, handle, file) and the date go as bytes.
+    assert len(pack_member(plain)) < 450
+    hexed = plain._replace(file="0a" * 10, handle="ff" * 12)
+    assert len(pack_member(hexed)) == len(pack_member(plain._replace(file="", handle=""))) + 22
+    assert unpack_member(pack_member(hexed)) == hexed
+    # Strings that only look like the compact forms stay as they are.
+    odd_forms = plain._replace(
+        rank=("2026-03-10T08:00:00.5+02:00", "2026-03-1", "ABCD", "0a1", "\u0662026-03-10T08:00:00"),
+        handle="",
+    )
+    assert unpack_member(pack_member(odd_forms)) == odd_forms
 
 
 def test_near_parts_grow_with_the_input_and_stop_at_the_most():

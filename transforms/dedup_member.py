@@ -84,7 +84,7 @@ class Member(NamedTuple):
         report: how the item is listed in a representative's ``also_reported_by``.
         reports: the reports it carries (its own ``also_reported_by``, then
             those of the copies it represents).
-        url: its ``url`` pass key, or None.
+        url: a digest of its ``url`` pass key (:func:`url_dedup_key`), or None.
         content: its ``content`` pass key, or None.
         near: its packed fingerprint, or empty when it has too little text
             for the ``near`` pass.
@@ -110,6 +110,12 @@ class Member(NamedTuple):
 Decision = tuple[Duplicate | None, tuple[Report, ...], int]
 
 
+def _digest(key: str | None) -> str | None:
+    # What a pass groups by only needs to be equal for equal keys: 16 bytes
+    # packed instead of a URL of about 100.
+    return None if key is None else sha256_hex(key)[:32]
+
+
 def member(item: Item, near: NearConfig | None = NearConfig(), file: str = "") -> Member:
     """The :class:`Member` of an item (its fingerprint only when ``near`` is set)."""
     packed = b""
@@ -122,17 +128,44 @@ def member(item: Item, near: NearConfig | None = NearConfig(), file: str = "") -
         id=item.id,
         report=Report(id=item.id, source=item.source, url=item.url),
         reports=tuple(item.also_reported_by),
-        url=url_dedup_key(item),
+        url=_digest(url_dedup_key(item)),
         content=content_key(item),
         near=packed,
         file=file,
     )
 
 
-# Sizes of a packed member's strings: 2 bytes each, or 4 when one is longer;
-# the largest value of the width stands for None.
-_WIDE = {0: ("H", 0xFFFF), 1: ("I", 0xFFFFFFFF)}
+# A packed member's strings: each in one of three forms, 2 bits each in a
+# 5-byte mask: text (UTF-8), lowercase hex of even length (its bytes: ids,
+# hashes, handles, file ids are half as long), or a date of the form every
+# connector writes (its 14 digits in 6 bytes, the rest as text). Their sizes
+# take 1, 2 or 4 bytes each, by the longest; the largest value of the width
+# stands for None.
+_WIDE = {0: ("B", 0xFF), 1: ("H", 0xFFFF), 2: ("I", 0xFFFFFFFF)}
 _TEXTS = 18
+_TEXT, _HEX, _DATE = 0, 1, 2
+_HEX_TEXT = re.compile(r"(?:[0-9a-f]{2})+")
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")
+_DATE_DIGITS = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
+
+
+def _encode_text(text: str) -> tuple[int, bytes]:
+    if _HEX_TEXT.fullmatch(text):
+        return _HEX, bytes.fromhex(text)
+    if _DATE_TEXT.match(text):
+        digits = int("".join(text[a:b] for a, b in _DATE_DIGITS))
+        return _DATE, digits.to_bytes(6, "big") + text[19:].encode("utf-8", "surrogatepass")
+    return _TEXT, text.encode("utf-8", "surrogatepass")
+
+
+def _decode_text(form: int, data: bytes) -> str:
+    if form == _HEX:
+        return data.hex()
+    if form == _DATE:
+        d = f"{int.from_bytes(data[:6], 'big'):014d}"
+        stamp = f"{d[:4]}-{d[4:6]}-{d[6:8]}T{d[8:10]}:{d[10:12]}:{d[12:14]}"
+        return stamp + data[6:].decode("utf-8", "surrogatepass")
+    return data.decode("utf-8", "surrogatepass")
 
 
 def _reports_text(reports: tuple[Report, ...]) -> str | None:
@@ -179,27 +212,33 @@ def pack_member(m: Member) -> bytes:
         m.content,
         _reports_text(m.reports),
     )
-    parts = [b"" if t is None else t.encode("utf-8", "surrogatepass") for t in texts]
-    wide = int(any(len(p) >= 0xFFFF for p in parts))
+    forms, parts, sizes = 0, [], []
+    for n, text in enumerate(texts):
+        form, part = (_TEXT, b"") if text is None else _encode_text(text)
+        forms |= form << (2 * n)
+        parts.append(part)
+    longest = max(len(p) for p in parts)
+    wide = 0 if longest < 0xFF else 1 if longest < 0xFFFF else 2
     code, none = _WIDE[wide]
     sizes = [none if t is None else len(p) for t, p in zip(texts, parts, strict=True)]
-    head = struct.pack(f"<BI{len(sizes)}{code}", wide, m.twins, *sizes)
-    return head + b"".join(parts) + m.near
+    head = struct.pack("<BI", wide, m.twins) + forms.to_bytes(5, "little")
+    return head + struct.pack(f"<{_TEXTS}{code}", *sizes) + b"".join(parts) + m.near
 
 
 def unpack_member(data: bytes) -> Member:
     """Inverse of :func:`pack_member`."""
     wide = data[0]
     code, none = _WIDE[wide]
-    count = _TEXTS
-    twins, *sizes = struct.unpack_from(f"<I{count}{code}", data, 1)
-    at = 5 + struct.calcsize(f"<{count}{code}")
+    (twins,) = struct.unpack_from("<I", data, 1)
+    forms = int.from_bytes(data[5:10], "little")
+    sizes = struct.unpack_from(f"<{_TEXTS}{code}", data, 10)
+    at = 10 + struct.calcsize(f"<{_TEXTS}{code}")
     texts: list[str | None] = []
-    for size in sizes:
+    for n, size in enumerate(sizes):
         if size == none:
             texts.append(None)
             continue
-        texts.append(data[at : at + size].decode("utf-8", "surrogatepass"))
+        texts.append(_decode_text((forms >> (2 * n)) & 3, data[at : at + size]))
         at += size
     (*rank_, handle_, item_id, file, report_id, source_url, kind, name, country, affiliation,
      report_url, url, content, reports) = texts  # fmt: skip
