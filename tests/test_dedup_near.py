@@ -204,3 +204,39 @@ def test_near_pass_leaves_no_record_file_behind(pipeline, make_item, tmp_path):
             equal_to([("a", None, ["b"]), ("b", "near", [])]),
         )
     assert not spill.exists() or list(spill.rglob("*")) == []
+
+
+def test_members_leave_their_fingerprint_in_the_spill_files_frames(make_item):
+    from transforms.dedup import _spill_near_record
+    from transforms.dedup_member import member, unpack_member
+
+    item = make_item(text=LEAD)
+    key, (packed, frame) = _spill_near_record(CONFIG, item, "F")
+    m = member(item, CONFIG, "F")
+    assert m.near and unpack_member(packed) == m._replace(near=b"")
+    assert frame == bytes((len(key),)) + key.encode() + pack_entry(m.rank, m.id, m.near, False)
+    # Too little text for a fingerprint: no frame at all.
+    assert _spill_near_record(CONFIG, make_item(text="Short."), "F")[1][1] is None
+
+
+def test_near_input_keeps_survivors_marks_anchors_and_drops_id_copies_and_twins(tmp_path):
+    from transforms.dedup_near import _near_entries, near_frame
+    from transforms.item import Duplicate
+    from transforms.spill import FrameSpillFn
+
+    fp = fingerprint("Mass grave found", LEAD).pack()
+    entries = {h: pack_entry((f"2026-03-0{n}", "", h), h, fp, False)
+               for n, h in enumerate(("s", "u", "i", "c"), 1)}
+    fn = FrameSpillFn(str(tmp_path))
+    fn.setup()
+    fn.start_bundle()
+    for h in ("s", "u", "i", "s", "c"):  # "s" twice: a twin
+        list(fn.process(near_frame(h, (f"2026-03-0{'suic'.index(h) + 1}", "", h), h, fp)))
+    (file_id,) = [w.value for w in fn.finish_bundle()]
+    copies = [("u", (Duplicate(of="x", kind="url"), (), 0)),
+              ("i", (Duplicate(of="x", kind="id"), (), 0)),
+              ("c", (Duplicate(of="x", kind="content"), (), 0))]
+    out = list(_near_entries((file_id, {"file": [None], "copy": copies}), str(tmp_path)))
+    assert out[:-1] == [entries["s"], b"\x01" + entries["u"][1:], b"\x01" + entries["c"][1:]]
+    assert [unpack_entry(e)[3] for e in out[:-1]] == [False, True, True]
+    assert (out[-1].tag, out[-1].value) == ("done", file_id)

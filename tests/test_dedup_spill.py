@@ -226,3 +226,33 @@ def test_a_frame_file_cut_short_is_an_error_not_fewer_records(tmp_path):
 def test_frame_roll_must_be_positive(tmp_path):
     with pytest.raises(ValueError, match=r"roll must be positive \(got 0\)"):
         FrameSpillFn(str(tmp_path), roll=0)
+
+
+def test_exact_dedup_leaves_no_file_behind_either(pipeline, make_item, tmp_path):
+    from transforms.dedup import ExactDedup
+
+    spill = tmp_path / "spill"
+    items = _items(make_item)
+    with pipeline as p:
+        out = p | beam.Create(items) | ExactDedup(spill_dir=str(spill))
+        assert_that(out["duplicates"] | beam.Map(lambda i: i.duplicate.kind),
+                    equal_to(["content", "content"]))
+    assert _files(spill) == [] and not spill.exists()
+
+
+def test_spill_frames_go_beside_their_items_in_the_same_order(make_item, tmp_path):
+    spill = str(tmp_path)
+
+    def describe(item, file_id):
+        frame = None if item.guid == "g1" else item.guid.encode()
+        return item.id, ((item.id, file_id), frame)
+
+    fn = SpillFn(spill, describe, "dedup", roll_items=2, frames=True)
+    fn.setup()
+    fn.start_bundle()
+    items = [normalise_item(make_item(guid=f"g{n}")) for n in range(3)]
+    records = [r for item in items for r in fn.process(item)]
+    files = [w.value.value for w in fn.finish_bundle()]
+    assert [r[1] for r in records] == [files[0], files[0], files[1]]
+    assert list(read_frames(spill, files[0])) == [b"g0"]
+    assert list(read_frames(spill, files[1])) == [b"g2"]

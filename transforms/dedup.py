@@ -55,7 +55,7 @@ from transforms.dedup_member import (
     unpack_member,
     url_dedup_key,
 )
-from transforms.dedup_near import NEAR_PARTS, NearDedup, assign_leaders
+from transforms.dedup_near import NEAR_PARTS, NearDedup, assign_leaders, near_frame
 from transforms.item import (
     DEAD_LETTER_TAG,
     DeadLetter,
@@ -225,9 +225,19 @@ _PASSES: tuple[tuple[str, Callable[[Member], str | None]], ...] = (
 )
 
 
-def _spill_record(near: NearConfig | None, item: Item, file_id: str) -> tuple[str, bytes]:
-    m = member(item, near, file_id)
+def _spill_record(item: Item, file_id: str) -> tuple[str, bytes]:
+    m = member(item, None, file_id)
     return m.handle, pack_member(m)
+
+
+def _spill_near_record(
+    near: NearConfig, item: Item, file_id: str
+) -> tuple[str, tuple[bytes, bytes | None]]:
+    # The fingerprint stays in the spill file's frames, read again by the
+    # near pass: the exact passes group members without it.
+    m = member(item, near, file_id)
+    frame = near_frame(m.handle, m.rank, m.id, m.near)
+    return m.handle, (pack_member(m._replace(near=b"")), frame)
 
 
 def _copy_decision(copied: tuple[bytes, Duplicate]) -> tuple[str, tuple[str, Decision]]:
@@ -350,22 +360,27 @@ class Dedup(beam.PTransform):
     def expand(self, items):
         near = self._near
         spill_dir = self._spill_dir or default_spill_dir(_temp_location(items.pipeline))
-        spilled = items | "Spill" >> beam.ParDo(
-            SpillFn(spill_dir, partial(_spill_record, near), "dedup")
-        ).with_outputs(SPILL_FILES_TAG, DEAD_LETTER_TAG, main="members")
+        if near is None:
+            spill = SpillFn(spill_dir, _spill_record, "dedup")
+        else:
+            spill = SpillFn(spill_dir, partial(_spill_near_record, near), "dedup", frames=True)
+        spilled = items | "Spill" >> beam.ParDo(spill).with_outputs(
+            SPILL_FILES_TAG, DEAD_LETTER_TAG, main="members"
+        )
         records = spilled.members | "Records" >> beam.Map(lambda packed: (packed, None))
         for kind, key_fn in _PASSES:
             records = records | f"Dedup-{kind}" >> _MemberPass(kind, key_fn)
-        decided = [records | "CopyDecisions" >> beam.FlatMap(_exact_decision)]
+        exact_copies = records | "CopyDecisions" >> beam.FlatMap(_exact_decision)
+        decided = [exact_copies]
+        files = spilled[SPILL_FILES_TAG] | "SpillFiles" >> beam.Map(lambda f: (f, None))
         if near is None:
             decided.append(records | "KeptDecisions" >> beam.FlatMap(_kept_decision))
         else:
-            kept, near_copies = records | "Dedup-near" >> NearDedup(
-                near, self._near_parts, spill_dir
+            kept, near_copies = (records, files, exact_copies) | "Dedup-near" >> NearDedup(
+                spill_dir, near, self._near_parts
             )
             decided += [kept, near_copies | "NearDecisions" >> beam.Map(_copy_decision)]
         decisions = decided | "Decisions" >> beam.Flatten()
-        files = spilled[SPILL_FILES_TAG] | "SpillFiles" >> beam.Map(lambda f: (f, None))
         applied = (
             {"file": files, "decision": decisions}
             | "ByFile" >> beam.CoGroupByKey()

@@ -61,6 +61,7 @@ __all__ = [
     "bucket_pairs",
     "candidate_entries",
     "join_entries",
+    "near_frame",
     "pack_entry",
     "split_entries",
     "unpack_entry",
@@ -276,18 +277,40 @@ def assign_leaders(
 _ANCHOR_KINDS = ("url", "content")
 
 
-def _near_input(record: tuple):
-    """A survivor, or an anchor (an exact copy of kind url or content) → its packed entry.
+def near_frame(handle: str, rank: tuple, item_id: str, fingerprint: bytes) -> bytes | None:
+    """What an item's spill file keeps for the near pass: its handle and packed entry.
 
-    What the pass needs of a member (:func:`pack_entry`), about 60% of it;
-    nothing for members without a fingerprint or for ``id`` copies.
+    None without a fingerprint. The entry is packed as a representative's
+    (:func:`pack_entry`); :func:`_near_entries` marks the anchors.
     """
-    packed, duplicate = record
-    if duplicate is not None and duplicate.kind not in _ANCHOR_KINDS:
-        return
-    m = as_member(packed)
-    if m.near:
-        yield pack_entry(m.rank, m.id, m.near, duplicate is not None)
+    if not fingerprint:
+        return None
+    key = handle.encode("utf-8", "surrogatepass")
+    return bytes((len(key),)) + key + pack_entry(rank, item_id, fingerprint, False)
+
+
+def _near_entries(joined, spill_dir: str):
+    """One spill file's near frames and its exact copies → the packed entries of the near pass.
+
+    A survivor of the exact passes keeps its entry; an anchor (a copy of kind
+    url or content) has its entry marked a copy; an ``id`` copy, and a twin
+    after the first, have none. Then the file's id, tagged ``done``.
+    """
+    file_id, grouped = joined
+    copies = {handle: decision[0].kind for handle, decision in grouped["copy"]}
+    seen: set[str] = set()
+    for frame in read_frames(spill_dir, file_id):
+        size = frame[0]
+        handle = frame[1 : 1 + size].decode("utf-8", "surrogatepass")
+        if handle in seen:
+            continue
+        seen.add(handle)
+        kind = copies.get(handle)
+        if kind is None:
+            yield frame[1 + size :]
+        elif kind in _ANCHOR_KINDS:
+            yield b"\x01" + frame[2 + size :]
+    yield beam.pvalue.TaggedOutput("done", file_id)
 
 
 def _link(record: tuple):
@@ -456,20 +479,13 @@ def _mark(record: tuple, near_of: dict, leaders: dict):
     yield beam.pvalue.TaggedOutput("credit", (leader, (m.rank, (m.report, *m.reports))))
 
 
-def _waiting_record(record: tuple):
-    """A record that the near pass reads again (a survivor or an anchor), packed."""
-    if record[1] is None or record[1].kind in _ANCHOR_KINDS:
-        yield pack_record(record)
-
-
 def _prints_of_file(file_id: str, spill_dir: str, involved: dict):
-    """The packed entries that some candidate pair needs, from one frame file of records.
+    """The packed entries that some candidate pair needs, from one frame file of entries.
 
-    Then the file's id, tagged ``read``, for the step that marks the copies.
+    Then the file's id, tagged ``read``.
     """
-    for frame in read_frames(spill_dir, file_id):
-        for entry in _near_input(unpack_record(frame)):
-            yield from _print(entry, involved)
+    for entry in read_frames(spill_dir, file_id):
+        yield from _print(entry, involved)
     yield beam.pvalue.TaggedOutput("read", file_id)
 
 
@@ -490,53 +506,61 @@ def _credit(packed: bytes, credited: dict):
 
 
 class NearDedup(beam.PTransform):
-    """Records of the exact passes → ``(kept decisions, near copies)``.
+    """``(records, spill files, exact copies)`` → ``(kept decisions, near copies)``.
 
     Records are ``(packed member, duplicate or None)``: the survivors of the
-    exact passes and their copies, in one collection. Returned: ``(spill
-    file, (handle, decision))`` for each survivor with reports or twins, and
-    ``(packed member, duplicate)`` for each near copy.
+    exact passes and their copies, in one collection; spill files are
+    ``(file id, None)`` for each spill file of the items, whose frame files
+    hold each item's :func:`near_frame`; exact copies are the exact passes'
+    ``(spill file, (handle, decision))``. Returned: ``(spill file, (handle,
+    decision))`` for each survivor with reports or twins, and ``(packed
+    member, duplicate)`` for each near copy.
 
-    The records wait for the near decisions in frame files
-    (:class:`~transforms.spill.FrameSpillFn`), read once for the
-    fingerprints the pairs need and once to mark the copies, then deleted:
+    Fingerprints never travel through the exact passes: each spill file's
+    frames are read back beside that file's exact copies (few), which say
+    which entries are survivors, anchors or dropped. The entries and the
+    surviving records then wait for the near decisions in frame files
+    (:class:`~transforms.spill.FrameSpillFn`), read when needed and deleted:
     a runner such as FnApiRunner would hold them in memory while the
     decisions are made.
 
     Args:
+        spill_dir: the folder of the spill files, where the frames wait too
+            (any ``FileSystems`` path reached by every worker).
         config: the decision's settings.
         parts: how many groupings the candidate buckets are split into.
-        spill_dir: where the records wait (any ``FileSystems`` path reached by
-            every worker); default: a fresh folder under the local temporary
-            directory, removed when its last file is deleted.
     """
 
     def __init__(
-        self, config: NearConfig = NearConfig(), parts: int = NEAR_PARTS,
-        spill_dir: str | None = None,
+        self, spill_dir: str, config: NearConfig = NearConfig(), parts: int = NEAR_PARTS
     ) -> None:
         super().__init__()
+        self._spill_dir = spill_dir
         self._config = config
         self._parts = parts
-        self._spill_dir = spill_dir
 
-    def expand(self, records):
-        config = self._config
-        spill_dir = self._spill_dir or default_spill_dir(None)
+    def expand(self, inputs):
+        records, spill_files, exact_copies = inputs
+        config, spill_dir = self._config, self._spill_dir
         record_files = (
             records
-            | "PackRecords" >> beam.FlatMap(_waiting_record)
+            | "PackRecords" >> beam.FlatMap(lambda r: [pack_record(r)] if r[1] is None else [])
             | "SpillRecords" >> beam.ParDo(FrameSpillFn(spill_dir))
         )
-        # Survivors and anchors come in one collection, so that their
-        # candidate entries and fingerprints come out of one step each (a
-        # flatten of several steps' outputs is held whole by some runners).
-        near_input = records | "NearInput" >> beam.FlatMap(_near_input)
+        near_input = (
+            {"file": spill_files, "copy": exact_copies}
+            | "ExactByFile" >> beam.CoGroupByKey()
+            | "NearInput"
+            >> beam.FlatMap(_near_entries, spill_dir).with_outputs("done", main="entries")
+        )
+        near_input.done | "DeleteNearFrames" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
+        entries = near_input.entries
+        entry_files = entries | "SpillEntries" >> beam.ParDo(FrameSpillFn(spill_dir))
         # The candidate entries wait in files, a file per part and bundle, and
         # the parts are grouped one after another: each part's step takes the
         # previous part's pairs as a (empty) side input, so a runner that
         # holds a grouping in memory holds one part's at a time.
-        ids = near_input | "CandidateKeys" >> beam.ParDo(
+        ids = entries | "CandidateKeys" >> beam.ParDo(
             _CandidateFilesFn(config, spill_dir, self._parts)
         )
         pairs, read_parts, gate = [], [], None
@@ -567,12 +591,12 @@ class NearDedup(beam.PTransform):
             | "Involved" >> beam.Distinct()
             | "InvolvedKeys" >> beam.Map(lambda ref: (ref, None))
         )
-        # The ids of the files come to the marking step through this one (a
-        # collection read by two steps that wait for side inputs stalled
-        # FnApiRunner), so it also reads them second.
-        read = record_files | "Prints" >> beam.FlatMap(
+        # (Each collection of file ids is read by one step only: one read by
+        # two steps that wait for side inputs stalled FnApiRunner.)
+        read = entry_files | "Prints" >> beam.FlatMap(
             _prints_of_file, spill_dir, beam.pvalue.AsDict(involved)
         ).with_outputs("read", main="prints")
+        read.read | "DeleteEntries" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
         prints = read.prints
         halves = (
             {"print": prints, "pair": pairs}
@@ -598,7 +622,7 @@ class NearDedup(beam.PTransform):
         # reach the survivors as side inputs, so that the survivors
         # themselves are never grouped again.
         leaders = near_of | "LeaderIds" >> beam.Map(lambda decision: (decision[1][0], None))
-        marked = read.read | "Mark" >> beam.FlatMap(
+        marked = record_files | "Mark" >> beam.FlatMap(
             _mark_file, spill_dir, beam.pvalue.AsDict(near_of), beam.pvalue.AsDict(leaders)
         ).with_outputs("rest", "credit", "done", main="copies")
         marked.done | "DeleteRecords" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)

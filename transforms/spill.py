@@ -116,6 +116,10 @@ class SpillFn(beam.DoFn):
             beside the item and given back by :func:`read_spill`.
         stage: the stage named in dead letters.
         roll_items: items per file.
+        frames: when set, ``describe`` gives ``(key, (record, frame))``: the
+            record goes downstream and the frame (bytes, or None for none)
+            to a frame file of the same id as the spill file
+            (:func:`read_frames`), in the same order.
     """
 
     def __init__(
@@ -124,6 +128,7 @@ class SpillFn(beam.DoFn):
         describe: Callable[[Item, str], tuple[str, Any]],
         stage: str,
         roll_items: int = ROLL_ITEMS,
+        frames: bool = False,
     ) -> None:
         if roll_items <= 0:
             raise ValueError(f"roll_items must be positive (got {roll_items!r})")
@@ -131,11 +136,13 @@ class SpillFn(beam.DoFn):
         self._describe = describe
         self._stage = stage
         self._roll = roll_items
+        self._frames = frames
         self._spilled = Metrics.counter("newswatch", "items_spilled")
         self._failed = Metrics.counter("newswatch", f"{stage}_dead_letters")
 
     def setup(self) -> None:
         self._out = None
+        self._frame_out: FrameWriter | None = None
         self._file_id = ""
         self._count = 0
         self._written: list[str] = []
@@ -150,6 +157,9 @@ class SpillFn(beam.DoFn):
             self._open()
         try:
             key, record = self._describe(item, self._file_id)
+            frame = None
+            if self._frames:
+                record, frame = record
             line = f"{key}\t{to_json(item)}\n".encode("utf-8", "surrogatepass")
         except Exception as exc:  # one item's failure must not end the run
             self._failed.inc()
@@ -157,6 +167,8 @@ class SpillFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, letter)
             return
         self._out.write(line)
+        if frame is not None:
+            self._frame_out.write(frame)
         self._count += 1
         self._spilled.inc()
         yield record
@@ -180,11 +192,16 @@ class SpillFn(beam.DoFn):
         )
         self._count = 0
         self._written.append(self._file_id)
+        if self._frames:
+            self._frame_out = FrameWriter(self._dir, self._file_id)
 
     def _close(self) -> None:
         out, self._out = getattr(self, "_out", None), None
         if out is not None:
             out.close()
+        frames, self._frame_out = getattr(self, "_frame_out", None), None
+        if frames is not None:
+            frames.close()
 
 
 def read_frames(spill_dir: str, file_id: str) -> Iterator[bytes]:
@@ -210,10 +227,11 @@ class FrameWriter:
 
     Args:
         spill_dir: where the file goes (any ``FileSystems`` path).
+        file_id: the file's id; default: a new one.
     """
 
-    def __init__(self, spill_dir: str) -> None:
-        self.file_id = uuid.uuid4().hex[:20]
+    def __init__(self, spill_dir: str, file_id: str | None = None) -> None:
+        self.file_id = file_id or uuid.uuid4().hex[:20]
         self.count = 0
         self._out = FileSystems.create(
             spill_path(spill_dir, self.file_id, FRAMES_SUFFIX),
