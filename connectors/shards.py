@@ -57,11 +57,9 @@ def join_path(directory: str, name: str) -> str:
 class GatherShards(beam.CombineFn):
     """Shards and count keys → ``(counts, shards)``: the whole run in a few small records.
 
-    An input is a :class:`Shard` (its counts are summed), a key (counted once),
-    a ``{key: n}`` mapping, or the pipeline's start impulse (empty bytes: the
-    seed that makes a run with nothing to write still write its files). The
-    accumulator holds one dict of counts and the list of shard records, never
-    a record written.
+    An input is a :class:`Shard` (its counts are summed), a key (counted once)
+    or a ``{key: n}`` mapping. The accumulator holds one dict of counts and
+    the list of shard records, never a record written.
     """
 
     def create_accumulator(self) -> tuple[dict[str, int], list[Shard]]:
@@ -74,8 +72,6 @@ class GatherShards(beam.CombineFn):
             pairs: Iterable[tuple[str, int]] = element.counts
         elif isinstance(element, str):
             pairs = ((element, 1),)
-        elif isinstance(element, bytes):
-            pairs = ()
         else:
             pairs = element.items()
         for key, n in pairs:
@@ -207,9 +203,9 @@ class JoinShards(beam.PTransform):
     def expand(self, pcolls):
         parts = list(pcolls) if isinstance(pcolls, (tuple, list)) else [pcolls]
         # One seed, so that a run with nothing to write still writes its files.
-        # (An impulse, not a Create: a Create is three steps, each with a fixed
-        # set-up cost in Beam.)
-        seed = parts[0].pipeline | "Seed" >> beam.Impulse()
+        # (A bare impulse would be one step, not three, but the Flink and Spark
+        # job servers refuse it in this flatten: "consumed but never produced".)
+        seed = parts[0].pipeline | "Seed" >> beam.Create([{}])
         return (
             (*parts, seed)
             | "All" >> beam.Flatten()

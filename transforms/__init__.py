@@ -32,6 +32,7 @@ _EXPORTS = {
     "DetectLanguage": "transforms.language",
     "Normalise": "transforms.normalise_stage",
     "Dedup": "transforms.dedup",
+    "DedupInOneGroup": "transforms.dedup_small",
     "ExactDedup": "transforms.dedup",
     "NearDedup": "transforms.dedup",
     "StreamingDedup": "transforms.streaming_dedup",

@@ -15,6 +15,7 @@ import pytest
 
 from tests.engines.enginekit import (
     CORPUS_SLICE,
+    PASSES,
     SAMPLES,
     Replay,
     free_port,
@@ -57,7 +58,7 @@ def baseline(tmp_path_factory, corpus_slice) -> dict[str, Replay]:
     root = tmp_path_factory.mktemp("fnapi")
     runs = {
         "samples": replay(root / "samples", [SAMPLES], "--runner=FnApiRunner"),
-        "corpus": replay(root / "corpus", corpus_slice, "--runner=FnApiRunner"),
+        "corpus": replay(root / "corpus", corpus_slice, PASSES, "--runner=FnApiRunner"),
     }
     # A reference with nothing in it would make every comparison vacuous.
     assert len(runs["samples"].lines("flagged.jsonl")) >= 10

@@ -25,6 +25,9 @@ OUTPUTS = ("items.jsonl", "flagged.jsonl", "dead_letter.jsonl")
 # Russian, German, English, Ukrainian, French and Urdu, one entry dead-lettered,
 # a mis-declared encoding, duplicates by URL, and two flagged items.
 CORPUS_SLICE = ("feeds/real/multilingual", "feeds/real/miniflux")
+# The samples replay as a user's small input does (dedup in one group); the
+# corpus slice forces the four passes, the form large inputs take.
+PASSES = "--dedup=passes"
 # Flink settings for the job server's embedded mini-cluster (more network memory
 # than its default): --flink-conf-dir for a job server started here, the
 # FLINK_CONF_DIR environment variable for one that FlinkRunner starts.
@@ -57,6 +60,7 @@ __all__ = [
     "CORPUS_SLICE",
     "FLINK_CONF",
     "JAVA_17_OPENS",
+    "PASSES",
     "SAMPLES",
     "Replay",
     "engines_dir",

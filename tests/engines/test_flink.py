@@ -12,6 +12,7 @@ import pytest
 
 from tests.engines.enginekit import (
     FLINK_CONF,
+    PASSES,
     JAVA_17_OPENS,
     SAMPLES,
     flink_dist_lib,
@@ -49,7 +50,7 @@ def test_corpus_slice_replay_on_flink_matches_fnapi(
     endpoint, log = job_server(
         flink_jar, "--flink-master=[local]", f"--flink-conf-dir={FLINK_CONF}"
     )
-    got = replay(tmp_path / "out", corpus_slice, *FLINK, f"--job_endpoint={endpoint}")
+    got = replay(tmp_path / "out", corpus_slice, PASSES, *FLINK, f"--job_endpoint={endpoint}")
     same_outputs(got, baseline["corpus"])
     flink_log = log.read_text(encoding="utf-8", errors="replace")
     assert "Flink Mini Cluster started successfully" in flink_log

@@ -10,7 +10,7 @@ import grpc
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from tests.engines.enginekit import REPO, SAMPLES, replay, run_replay, same_outputs, started
+from tests.engines.enginekit import PASSES, REPO, SAMPLES, replay, run_replay, same_outputs, started
 
 pytestmark = pytest.mark.engines
 
@@ -20,23 +20,24 @@ def prism_options(binary) -> list[str]:
     return ["--runner=PrismRunner", f"--prism_location={binary}", "--environment_type=LOOPBACK"]
 
 
-# Prism v2.62.0 cannot run the replay. Its runner-side Flatten gives each input
-# PCollection whose coder differs from the Flatten's output the output's coder
-# by overwriting that coder id in the whole pipeline (handlerunner.go,
-# handleFlatten); the replay has such Flattens (CoGroupByKey's, Outputs/All),
-# so the shared FastPrimitivesCoder becomes a KV coder containing itself and
-# the first stage fails to build. Prism v2.77.0 puts an SDK-side Flatten in
-# front instead. docs/engines.md has the details.
+# Prism v2.62.0 cannot run the replay's four-pass dedup. Its runner-side
+# Flatten gives each input PCollection whose coder differs from the Flatten's
+# output the output's coder by overwriting that coder id in the whole pipeline
+# (handlerunner.go, handleFlatten); the passes' graph has such Flattens
+# (CoGroupByKey's), so the shared FastPrimitivesCoder becomes a KV coder
+# containing itself and the first stage fails to build. The samples replay,
+# deduplicated in one group, has none of them and runs. Prism v2.77.0 puts an
+# SDK-side Flatten in front instead. docs/engines.md has the details.
 # Both refusals below are those of Prism v2.62.0 (the SDK's pinned version).
 PRISM_V2_62 = version("apache-beam") == "2.62.0"
 PRISM_FLATTEN_ERROR = "unknown coder urn key: beam:coder:pickled_python:v1"
 
 
-def _replay_on_prism(out, inputs, binary):
+def _replay_on_prism(out, inputs, binary, *options):
     """The replay on Prism, or, on v2.62.0, proof that it still fails for the known reason."""
     if not PRISM_V2_62:
-        return replay(out, inputs, *prism_options(binary))
-    proc = run_replay(out, inputs, *prism_options(binary))
+        return replay(out, inputs, *options, *prism_options(binary))
+    proc = run_replay(out, inputs, *options, *prism_options(binary))
     assert proc.returncode == 1, proc.stderr[-3000:]
     assert "prism error building stage" in proc.stderr, proc.stderr[-3000:]
     assert PRISM_FLATTEN_ERROR in proc.stderr, proc.stderr[-3000:]
@@ -45,14 +46,14 @@ def _replay_on_prism(out, inputs, binary):
 
 
 def test_samples_replay_on_prism_matches_fnapi(tmp_path, prism_binary, baseline):
-    got = _replay_on_prism(tmp_path / "out", [SAMPLES], prism_binary)
+    got = replay(tmp_path / "out", [SAMPLES], *prism_options(binary=prism_binary))
     same_outputs(got, baseline["samples"])
     # Beam started this Prism binary for the job (PrismRunner has no fallback runner).
     assert started(got.stderr, str(prism_binary))
 
 
 def test_corpus_slice_replay_on_prism_matches_fnapi(tmp_path, prism_binary, baseline, corpus_slice):
-    got = _replay_on_prism(tmp_path / "out", corpus_slice, prism_binary)
+    got = _replay_on_prism(tmp_path / "out", corpus_slice, prism_binary, PASSES)
     same_outputs(got, baseline["corpus"])
 
 

@@ -8,7 +8,15 @@ import time
 
 import pytest
 
-from tests.engines.enginekit import SAMPLES, free_port, replay, same_outputs, started, wait_for_port
+from tests.engines.enginekit import (
+    PASSES,
+    SAMPLES,
+    free_port,
+    replay,
+    same_outputs,
+    started,
+    wait_for_port,
+)
 
 pytestmark = pytest.mark.engines
 
@@ -33,7 +41,7 @@ def test_corpus_slice_replay_on_spark_matches_fnapi(
     tmp_path, spark_jar, baseline, corpus_slice, job_server
 ):
     endpoint, log = job_server(spark_jar, "--spark-master-url=local[2]")
-    got = replay(tmp_path / "out", corpus_slice, *SPARK, f"--job_endpoint={endpoint}")
+    got = replay(tmp_path / "out", corpus_slice, PASSES, *SPARK, f"--job_endpoint={endpoint}")
     same_outputs(got, baseline["corpus"])
     spark_log = log.read_text(encoding="utf-8", errors="replace")
     assert "Running Spark version 3.5" in spark_log
