@@ -240,3 +240,36 @@ def test_near_input_keeps_survivors_marks_anchors_and_drops_id_copies_and_twins(
     assert out[:-1] == [entries["s"], b"\x01" + entries["u"][1:], b"\x01" + entries["c"][1:]]
     assert [unpack_entry(e)[3] for e in out[:-1]] == [False, True, True]
     assert (out[-1].tag, out[-1].value) == ("done", file_id)
+
+
+def test_candidates_paired_by_part_from_files_give_the_pairs_of_one_grouping(tmp_path):
+    from collections import defaultdict
+
+    from transforms.dedup_near import _CandidateFilesFn, _part_pairs
+
+    texts = [LEAD + f" {n}" for n in range(6)] + ["Another story entirely, about talks."] * 3
+    members = _entries(texts, "Grave")
+    expected = {(_ref(a), _ref(b)) for a, b in _pairs(members)}
+    assert expected
+    for parts, flush in ((1, 1 << 20), (3, 1), (7, 200)):
+        spill = tmp_path / f"p{parts}"
+        fn = _CandidateFilesFn(CONFIG, str(spill), parts, flush_bytes=flush)
+        fn.setup()
+        files: dict[int, list[str]] = defaultdict(list)
+        for bundle in (list(members.values())[:4], list(members.values())[4:]):
+            fn.start_bundle()
+            for m in bundle:
+                assert list(fn.process(pack_entry(*m))) == []
+            for w in fn.finish_bundle():
+                part, file_id = w.value
+                files[part].append(file_id)
+        assert set(files) <= set(range(parts)) and len(files) > (parts > 1)
+        got, done = set(), []
+        for part, ids in files.items():
+            for out in _part_pairs((part, ids), str(spill)):
+                if isinstance(out, beam.pvalue.TaggedOutput):
+                    done.append(out.value)
+                else:
+                    got.add(out)
+        assert got == expected
+        assert sorted(done) == sorted(f for ids in files.values() for f in ids)

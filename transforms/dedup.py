@@ -103,11 +103,11 @@ _BYTES_PER_NEAR_PART = 32 * 1024 * 1024
 
 
 def near_parts_for(input_bytes: int | None) -> int:
-    """How many parts the near pass should group in, for this many bytes of feeds.
+    """How many parts the near pass should pair its candidates in, for this many bytes of feeds.
 
     One part per 32 MiB of input, at most :data:`~transforms.dedup_near.NEAR_PARTS`:
-    a one-file replay then groups once, as its start-up costs per stage, while
-    a large one holds an eighth of its candidate entries at a time. An
+    a one-file replay then writes one candidate file per bundle, while a
+    large one holds a small part of its candidate entries at a time. An
     unknown size (a remote input) takes the most.
     """
     if input_bytes is None:
@@ -339,11 +339,10 @@ class Dedup(beam.PTransform):
             the caller removes the folder. Default: a fresh folder under the
             pipeline's ``--temp_location``, else under the local temporary
             directory (a runner on this machine only), left empty.
-        near_parts: how many groupings the near pass's candidate buckets are
-            split into (:class:`~transforms.spill.GroupInParts`): more parts
-            hold less at once on a runner that keeps a grouping in memory,
-            but each costs a few stages, which a small input only pays for
-            (:func:`near_parts_for`).
+        near_parts: how many parts the near pass's candidate entries are
+            paired in (each part is read and paired in one step, holding
+            about 1/parts of them; a bundle writes one file per part, which
+            a small input need not pay for: :func:`near_parts_for`).
     """
 
     def __init__(

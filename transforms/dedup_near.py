@@ -11,16 +11,16 @@ Only packed :class:`transforms.dedup.Member` records travel here, never
 items, and what a grouping holds per item stays small and linear in the
 input:
 
-1. ``CandidateKeys`` and ``Group<n>``: per candidate key, about 28 bytes
-   (an 8-byte ref of the item, its dates in 10 bytes, the rest of the key),
-   grouped under the key's first :data:`COARSE` characters and joined per
-   bundle into one bytes object per coarse key (:func:`join_entries`). The
-   joined entries wait in frame files, one per part and bundle, and the
-   parts (up to :data:`NEAR_PARTS`) are grouped one after another, so a
-   runner that holds a grouping in memory holds one part of them at a time;
-   :func:`bucket_pairs` pairs each item with at most :data:`WINDOW` earlier
-   ones per key (a headline repeated 10,000 times gives linearly many pairs,
-   not 50 million);
+1. ``CandidateKeys`` and ``Pairs``: per candidate key, about 28 bytes (an
+   8-byte ref of the item, its dates in 10 bytes, the rest of the key),
+   under the key's first :data:`COARSE` characters, joined per bundle into
+   one bytes object per coarse key (:func:`join_entries`). The joined
+   entries wait in frame files, one per part (by coarse key, up to
+   :data:`NEAR_PARTS`) and bundle; the files are grouped by part (a few ids)
+   and each part is read and grouped by coarse key in one step, holding
+   about 1/parts of the entries at a time; :func:`bucket_pairs` pairs each
+   item with at most :data:`WINDOW` earlier ones per key (a headline
+   repeated 10,000 times gives linearly many pairs, not 50 million);
 2. ``JoinEarlier`` / ``JoinLater``: each item's packed entry (rank, id,
    fingerprint) meets its pairs by ref, once per side; a pair found under
    several keys is verified once;
@@ -99,8 +99,9 @@ Edge = tuple[tuple, str, tuple, str, float]
 WINDOW = 64
 # Bytes of candidate entries a bundle buffers before it emits them joined.
 FLUSH_BYTES = 32 << 20
-# The candidate entries (about 1.3 KB per item) are grouped in this many parts.
-NEAR_PARTS = 8
+# The most parts the candidate entries (about 0.9 KB per item) are paired
+# in: a part is read and paired in one step, in memory.
+NEAR_PARTS = 64
 # Characters of a candidate key that pick its group (band number and one byte
 # of the band: 32 * 256 groups; "t" and three hex digits for title keys).
 COARSE = 4
@@ -406,25 +407,25 @@ class _CandidateFilesFn(_CandidatesFn):
         return files
 
 
-def _part_entries(file_ref: tuple[int, str], spill_dir: str, part: int, *gate):
-    """``(coarse key, joined entries)`` of one candidate file if it is of ``part``.
+def _part_pairs(part_files: tuple[int, Iterable[str]], spill_dir: str):
+    """One part's candidate files → the candidate pairs of its coarse keys (:func:`bucket_pairs`).
 
-    Tagged ``ids``: every file's ref, for the next part's step; ``done``: the
-    id of a file read. ``gate``: the previous part's side input, so that the
-    parts are grouped one after another.
+    The part's entries are read into memory, grouped by coarse key, and
+    dropped once paired: a part holds about 1/``parts`` of all entries. Then
+    the id of each file read, tagged ``done``.
     """
-    file_part, file_id = file_ref
-    if file_part == part:
+    _, file_ids = part_files
+    files = sorted(set(file_ids))
+    groups: dict[bytes, list[bytes]] = defaultdict(list)
+    for file_id in files:
         for frame in read_frames(spill_dir, file_id):
             size = frame[0]
-            yield frame[1 : 1 + size].decode("utf-8", "surrogatepass"), frame[1 + size :]
+            groups[frame[1 : 1 + size]].append(frame[1 + size :])
+    while groups:
+        _, joined = groups.popitem()
+        yield from bucket_pairs(entry for data in joined for entry in split_entries(data))
+    for file_id in files:
         yield beam.pvalue.TaggedOutput("done", file_id)
-    yield beam.pvalue.TaggedOutput("ids", file_ref)
-
-
-def _pairs(group) -> set[tuple[bytes, bytes]]:
-    _, joined = group
-    return bucket_pairs(entry for data in joined for entry in split_entries(data))
 
 
 def _print(packed_entry: bytes, involved: dict):
@@ -556,34 +557,18 @@ class NearDedup(beam.PTransform):
         near_input.done | "DeleteNearFrames" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
         entries = near_input.entries
         entry_files = entries | "SpillEntries" >> beam.ParDo(FrameSpillFn(spill_dir))
-        # The candidate entries wait in files, a file per part and bundle, and
-        # the parts are grouped one after another: each part's step takes the
-        # previous part's pairs as a (empty) side input, so a runner that
-        # holds a grouping in memory holds one part's at a time.
-        ids = entries | "CandidateKeys" >> beam.ParDo(
-            _CandidateFilesFn(config, spill_dir, self._parts)
+        # The candidate entries wait in files, a file per part and bundle;
+        # each part is then read and paired in one step, which holds about
+        # 1/parts of the entries at a time (a grouping of them would be held
+        # whole, and copied while read back, by a runner such as FnApiRunner).
+        part_pairs = (
+            entries
+            | "CandidateKeys" >> beam.ParDo(_CandidateFilesFn(config, spill_dir, self._parts))
+            | "PartFiles" >> beam.GroupByKey()
+            | "Pairs" >> beam.FlatMap(_part_pairs, spill_dir).with_outputs("done", main="pairs")
         )
-        pairs, read_parts, gate = [], [], None
-        for n in range(self._parts):
-            side = [] if gate is None else [beam.pvalue.AsList(gate)]
-            read = ids | f"Entries{n}" >> beam.FlatMap(
-                _part_entries, spill_dir, n, *side
-            ).with_outputs("ids", "done", main="entries")
-            part_pairs = (
-                read.entries
-                | f"Group{n}" >> beam.GroupByKey()
-                | f"Pairs{n}" >> beam.FlatMap(_pairs)
-            )
-            gate = part_pairs | f"After{n}" >> beam.FlatMap(lambda _: ())
-            pairs.append(part_pairs)
-            read_parts.append(read.done)
-            ids = read.ids
-        (
-            read_parts
-            | "CandidateFilesRead" >> beam.Flatten()
-            | "DeleteCandidates" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
-        )
-        pairs = pairs | "AllPairs" >> beam.Flatten()
+        part_pairs.done | "DeleteCandidates" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
+        pairs = part_pairs.pairs
         # Only the fingerprints of items in some pair travel to the joins.
         involved = (
             pairs
