@@ -1,6 +1,6 @@
 """Replay memory and time against input size: bytes per item at 10k, 100k and 1M items.
 
-    python -m benchmarks.memory_bench [--sizes 10000,100000,1000000] [--corpora DIR] [--workdir DIR]
+    python -m benchmarks.memory_bench [--sizes 10000 100000 1000000] [--corpora DIR] [--workdir DIR]
 
 For each size, :mod:`benchmarks.realgen` writes that many items generated
 from the real feeds (about 5.3 KB of feed per item), and ``newswatch replay``
@@ -38,10 +38,15 @@ __all__ = ["GOAL_MB_AT_1M", "main"]
 GOAL_MB_AT_1M = 4096
 
 
-def _sizes(text: str) -> list[int]:
-    sizes = sorted({int(part) for part in text.split(",") if part.strip()})
+def _sizes(text: str | list[str]) -> list[int]:
+    """Item counts from ``10000,100000`` or ``10000 100000`` (several arguments)."""
+    joined = ",".join(text) if isinstance(text, list) else text
+    try:
+        sizes = sorted({int(part) for part in joined.split(",") if part.strip()})
+    except ValueError:
+        sizes = []
     if not sizes or sizes[0] <= 0:
-        raise ValueError(f"--sizes must be positive item counts (got {text!r})")
+        raise ValueError(f"--sizes must be positive item counts (got {joined!r})")
     return sizes
 
 
@@ -113,7 +118,10 @@ def stage_profile(inputs: Path, out: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument(
+        "--sizes", nargs="+", default=["10000,100000,1000000"],
+        help="item counts, comma- or space-separated",
+    )
     parser.add_argument("--corpora", default=str(corpora_dir()))
     parser.add_argument("--workdir", default=None, help="keep generated feeds here (reused)")
     parser.add_argument(

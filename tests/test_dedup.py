@@ -19,6 +19,7 @@ from transforms.dedup import (
     rank,
     resolve_group,
 )
+from transforms.dedup_member import pack_record
 from transforms.item import Duplicate, Report, Source
 from transforms.normalise import normalise_item
 
@@ -153,13 +154,14 @@ def test_resolve_fn_called_directly(make_item):
     fn = _ResolveFn("url")
     later, first = member(make_item(id="b", fetched="2026-03-11T00:00:00Z")), member(make_item(id="a"))
     # Members travel packed (one bytes object each), with their duplicate once they have one.
-    rep, copy = fn.process(("=example.com/a", [(pack_member(later), None), (first, None)]))
+    group = [pack_record((pack_member(later), None)), pack_record((pack_member(first), None))]
+    rep, copy = fn.process(("=example.com/a", group))
     assert unpack_member(rep[0]).id == "a" and unpack_member(rep[0]).reports == (later.report,)
     assert rep[1] is None
     assert (unpack_member(copy[0]), copy[1]) == (later, Duplicate(of="a", kind="url"))
     # A record that meets nothing in this pass (no key, or a copy already) goes on as it is.
     alone = (pack_member(first), Duplicate(of="z", kind="id"))
-    assert list(fn.process(("\x00f\x1fh", [alone]))) == [alone]
+    assert list(fn.process(("\x00f\x1fh", [pack_record(alone)]))) == [alone]
 
 
 def test_members_resolve_as_items_do(make_item):

@@ -51,8 +51,10 @@ from transforms.dedup_member import (
     handle,
     member,
     pack_member,
+    pack_record,
     rank,
     unpack_member,
+    unpack_record,
     url_dedup_key,
 )
 from transforms.dedup_near import NEAR_PARTS, NearDedup, assign_leaders, near_frame
@@ -68,10 +70,13 @@ from transforms.item import (
 )
 from transforms.neardup import NearConfig
 from transforms.spill import (
+    FRAMES_SUFFIX,
     SPILL_FILES_TAG,
     DeleteSpill,
+    FrameSpillFn,
     SpillFn,
     default_spill_dir,
+    read_frames,
     read_spill,
     spill_path,
 )
@@ -183,22 +188,25 @@ class _ResolveFn(beam.DoFn):
     def process(self, keyed):
         key, group = keyed
         if key.startswith(_ALONE):
-            yield from group
+            yield from map(unpack_record, group)
             return
-        rep, copies = resolve_members(self._kind, (as_member(packed) for packed, _ in group))
+        records = map(unpack_record, group)
+        rep, copies = resolve_members(self._kind, (as_member(packed) for packed, _ in records))
         yield pack_member(rep), None
         for copy in copies:
             yield pack_member(copy), Duplicate(of=rep.id, kind=self._kind)
 
 
-def _pass_key(record: Record, key_fn: Callable[[Member], str | None]) -> tuple[str, Record]:
+def _pass_key(record: Record, key_fn: Callable[[Member], str | None]) -> tuple[str, bytes]:
+    # The record is grouped as one bytes object (pack_record): a grouping
+    # holds each value as an object of its own.
     packed, duplicate = record
     m = as_member(packed)
     key = key_fn(m) if duplicate is None else None
     if key is None:
         # Unique after the id pass: twins were folded into one record there.
-        return f"{_ALONE}{m.file}\x1f{m.handle}", record
-    return "=" + key, record
+        return f"{_ALONE}{m.file}\x1f{m.handle}", pack_record(record)
+    return "=" + key, pack_record(record)
 
 
 class _MemberPass(beam.PTransform):
@@ -238,6 +246,13 @@ def _spill_near_record(
     m = member(item, near, file_id)
     frame = near_frame(m.handle, m.rank, m.id, m.near)
     return m.handle, (pack_member(m._replace(near=b"")), frame)
+
+
+def _read_members(file_id: str, spill_dir: str):
+    """One frame file of packed members → their records; then the file's id, tagged ``done``."""
+    for packed in read_frames(spill_dir, file_id):
+        yield packed, None
+    yield beam.pvalue.TaggedOutput("done", file_id)
 
 
 def _copy_decision(copied: tuple[bytes, Duplicate]) -> tuple[str, tuple[str, Decision]]:
@@ -366,7 +381,19 @@ class Dedup(beam.PTransform):
         spilled = items | "Spill" >> beam.ParDo(spill).with_outputs(
             SPILL_FILES_TAG, DEAD_LETTER_TAG, main="members"
         )
-        records = spilled.members | "Records" >> beam.Map(lambda packed: (packed, None))
+        # The members wait in frame files until the items have all been read
+        # (after a reshuffle, a step of its own): the id pass's grouping is
+        # not built up beside the reading, parsing and flagging of the items.
+        member_files = (
+            spilled.members
+            | "SpillMembers" >> beam.ParDo(FrameSpillFn(spill_dir))
+            | "AfterReading" >> beam.Reshuffle()
+        )
+        members = member_files | "ReadMembers" >> beam.FlatMap(
+            _read_members, spill_dir
+        ).with_outputs("done", main="records")
+        members.done | "DeleteMembers" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
+        records = members.records
         for kind, key_fn in _PASSES:
             records = records | f"Dedup-{kind}" >> _MemberPass(kind, key_fn)
         exact_copies = records | "CopyDecisions" >> beam.FlatMap(_exact_decision)
