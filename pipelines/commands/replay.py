@@ -191,15 +191,15 @@ def _run_pipeline(args, beam_args, inputs, output, measured, settings, state):
     beam_args = runner_args(beam_args)
     options = PipelineOptions(list(beam_args))
     in_process = not any("multi_processing" in a for a in beam_args)
-    if parse_seconds and in_process and _runner(options) == DEFAULT_RUNNER:
-        # The parse worker's child starts while the graph is built, not at the first file.
-        from connectors.parse_worker import prestart
-
-        prestart()
     config = StageConfig(args.language_backend, args.packs_dir, thresholds)
     started = state["started"]
     print(f"newswatch: replaying {total or 'the matched'} file(s) into {output}", file=sys.stderr)
     try:
+        if parse_seconds and in_process and _runner(options) == DEFAULT_RUNNER:
+            # The parse worker's child starts while the graph is built, not at the first file.
+            from connectors.parse_worker import prestart
+
+            prestart()
         with StagedOutput(output, OUTPUT_FILES) as staging, _spill_folder(staging.path) as spill:
             pipeline = beam.Pipeline(options=options)
             source = ReadFeedFiles(
