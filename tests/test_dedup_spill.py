@@ -256,3 +256,24 @@ def test_spill_frames_go_beside_their_items_in_the_same_order(make_item, tmp_pat
     assert [r[1] for r in records] == [files[0], files[0], files[1]]
     assert list(read_frames(spill, files[0])) == [b"g0"]
     assert list(read_frames(spill, files[1])) == [b"g2"]
+
+
+@pytest.mark.parametrize("parts", [1, 3])
+def test_exact_passes_in_parts_decide_as_in_one_and_leave_no_file(pipeline, make_item, tmp_path, parts):
+    spill = tmp_path / "spill"
+    items = _items(make_item)
+    twice = [items[0], items[0].replace(fetched="2026-03-20T00:00:00Z"), *items[1:]]
+    with pipeline as p:
+        out = p | beam.Create(twice) | Dedup(spill_dir=str(spill), near_parts=parts)
+        assert_that(
+            out["items"] | beam.Map(lambda i: (i.id, i.fetched, i.duplicate and i.duplicate.kind,
+                                               [r.id for r in i.also_reported_by])),
+            equal_to([
+                (items[0].id, items[0].fetched, None, [items[1].id, items[2].id]),
+                (items[0].id, "2026-03-20T00:00:00Z", "id", []),
+                (items[1].id, items[1].fetched, "content", []),
+                (items[2].id, items[2].fetched, "content", []),
+                (items[3].id, items[3].fetched, None, []),
+            ]),
+        )
+    assert _files(spill) == [] and not spill.exists()

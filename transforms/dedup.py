@@ -25,7 +25,11 @@ is written to a spill file (:mod:`transforms.spill`) and becomes a
 file's id, a few hundred bytes. The passes group members; each copy and
 each representative with reports ends as a :data:`Decision` keyed by its
 spill file and handle; each spill file is then read back once, with only its
-own decisions in memory. Byte-identical repeats of one entry ("twins", which
+own decisions in memory. The members themselves wait in frame files too: each
+pass writes them to one file per part (by their key in that pass) and bundle,
+and reads, groups and resolves one part at a time (:class:`_ExactPasses`), so
+that no grouping of a record per item is held by a runner that keeps
+groupings in memory. Byte-identical repeats of one entry ("twins", which
 share a handle) in one spill file share one decision: the first takes it,
 the others are ``id`` copies; in two spill files they are ``id`` copies of
 each other like any repeat.
@@ -36,11 +40,14 @@ becomes a dead letter of stage ``dedup``; the others go on.
 
 from __future__ import annotations
 
+import struct
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import partial
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import GlobalWindows
 
 from transforms.dedup_member import (
     MIN_CONTENT_CHARS,
@@ -73,9 +80,10 @@ from transforms.spill import (
     FRAMES_SUFFIX,
     SPILL_FILES_TAG,
     DeleteSpill,
-    FrameSpillFn,
+    PartWriters,
     SpillFn,
     default_spill_dir,
+    part_of,
     read_frames,
     read_spill,
     spill_path,
@@ -209,28 +217,128 @@ def _pass_key(record: Record, key_fn: Callable[[Member], str | None]) -> tuple[s
     return "=" + key, pack_record(record)
 
 
-class _MemberPass(beam.PTransform):
-    """One exact pass over records: group by ``key_fn``; the rest, alone, pass through."""
-
-    def __init__(self, kind: str, key_fn: Callable[[Member], str | None]) -> None:
-        super().__init__()
-        self._kind = kind
-        self._key_fn = key_fn
-
-    def expand(self, records):
-        return (
-            records
-            | "Key" >> beam.Map(_pass_key, self._key_fn)
-            | "Group" >> beam.GroupByKey()
-            | "Resolve" >> beam.ParDo(_ResolveFn(self._kind))
-        )
-
-
 _PASSES: tuple[tuple[str, Callable[[Member], str | None]], ...] = (
     ("id", lambda m: m.id),
     ("url", lambda m: m.url),
     ("content", lambda m: m.content),
 )
+
+
+def _pass_frame(
+    record: Record, key_fn: Callable[[Member], str | None], parts: int
+) -> tuple[int, bytes]:
+    """A record as a frame of a pass's file: its key's size (4 bytes), the key, the record."""
+    key, packed = _pass_key(record, key_fn)
+    raw = key.encode("utf-8", "surrogatepass")
+    return part_of(raw, parts), struct.pack("<I", len(raw)) + raw + packed
+
+
+class _PartWriteFn(beam.DoFn):
+    """Records → frame files by the part of their key in a pass; ``(part, file id)`` per file.
+
+    The ids come at the end of the bundle, in the global window (a batch step).
+    """
+
+    def __init__(self, spill_dir: str, parts: int, key_fn: Callable[[Member], str | None]):
+        self._dir = spill_dir
+        self._parts = parts
+        self._key_fn = key_fn
+
+    def setup(self) -> None:
+        self._files = PartWriters(self._dir)
+
+    def start_bundle(self) -> None:
+        # Files left open by a failed bundle attempt are abandoned, never read.
+        self._files.close()
+
+    def process(self, record: Record):
+        self._files.write(*_pass_frame(record, self._key_fn, self._parts))
+        return ()
+
+    def finish_bundle(self):
+        for ref in self._files.close():
+            yield GlobalWindows.windowed_value(ref)
+
+    def teardown(self) -> None:
+        self._files.close()
+
+
+class _PassPartFn(_PartWriteFn):
+    """One part of an exact pass: ``(part, file ids)`` → its records, resolved.
+
+    The part's frames are read, grouped by key in memory (about 1/parts of
+    the records) and resolved (:class:`_ResolveFn`); the records go to the
+    next pass's files (``next_key_fn``; ``(part, file id)`` at the end of the
+    bundle) or, after the last pass, downstream. Tagged ``done``: the id of
+    each file read.
+    """
+
+    def __init__(
+        self, kind: str, spill_dir: str, parts: int,
+        next_key_fn: Callable[[Member], str | None] | None,
+    ) -> None:
+        super().__init__(spill_dir, parts, next_key_fn)
+        self._resolve = _ResolveFn(kind)
+
+    def process(self, part_files):
+        _, file_ids = part_files
+        files = sorted(set(file_ids))
+        groups: dict[str, list[bytes]] = defaultdict(list)
+        for file_id in files:
+            for frame in read_frames(self._dir, file_id):
+                (size,) = struct.unpack_from("<I", frame)
+                groups[frame[4 : 4 + size].decode("utf-8", "surrogatepass")].append(frame[4 + size :])
+        while groups:
+            for record in self._resolve.process(groups.popitem()):
+                if self._key_fn is None:
+                    yield record
+                else:
+                    self._files.write(*_pass_frame(record, self._key_fn, self._parts))
+        for file_id in files:
+            yield beam.pvalue.TaggedOutput("done", file_id)
+
+
+class _ExactPasses(beam.PTransform):
+    """Packed members → records ``(packed member, duplicate or None)`` after the exact passes.
+
+    Each pass's records wait in frame files, one per part (of their key in
+    that pass) and bundle; the files are grouped by part (a few ids) and each
+    part is read, grouped by key and resolved in one step, holding about
+    1/parts of the records: no grouping of the records themselves, which a
+    runner such as FnApiRunner would hold whole (and copy while reading it
+    back), pass after pass.
+    """
+
+    def __init__(self, spill_dir: str, parts: int) -> None:
+        super().__init__()
+        self._dir = spill_dir
+        self._parts = parts
+
+    def expand(self, members):
+        spill_dir, parts = self._dir, self._parts
+        refs = (
+            members
+            | "Records" >> beam.Map(lambda packed: (packed, None))
+            | "ByKey" >> beam.ParDo(_PartWriteFn(spill_dir, parts, _PASSES[0][1]))
+        )
+        read = []
+        for n, (kind, _) in enumerate(_PASSES):
+            next_key_fn = _PASSES[n + 1][1] if n + 1 < len(_PASSES) else None
+            out = (
+                refs
+                | f"Parts-{kind}" >> beam.GroupByKey()
+                | f"Dedup-{kind}"
+                >> beam.ParDo(_PassPartFn(kind, spill_dir, parts, next_key_fn)).with_outputs(
+                    "done", main="out"
+                )
+            )
+            read.append(out.done)
+            refs = out.out
+        read | "PassFilesRead" >> beam.Flatten() | "DeletePassFiles" >> DeleteSpill(
+            spill_dir, FRAMES_SUFFIX
+        )
+        return refs
+
 
 
 def _spill_record(item: Item, file_id: str) -> tuple[str, bytes]:
@@ -246,13 +354,6 @@ def _spill_near_record(
     m = member(item, near, file_id)
     frame = near_frame(m.handle, m.rank, m.id, m.near)
     return m.handle, (pack_member(m._replace(near=b"")), frame)
-
-
-def _read_members(file_id: str, spill_dir: str):
-    """One frame file of packed members → their records; then the file's id, tagged ``done``."""
-    for packed in read_frames(spill_dir, file_id):
-        yield packed, None
-    yield beam.pvalue.TaggedOutput("done", file_id)
 
 
 def _copy_decision(copied: tuple[bytes, Duplicate]) -> tuple[str, tuple[str, Decision]]:
@@ -354,10 +455,11 @@ class Dedup(beam.PTransform):
             the caller removes the folder. Default: a fresh folder under the
             pipeline's ``--temp_location``, else under the local temporary
             directory (a runner on this machine only), left empty.
-        near_parts: how many parts the near pass's candidate entries are
-            paired in (each part is read and paired in one step, holding
-            about 1/parts of them; a bundle writes one file per part, which
-            a small input need not pay for: :func:`near_parts_for`).
+        near_parts: how many parts the exact passes' records and the near
+            pass's candidate entries are split into (each part is read,
+            grouped and decided in one step, holding about 1/parts of them;
+            a bundle writes one file per part, which a small input need not
+            pay for: :func:`near_parts_for`).
     """
 
     def __init__(
@@ -381,21 +483,7 @@ class Dedup(beam.PTransform):
         spilled = items | "Spill" >> beam.ParDo(spill).with_outputs(
             SPILL_FILES_TAG, DEAD_LETTER_TAG, main="members"
         )
-        # The members wait in frame files until the items have all been read
-        # (after a reshuffle, a step of its own): the id pass's grouping is
-        # not built up beside the reading, parsing and flagging of the items.
-        member_files = (
-            spilled.members
-            | "SpillMembers" >> beam.ParDo(FrameSpillFn(spill_dir))
-            | "AfterReading" >> beam.Reshuffle()
-        )
-        members = member_files | "ReadMembers" >> beam.FlatMap(
-            _read_members, spill_dir
-        ).with_outputs("done", main="records")
-        members.done | "DeleteMembers" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
-        records = members.records
-        for kind, key_fn in _PASSES:
-            records = records | f"Dedup-{kind}" >> _MemberPass(kind, key_fn)
+        records = spilled.members | "Exact" >> _ExactPasses(spill_dir, self._near_parts)
         exact_copies = records | "CopyDecisions" >> beam.FlatMap(_exact_decision)
         decided = [exact_copies]
         files = spilled[SPILL_FILES_TAG] | "SpillFiles" >> beam.Map(lambda f: (f, None))

@@ -34,7 +34,6 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
-import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
@@ -48,8 +47,9 @@ from transforms.spill import (
     FRAMES_SUFFIX,
     DeleteSpill,
     FrameSpillFn,
-    FrameWriter,
+    PartWriters,
     default_spill_dir,
+    part_of,
     read_frames,
 )
 
@@ -97,8 +97,10 @@ Edge = tuple[tuple, str, tuple, str, float]
 # repeated daily for years compares each issue with the 64 before it instead
 # of with all of them (pairs grow linearly, not quadratically).
 WINDOW = 64
-# Bytes of candidate entries a bundle buffers before it emits them joined.
-FLUSH_BYTES = 32 << 20
+# Bytes of candidate entries a bundle buffers before it writes them joined
+# (about 2.5 times as much as Python objects); the part files take them in
+# any number of pieces.
+FLUSH_BYTES = 4 << 20
 # The most parts the candidate entries (about 0.9 KB per item) are paired
 # in: a part is read and paired in one step, in memory.
 NEAR_PARTS = 64
@@ -371,12 +373,12 @@ class _CandidateFilesFn(_CandidatesFn):
         self._parts = parts
 
     def setup(self) -> None:
-        self._files: dict[int, FrameWriter] = {}
+        self._files = PartWriters(self._dir)
 
     def start_bundle(self) -> None:
         super().start_bundle()
         # Files left open by a failed bundle attempt are abandoned, never read.
-        self._close()
+        self._files.close()
 
     def process(self, packed_entry: bytes):
         for coarse, joined in super().process(packed_entry):
@@ -386,25 +388,15 @@ class _CandidateFilesFn(_CandidatesFn):
     def finish_bundle(self):
         for coarse, joined in self._drain():
             self._write(coarse, joined)
-        for part, writer in sorted(self._close().items()):
-            yield GlobalWindows.windowed_value((part, writer.file_id))
+        for ref in self._files.close():
+            yield GlobalWindows.windowed_value(ref)
 
     def teardown(self) -> None:
-        self._close()
+        self._files.close()
 
     def _write(self, coarse: str, joined: bytes) -> None:
         key = coarse.encode("utf-8", "surrogatepass")
-        part = zlib.crc32(key) % self._parts
-        writer = self._files.get(part)
-        if writer is None:
-            writer = self._files[part] = FrameWriter(self._dir)
-        writer.write(bytes((len(key),)) + key + joined)
-
-    def _close(self) -> dict[int, FrameWriter]:
-        files, self._files = getattr(self, "_files", {}), {}
-        for writer in files.values():
-            writer.close()
-        return files
+        self._files.write(part_of(key, self._parts), bytes((len(key),)) + key + joined)
 
 
 def _part_pairs(part_files: tuple[int, Iterable[str]], spill_dir: str):

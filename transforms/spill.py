@@ -56,8 +56,10 @@ __all__ = [
     "FrameSpillFn",
     "FrameWriter",
     "GroupInParts",
+    "PartWriters",
     "SpillFn",
     "default_spill_dir",
+    "part_of",
     "read_frames",
     "read_spill",
     "spill_path",
@@ -249,6 +251,37 @@ class FrameWriter:
         out, self._out = self._out, None
         if out is not None:
             out.close()
+
+
+def part_of(key: bytes, parts: int) -> int:
+    """The part (0 to ``parts - 1``) that a key's frames go to: its CRC-32 modulo ``parts``."""
+    return zlib.crc32(key) % parts
+
+
+class PartWriters:
+    """Frame files of one bundle, one per part, opened when a part gets its first frame.
+
+    Args:
+        spill_dir: where the files go (any ``FileSystems`` path).
+    """
+
+    def __init__(self, spill_dir: str) -> None:
+        self._dir = spill_dir
+        self._files: dict[int, FrameWriter] = {}
+
+    def write(self, part: int, frame: bytes) -> None:
+        """Appends one frame to the part's file."""
+        writer = self._files.get(part)
+        if writer is None:
+            writer = self._files[part] = FrameWriter(self._dir)
+        writer.write(frame)
+
+    def close(self) -> list[tuple[int, str]]:
+        """Closes every file: ``(part, file id)`` of each, by part."""
+        files, self._files = self._files, {}
+        for writer in files.values():
+            writer.close()
+        return sorted((part, writer.file_id) for part, writer in files.items())
 
 
 class FrameSpillFn(beam.DoFn):
