@@ -20,7 +20,6 @@ from transforms.spill import (
     FRAMES_SUFFIX,
     SPILL_FILES_TAG,
     FrameSpillFn,
-    GroupInParts,
     SpillFn,
     read_frames,
     read_spill,
@@ -176,23 +175,6 @@ def test_replay_spills_inside_its_staging_folder_and_leaves_nothing(tmp_path, mo
 def test_spill_roll_must_be_positive(roll, tmp_path):
     with pytest.raises(ValueError, match=rf"roll_items must be positive \(got {roll}\)"):
         SpillFn(str(tmp_path), lambda item, f: (item.id, item), "dedup", roll_items=roll)
-
-
-def test_grouping_in_parts_groups_each_key_once(pipeline):
-    pairs = [(f"k{n % 23}", n) for n in range(200)] + [(b"\x00raw", 1), (b"\x00raw", 2)]
-    with pipeline as p:
-        parts = p | beam.Create(pairs) | GroupInParts(4)
-        assert len(parts) == 4
-        merged = parts | beam.Flatten() | beam.MapTuple(lambda k, vs: (k, sorted(vs)))
-        expected: dict = {}
-        for key, value in pairs:
-            expected.setdefault(key, []).append(value)
-        assert_that(merged, equal_to([(k, sorted(v)) for k, v in expected.items()]))
-
-
-def test_grouping_parts_must_be_positive():
-    with pytest.raises(ValueError, match=r"parts must be positive \(got 0\)"):
-        GroupInParts(0)
 
 
 def test_frame_files_roll_and_give_back_every_record_in_order(tmp_path):

@@ -22,10 +22,14 @@ Every file goes through ``apache_beam.io.filesystems.FileSystems``, so a
 spill directory may be local or remote (``gs://...``): on a distributed runner
 it must be somewhere every worker reaches.
 
-What must still be grouped is grouped in parts (:class:`GroupInParts`): a
-runner that holds a grouping in memory needs, while it reads one back, two to
-three times its encoded size besides; groupings read one after another need
-that only for one part at a time.
+Small records wait in frame files (:class:`FrameWriter`, :func:`read_frames`:
+each record as its length and its bytes) when a later step reads them again
+after a wait, and records that must be grouped by key are written to one
+frame file per part of the keys and bundle (:class:`PartWriters`,
+:func:`part_of`): the caller groups the files' ids by part (a few ids) and
+reads, groups and decides one part at a time, holding about 1/parts of the
+records. A runner that holds a grouping in memory holds the records whole,
+and, while it reads one back, two to three times its encoded size besides.
 """
 
 from __future__ import annotations
@@ -55,7 +59,6 @@ __all__ = [
     "DeleteSpill",
     "FrameSpillFn",
     "FrameWriter",
-    "GroupInParts",
     "PartWriters",
     "SpillFn",
     "default_spill_dir",
@@ -375,32 +378,3 @@ class DeleteSpill(beam.PTransform):
             | "AfterRead" >> beam.Reshuffle()
             | "Delete" >> beam.Map(lambda file_id: _delete(spill_dir, file_id, suffix))
         )
-
-
-def _part_of(keyed: tuple, parts: int) -> int:
-    key = keyed[0]
-    data = key if isinstance(key, bytes) else str(key).encode("utf-8", "surrogatepass")
-    return zlib.crc32(data) % parts
-
-
-class GroupInParts(beam.PTransform):
-    """``(key, value)`` → a tuple of ``parts`` grouped collections, split by key hash.
-
-    Every key meets all its values in exactly one part: applying the same
-    step to each part and flattening the results is a ``GroupByKey``.
-
-    Args:
-        parts: how many groupings (1: one plain ``GroupByKey``).
-    """
-
-    def __init__(self, parts: int) -> None:
-        super().__init__()
-        if parts <= 0:
-            raise ValueError(f"parts must be positive (got {parts!r})")
-        self._parts = parts
-
-    def expand(self, keyed):
-        if self._parts == 1:
-            return (keyed | "Group" >> beam.GroupByKey(),)
-        split = keyed | "Split" >> beam.Partition(_part_of, self._parts)
-        return tuple(split[i] | f"Group{i}" >> beam.GroupByKey() for i in range(self._parts))
