@@ -9,7 +9,6 @@ from apache_beam.testing.util import assert_that, equal_to
 from transforms.dedup import (
     MIN_CONTENT_CHARS,
     ExactDedup,
-    _ResolveFn,
     handle,
     member,
     pack_member,
@@ -19,6 +18,7 @@ from transforms.dedup import (
     rank,
     resolve_group,
 )
+from transforms.dedup_exact import _ResolveFn
 from transforms.dedup_member import pack_record
 from transforms.item import Duplicate, Report, Source
 from transforms.normalise import normalise_item

@@ -9,8 +9,6 @@ from transforms.dedup import Dedup, rank
 from transforms.dedup_near import (
     WINDOW,
     _CandidatesFn,
-    _order,
-    _ref,
     bucket_pairs,
     candidate_entries,
     join_entries,
@@ -19,6 +17,8 @@ from transforms.dedup_near import (
     unpack_entry,
     verify_pair,
 )
+from transforms.dedup_pairs import _order
+from transforms.dedup_pairs import ref as _ref
 from transforms.neardup import NearConfig, fingerprint
 
 CONFIG = NearConfig()
