@@ -19,7 +19,8 @@ few thousand items) is decided here instead:
 
 The outputs are the same as :class:`~transforms.dedup.Dedup`'s, line for line
 (``tests/test_dedup_small.py`` compares both on the real corpus). An item
-whose keys cannot be computed becomes a dead letter of stage ``dedup``.
+that cannot be decided (its keys cannot be computed) becomes a dead letter of
+stage ``dedup``.
 """
 
 from __future__ import annotations
@@ -60,11 +61,10 @@ def decide_in_order(items: list[Item], near: NearConfig = NearConfig()):
     reports: dict[str, list[Report]] = {}
     for item in sorted(items, key=lambda i: (rank(i), handle(i))):
         try:
-            keys = dedup_keys(item)
+            verdict, _ = state.observe(dedup_keys(item), 0)
         except Exception as exc:  # noqa: BLE001 - one item must not end the run
             yield item, exc
             continue
-        verdict, _ = state.observe(keys, 0)
         if verdict.duplicate is None:
             reports.setdefault(item.id, []).extend(item.also_reported_by)
             decided.append(item)
