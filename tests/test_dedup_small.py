@@ -79,6 +79,15 @@ def test_an_item_whose_keys_fail_is_a_dead_letter_and_the_rest_go_on(pipeline, m
         )
 
 
+def test_an_item_that_cannot_be_ranked_is_returned_with_its_error(make_item):
+    good = normalise_item(make_item(guid="ok"))
+    unranked = good.replace(id=None)  # no id: neither rank nor handle can be made
+    out = list(decide_in_order([unranked, good]))
+    [(failed, exc)] = [o for o in out if isinstance(o, tuple)]
+    assert failed is unranked and isinstance(exc, TypeError)
+    assert [o.id for o in out if not isinstance(o, tuple)] == [good.id]
+
+
 def test_only_a_known_small_input_takes_one_group():
     assert one_group_fits(1)
     assert one_group_fits(ONE_GROUP_BYTES)

@@ -59,7 +59,14 @@ def decide_in_order(items: list[Item], near: NearConfig = NearConfig()):
     state = DedupState(near, ttl_seconds=_FOREVER)
     decided: list[Item] = []
     reports: dict[str, list[Report]] = {}
-    for item in sorted(items, key=lambda i: (rank(i), handle(i))):
+    ordered = []
+    for item in items:
+        try:
+            ordered.append(((rank(item), handle(item)), item))
+        except Exception as exc:  # noqa: BLE001 - one item must not end the run
+            yield item, exc
+    ordered.sort(key=lambda pair: pair[0])
+    for _, item in ordered:
         try:
             verdict, _ = state.observe(dedup_keys(item), 0)
         except Exception as exc:  # noqa: BLE001 - one item must not end the run
