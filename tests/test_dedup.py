@@ -71,6 +71,18 @@ def test_content_key_ignores_whitespace_case_and_punctuation(make_item):
     assert content_key(a) != content_key(make_item(title="Shelling of the station", text=STORY))
 
 
+def test_content_key_treats_every_unicode_space_as_a_space(make_item):
+    # Each character str.isspace() calls whitespace (the set re's \s matches),
+    # alone or in runs, at the ends or inside, gives the key of one plain space.
+    spaces = [chr(c) for c in range(0x3001) if chr(c).isspace()]
+    assert len(spaces) > 20
+    plain = content_key(make_item(title="Shelling of the market", text=STORY))
+    for space in spaces:
+        spaced = STORY.replace(" ", space * 2)
+        item = make_item(title=f"{space}Shelling{space}of the{space * 3}market", text=spaced + space)
+        assert content_key(item) == plain, hex(ord(space))
+
+
 # ---------------------------------------------------------------- resolve_group
 
 
