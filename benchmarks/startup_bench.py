@@ -190,6 +190,9 @@ def _commands(work: Path, slow: bool) -> dict[str, tuple[list[str], dict[str, st
     return commands
 
 
+_PACKAGES = ("connectors", "pipelines", "transforms")
+
+
 def compile_bytecode() -> None:
     """Compile the project's modules to bytecode first, as an installed package is.
 
@@ -204,9 +207,6 @@ def compile_bytecode() -> None:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-
-
-_PACKAGES = ("connectors", "pipelines", "transforms")
 
 
 def main(argv: list[str] | None = None) -> int:

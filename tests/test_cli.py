@@ -222,12 +222,12 @@ def test_corpora_are_found_through_the_environment(tmp_path, monkeypatch):
 
 def test_file_count_covers_only_the_input_folders(tmp_path):
     from connectors.files import expand_inputs
-    from pipelines.commands.replay import _local_files
+    from pipelines.commands.replay import _local_paths
 
     for name in ("a/1.xml", "b/2.xml", "c/3.xml", "c/4.xml"):
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text("<rss/>", encoding="utf-8")
     # Two folders share tmp_path as their root; c/ beside them is not an input.
     inputs = expand_inputs([str(tmp_path / "a"), str(tmp_path / "b")])
-    assert _local_files(inputs)[0] == 2
-    assert _local_files(expand_inputs([str(tmp_path)]))[0] == 4
+    assert len(_local_paths(inputs)) == 2
+    assert len(_local_paths(expand_inputs([str(tmp_path)]))) == 4

@@ -69,7 +69,6 @@ def resolve_members(kind: str, members: Iterable[Member]) -> tuple[Member, list[
     return rep._replace(reports=tuple(reports), twins=twins), copies
 
 
-
 # A member on its way through the passes: packed, and its duplicate once a
 # pass has found it a copy (a copy goes on through the later passes alone, so
 # that every pass reads one collection and writes one: a runner such as
@@ -181,7 +180,8 @@ class _PassPartFn(_PartWriteFn):
         for file_id in files:
             for frame in read_frames(self._dir, file_id):
                 (size,) = struct.unpack_from("<I", frame)
-                groups[frame[4 : 4 + size].decode("utf-8", "surrogatepass")].append(frame[4 + size :])
+                key = frame[4 : 4 + size].decode("utf-8", "surrogatepass")
+                groups[key].append(frame[4 + size :])
         while groups:
             for record in self._resolve.process(groups.popitem()):
                 if self._key_fn is None:

@@ -33,6 +33,7 @@ __all__ = [
     "pack_member",
     "pack_record",
     "rank",
+    "stamp_bytes",
     "unpack_member",
     "unpack_record",
     "url_dedup_key",
@@ -151,12 +152,24 @@ _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
 _DATE_DIGITS = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
 
 
+def stamp_bytes(text: str) -> bytes | None:
+    """The 14 digits of a date in the form every connector writes, in 6 bytes.
+
+    The form is ``2026-03-10T08:00:00`` (ASCII digits); None when ``text``
+    does not start so. The bytes sort as the 19
+    characters do; what follows them (a fraction, ``Z``) is the caller's.
+    """
+    if not _DATE_TEXT.match(text):
+        return None
+    return int("".join(text[a:b] for a, b in _DATE_DIGITS)).to_bytes(6, "big")
+
+
 def _encode_text(text: str) -> tuple[int, bytes]:
     if _HEX_TEXT.fullmatch(text):
         return _HEX, bytes.fromhex(text)
-    if _DATE_TEXT.match(text):
-        digits = int("".join(text[a:b] for a, b in _DATE_DIGITS))
-        return _DATE, digits.to_bytes(6, "big") + text[19:].encode("utf-8", "surrogatepass")
+    stamp = stamp_bytes(text)
+    if stamp is not None:
+        return _DATE, stamp + text[19:].encode("utf-8", "surrogatepass")
     return _TEXT, text.encode("utf-8", "surrogatepass")
 
 
@@ -253,7 +266,9 @@ def unpack_member(data: bytes) -> Member:
         rank=rank_t,
         handle=handle_,
         id=item_id,
-        report=Report(id=item_id if report_id is None else report_id, source=source, url=report_url),
+        report=Report(
+            id=item_id if report_id is None else report_id, source=source, url=report_url
+        ),
         reports=_reports(reports),
         url=url,
         content=content,

@@ -12,11 +12,11 @@ takes the verified pairs in rank order, as a stream would.
 from __future__ import annotations
 
 import hashlib
-import re
 import struct
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
+from transforms.dedup_member import stamp_bytes
 from transforms.neardup import Fingerprint, NearConfig, candidate_keys, near_similarity
 
 __all__ = [
@@ -75,8 +75,6 @@ def ref(item_id: str) -> bytes:
     return hashlib.blake2b(item_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
 
-_DIGITS = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
-_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 
 
 def _time_order(value: str) -> bytes:
@@ -91,9 +89,9 @@ def _time_order(value: str) -> bytes:
     if value == "\uffff":
         return b"\x03"
     raw = value.encode("utf-8", "surrogatepass")
-    if _STAMP.match(value):
-        digits = int("".join(value[a:b] for a, b in _DIGITS))
-        return b"\x01" + digits.to_bytes(6, "big") + raw[19:] + b"\x00"
+    stamp = stamp_bytes(value)
+    if stamp is not None:
+        return b"\x01" + stamp + raw[19:] + b"\x00"
     return b"\x02" + raw + b"\x00"
 
 

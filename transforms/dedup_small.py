@@ -1,11 +1,11 @@
-"""Batch dedup of a small input in one group: :class:`~transforms.dedup.Dedup`'s decisions in two steps.
+"""Batch dedup of a small input in one group: the passes' decisions in two steps.
 
 :class:`~transforms.dedup.Dedup` decides on small member records in four
 passes and joins the decisions back to items spilled to files: about forty
 steps, each of which Beam sets up (several milliseconds each) whatever the
 input size, so a replay of one file would spend more time setting up dedup
-than deduplicating. An input of at most :data:`ONE_GROUP_BYTES` of feeds (a
-few thousand items) is decided here instead:
+than deduplicating. An input of at most :data:`ONE_GROUP_BYTES` of feeds (about
+1,400 real entries) is decided here instead:
 
 1. every item goes under one key, so the grouping holds the input once,
    bounded by that size (:func:`one_group_fits` decides; a larger input, or
@@ -28,6 +28,7 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from transforms.dedup import DUPLICATES_TAG
 from transforms.dedup_member import handle, rank
 from transforms.dedup_state import DedupState, dedup_keys
 from transforms.item import DEAD_LETTER_TAG, Item, Report, failure_reason, item_dead_letter
@@ -41,7 +42,7 @@ __all__ = ["ONE_GROUP_BYTES", "DedupInOneGroup", "decide_in_order", "one_group_f
 ONE_GROUP_BYTES = 8 * 1024 * 1024
 # Nothing expires within one batch.
 _FOREVER = 10**12
-UNIQUE, DUPLICATES = "unique", "duplicates"
+UNIQUE = "unique"
 
 
 def one_group_fits(input_bytes: int | None) -> bool:
@@ -108,11 +109,11 @@ class _DecideFn(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(UNIQUE, out)
             else:
                 self._copies.inc()
-                yield beam.pvalue.TaggedOutput(DUPLICATES, out)
+                yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, out)
 
 
 class DedupInOneGroup(beam.PTransform):
-    """Items → ``{"items", "unique", "duplicates", "dead_letter"}``, as :class:`~transforms.dedup.Dedup`.
+    """Items → ``{"items", "unique", "duplicates", "dead_letter"}``, as ``Dedup`` gives them.
 
     For bounded inputs of at most :data:`ONE_GROUP_BYTES` (see
     :func:`one_group_fits`): the whole input is one group.
@@ -130,11 +131,11 @@ class DedupInOneGroup(beam.PTransform):
             | "Decide"
             >> beam.ParDo(_DecideFn(self._near))
             .with_output_types(Item)
-            .with_outputs(UNIQUE, DUPLICATES, DEAD_LETTER_TAG, main="items")
+            .with_outputs(UNIQUE, DUPLICATES_TAG, DEAD_LETTER_TAG, main="items")
         )
         return {
             "items": decided["items"],
             "unique": decided[UNIQUE],
-            "duplicates": decided[DUPLICATES],
+            "duplicates": decided[DUPLICATES_TAG],
             DEAD_LETTER_TAG: decided[DEAD_LETTER_TAG],
         }

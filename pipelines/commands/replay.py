@@ -143,8 +143,8 @@ def _run(args: argparse.Namespace, beam_args: Sequence[str], started: float, sta
     except (FileNotFoundError, ValueError, PackError) as exc:
         raise CliError(str(exc)) from None
 
-    total, size = _local_files(inputs)
-    if total == 0:
+    paths = _local_paths(inputs)
+    if paths is not None and not paths:
         print(
             f"newswatch: warning: no input files in {' '.join(args.paths)}; nothing replayed",
             file=sys.stderr,
@@ -155,7 +155,7 @@ def _run(args: argparse.Namespace, beam_args: Sequence[str], started: float, sta
         beam_args,
         inputs,
         output,
-        (total, size),
+        paths,
         (max_bytes, parse_seconds, thresholds),
         state,
     )
@@ -174,10 +174,15 @@ def _option(name: str, parse, value: str):
         raise ValueError(f"{name} {exc}") from None
 
 
-def _run_pipeline(args, beam_args, inputs, output, measured, settings, state):
-    """Runs the replay into a staging folder; returns (exit status, counts or None)."""
+def _run_pipeline(args, beam_args, inputs, output, paths, settings, state):
+    """Runs the replay into a staging folder; returns (exit status, counts or None).
+
+    ``paths``: the local files the inputs match, None when an input is remote.
+    """
     max_bytes, parse_seconds, thresholds = settings
-    total, size = measured
+    total = size = None
+    if paths is not None:
+        total, size = len(paths), sum(map(_size, paths))
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
@@ -206,7 +211,7 @@ def _run_pipeline(args, beam_args, inputs, output, measured, settings, state):
                 inputs, max_bytes=max_bytes, total_files=total, cpu_seconds=parse_seconds
             )
             if args.dedup == "one-group" or (
-                args.dedup == "auto" and one_group_fits(size) and not _expands(inputs)
+                args.dedup == "auto" and one_group_fits(size) and not _expands(paths)
             ):
                 # A small input: the same decisions in two steps instead of about forty.
                 dedup = DedupInOneGroup()
@@ -288,49 +293,41 @@ def runner_args(beam_args: Sequence[str]) -> list[str]:
     return args
 
 
-def _local_files(inputs: Sequence[tuple[str, str]]) -> tuple[int | None, int | None]:
-    """How many files the inputs match, and their bytes: (None, None) for remote inputs."""
-    total = size = 0
+def _local_paths(inputs: Sequence[tuple[str, str]]) -> list[str] | None:
+    """Every file the inputs match, walked once: None when an input is remote."""
+    paths: list[str] = []
     for pattern, _ in inputs:
         if "://" in pattern:
-            return None, None
+            return None
         if pattern.endswith("**"):
             # The pattern's own folder: with several inputs, root is their
             # common parent, which holds other folders' files too.
             for folder, _, files in os.walk(os.path.dirname(pattern)):
-                total += len(files)
-                size += sum(_size(os.path.join(folder, name)) for name in files)
+                paths.extend(os.path.join(folder, name) for name in files)
         else:
-            total += 1
-            size += _size(pattern)
-    return total, size
+            paths.append(pattern)
+    return paths
 
 
-def _expands(inputs: Sequence[tuple[str, str]]) -> bool:
-    """Whether any input file may hold more than its size says: gzip bytes or a WARC archive.
+def _expands(paths: Sequence[str]) -> bool:
+    """Whether any file may hold more than its size says: gzip bytes or a WARC archive.
 
     Called for small local inputs only (it opens each file for two bytes).
     """
     from connectors.files import not_regular
     from connectors.warc import is_warc_path
 
-    for pattern, _ in inputs:
-        if pattern.endswith("**"):
-            folder = os.path.dirname(pattern)
-            paths = [os.path.join(d, n) for d, _, names in os.walk(folder) for n in names]
-        else:
-            paths = [pattern]
-        for path in paths:
-            if is_warc_path(path):
-                return True
-            if not_regular(path):  # a FIFO would block: the reader dead-letters it
-                continue
-            try:
-                with open(path, "rb") as handle:
-                    if handle.read(2) == b"\x1f\x8b":
-                        return True
-            except OSError:  # unreadable: the reader dead-letters it
-                continue
+    for path in paths:
+        if is_warc_path(path):
+            return True
+        if not_regular(path):  # a FIFO would block: the reader dead-letters it
+            continue
+        try:
+            with open(path, "rb") as handle:
+                if handle.read(2) == b"\x1f\x8b":
+                    return True
+        except OSError:  # unreadable: the reader dead-letters it
+            continue
     return False
 
 
@@ -339,7 +336,6 @@ def _size(path: str) -> int:
         return os.stat(path).st_size
     except OSError:  # gone, or unreadable: the reader dead-letters it
         return 0
-
 
 
 def _open_store(path: str):
