@@ -18,6 +18,7 @@ compares both paths over every file in ``../shared/corpora/feeds``.
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from typing import Any
 
 from lxml import etree
@@ -81,6 +82,17 @@ _PARSER_OPTIONS = dict(
 # Latin-1 ("Ã©", which feedparser repairs): feedparser's text, not ours.
 _REPAIRED = re.compile("[\u0080-\u009f]|[\u00c2\u00c3][\u00a0-\u00bf]")
 _SUSPECT = re.compile("[\u0080-\u009f\u00c2\u00c3]")
+# The same characters in the UTF-8 bytes lxml reads, or as character
+# references (decimal 128-159, 194, 195; hex 80-9f, c2, c3): a document with
+# none of them has no field the scan above could match, so it is not run per
+# field. Two literal-prefix patterns are much faster than one alternation.
+_SUSPECT_BYTES = (
+    re.compile(rb"\xc2[\x80-\x9f]"),
+    re.compile(rb"\xc3[\x82\x83]"),
+    re.compile(rb"&#(?:0*(?:12[89]|1[3-5][0-9]|19[45])|[xX]0*(?:[89][0-9a-fA-F]|[cC][23]));"),
+)
+# Whether the document being read may hold such characters (set per document).
+_MAY_BE_SUSPECT: ContextVar[bool] = ContextVar("_MAY_BE_SUSPECT", default=True)
 
 
 # Why the last file was left to feedparser (for the differential test's report).
@@ -112,21 +124,40 @@ def _text(element: Any) -> str:
         raise _Refuse("mode attribute (base64, escaped)")
     value = (element.text or "").strip()
     # Raw or from a character reference such as &#146;. The one-class scan
-    # is fast; the exact pattern runs only on its rare hits.
-    if not value.isascii() and _SUSPECT.search(value) and _REPAIRED.search(value):
+    # runs only when the document's bytes hold a candidate; the exact
+    # pattern only on its rare hits.
+    if (
+        not value.isascii()
+        and _MAY_BE_SUSPECT.get()
+        and _SUSPECT.search(value)
+        and _REPAIRED.search(value)
+    ):
         raise _Refuse("C1 controls or mojibake")
     return value
 
 
-def fast_parse(text: str) -> tuple[dict, list[dict], str] | None:
-    """``(feed, entries, version)`` as feedparser would give them, or None to let feedparser decide."""
+def fast_parse(text: str, data: bytes | None = None) -> tuple[dict, list[dict], str] | None:
+    """``(feed, entries, version)`` as feedparser would give them, or None to let feedparser decide.
+
+    Args:
+        text: the decoded document, DOCTYPE already removed.
+        data: ``text`` encoded as UTF-8 when the caller holds those bytes
+            already (the file as read, when it was valid UTF-8 and nothing
+            was removed from it), so that they are not encoded again.
+    """
+    # The text is decoded already: its declaration must not name another encoding.
+    declaration = _XML_DECLARATION.match(text)
     try:
-        # The text is decoded already: its declaration must not name another encoding.
-        data = _XML_DECLARATION.sub("", text, count=1).encode("utf-8")
-        root = etree.fromstring(data, etree.XMLParser(**_PARSER_OPTIONS))
+        if data is not None and (declaration is None or declaration.group().isascii()):
+            # An ASCII declaration is as many bytes as characters.
+            body = data[declaration.end() :] if declaration else data
+        else:
+            body = (text[declaration.end() :] if declaration else text).encode("utf-8")
+        root = etree.fromstring(body, etree.XMLParser(**_PARSER_OPTIONS))
     except (etree.XMLSyntaxError, ValueError, UnicodeEncodeError) as exc:
         _last_refusal[0] = f"not well-formed: {type(exc).__name__}"
         return None
+    token = _MAY_BE_SUSPECT.set(any(scan.search(body) for scan in _SUSPECT_BYTES))
     try:
         if root.xpath("boolean(//@xml:base)") and not all(
             _ABSOLUTE.match(str(href)) for href in root.xpath("//@href")
@@ -143,6 +174,8 @@ def fast_parse(text: str) -> tuple[dict, list[dict], str] | None:
     except _Refuse as refusal:
         _last_refusal[0] = str(refusal)
         return None
+    finally:
+        _MAY_BE_SUSPECT.reset(token)
     _last_refusal[0] = f"root {root.tag}"
     return None
 
@@ -202,55 +235,53 @@ def _rss(root: Any) -> tuple[dict, list[dict], str] | None:
     if language:
         feed["language"] = language
     entries = [_rss_item(item) for item in channel.findall("item")]
-    if any(child.tag == "item" for child in root.iter() if child.getparent() is not channel):
+    if any(child.getparent() is not channel for child in root.iter("item")):
         return None
     return feed, entries, version
 
 
 def _rss_item(item: Any) -> dict:
     _check_mapped(item)
-    entry: dict[str, Any] = {}
-    counts: dict[str, int] = {}
+    # One pass over the children: each text element is read (and checked)
+    # once, and no element is looked up again.
+    nodes: dict[str, Any] = {}
+    texts: dict[str, str] = {}
     for child in item:
         tag = child.tag
-        counts[tag] = counts.get(tag, 0) + 1
+        if tag in nodes and tag != "category" and tag != _DC + "subject":
+            raise _Refuse("repeated element in an item")
+        nodes.setdefault(tag, child)
         if tag in _RSS_TEXT or (tag.startswith(_DC) and tag[len(_DC) :] in _DC_TEXT):
-            _text(child)
-    if any(n > 1 for tag, n in counts.items() if tag not in ("category", _DC + "subject")):
-        raise _Refuse("repeated element in an item")
-    title = item.find("title")
-    if title is not None:
-        entry["title"] = _text(title)
-    elif item.find(_DC + "title") is not None:
+            texts.setdefault(tag, _text(child))
+    entry: dict[str, Any] = {}
+    if "title" in nodes:
+        entry["title"] = texts["title"]
+    elif _DC + "title" in nodes:
         raise _Refuse("dc:title")
-    link = _text(item.find("link"))
-    guid = item.find("guid")
-    if guid is not None:
-        entry["id"] = _text(guid)
-        permalink = (guid.get("isPermaLink") or "true").strip().lower() != "false"
+    link = texts.get("link", "")
+    if "guid" in nodes:
+        entry["id"] = texts["guid"]
+        permalink = (nodes["guid"].get("isPermaLink") or "true").strip().lower() != "false"
         if not link and permalink and entry["id"]:
             link = entry["id"]
     if link:
         entry["link"] = link
-    description = item.find("description")
-    if description is not None:
-        entry["summary"] = _text(description)
-    encoded = item.find(_CONTENT)
-    if encoded is not None:
-        entry["content"] = [{"value": _text(encoded)}]
+    if "description" in nodes:
+        entry["summary"] = texts["description"]
+    if _CONTENT in nodes:
+        entry["content"] = [{"value": _text(nodes[_CONTENT])}]
         entry.setdefault("summary", entry["content"][0]["value"])
-    own, creator = item.find("author"), item.find(_DC + "creator")
-    if own is not None and creator is not None:
+    if "author" in nodes and _DC + "creator" in nodes:
         raise _Refuse("author and dc:creator")  # feedparser keeps the later one
-    author = _text(own if own is not None else creator)
+    author = texts.get("author") or texts.get(_DC + "creator", "")
     if author:
         entry["author"] = author
-    _dated(entry, "published", _text(item.find("pubDate")))
+    _dated(entry, "published", texts.get("pubDate", ""))
     if "published" not in entry:
-        _dated(entry, "updated", _text(item.find(_DC + "date")))
-    elif item.find(_DC + "date") is not None:
+        _dated(entry, "updated", texts.get(_DC + "date", ""))
+    elif _DC + "date" in nodes:
         raise _Refuse("pubDate and dc:date")
-    language = _text(item.find(_DC + "language"))
+    language = texts.get(_DC + "language", "")
     if language:
         entry["language"] = language
     return entry
@@ -375,15 +406,19 @@ def _atom_entry(node: Any) -> dict:
     return entry
 
 
-def fast_outcome(path: str, text: str, fetched: str | None) -> FeedOutcome | None:
+def fast_outcome(
+    path: str, text: str, fetched: str | None, data: bytes | None = None
+) -> FeedOutcome | None:
     """The file's outcome read by the fast path, or None for feedparser to read it.
 
     Args:
         path: the file's name, as for :func:`connectors.feeds.parse_feed`.
         text: the decoded text, DOCTYPE already removed.
         fetched: capture time, as for :func:`connectors.feeds.parse_feed`.
+        data: ``text`` as UTF-8 bytes, when the caller has them (see
+            :func:`fast_parse`).
     """
-    parsed = fast_parse(text)
+    parsed = fast_parse(text, data)
     if parsed is None:
         return None
     feed, entries, version = parsed

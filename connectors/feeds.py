@@ -25,6 +25,7 @@ entry alone. CPU time and memory per file are bounded one level up, by
 from __future__ import annotations
 
 import calendar
+import codecs
 import re
 import time
 import zlib
@@ -251,8 +252,17 @@ def _parse(path: str, data: bytes, fetched: str | None, max_bytes: int) -> FeedO
         warnings += (f"entities: {guarded.warning}",)
     from connectors.fastfeed import fast_outcome  # it imports this module
 
-    fast = fast_outcome(path, guarded.text, fetched)  # None: feedparser reads it
-    if fast is not None:
+    # When the text is exactly the file's bytes decoded as UTF-8 (no BOM,
+    # nothing replaced, nothing removed), lxml reads those bytes: encoding the
+    # text again would only copy them.
+    exact = (
+        guarded.text is decoded.text
+        and decoded.encoding == "utf-8"
+        and not decoded.replaced
+        and not data.startswith(codecs.BOM_UTF8)
+    )
+    fast = fast_outcome(path, guarded.text, fetched, data if exact else None)
+    if fast is not None:  # None: feedparser reads it
         return _with_warnings(fast, warnings)
     # The text is UTF-8 now and says so: feedparser must not guess again.
     body = _XML_DECLARATION.sub("", guarded.text, count=1)

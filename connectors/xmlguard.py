@@ -122,9 +122,9 @@ def strip_doctype(text: str) -> Guarded:
     Returns:
         The document ready for an XML parser that will find no declarations.
     """
-    if "<!" not in text:
-        return Guarded(text)
     start = _prolog_doctype(text)
+    if start is None and not _STRAY.search(text):
+        return Guarded(text)  # the same object: callers may test for "unchanged"
     warnings = []
     netscape = False
     entities: dict[str, str] = {}
