@@ -5,7 +5,9 @@ feeds are well-formed XML that a strict parser reads two orders of magnitude
 faster. :func:`fast_outcome` parses such a file with lxml (entities off, no
 network, no huge trees, after :mod:`connectors.xmlguard` removed any
 DOCTYPE), builds for each entry the same fields feedparser would, and hands
-them to the same :func:`connectors.feeds.entry_to_item`. It returns None,
+them to the same :func:`connectors.feeds.entry_to_item`. Text gets
+feedparser's two repairs (UTF-8 read as Latin-1, Windows-1252 C1 controls),
+scanned for only in documents whose bytes could need them. It returns None,
 so that feedparser decides, for anything it is not sure to read the same
 way: a file that is not well-formed (feedparser's loose parser recovers
 from more), an unknown root, ``xml:base``, Atom ``xhtml`` text constructs,
@@ -78,21 +80,47 @@ _PARSER_OPTIONS = dict(
 )
 
 
-# C1 controls (feedparser reads them as Windows-1252) and UTF-8 read as
-# Latin-1 ("Ã©", which feedparser repairs): feedparser's text, not ours.
-_REPAIRED = re.compile("[\u0080-\u009f]|[\u00c2\u00c3][\u00a0-\u00bf]")
-_SUSPECT = re.compile("[\u0080-\u009f\u00c2\u00c3]")
-# The same characters in the UTF-8 bytes lxml reads, or as character
-# references (decimal 128-159, 194, 195; hex 80-9f, c2, c3): a document with
-# none of them has no field the scan above could match, so it is not run per
-# field. Two literal-prefix patterns are much faster than one alternation.
-_SUSPECT_BYTES = (
-    re.compile(rb"\xc2[\x80-\x9f]"),
-    re.compile(rb"\xc3[\x82\x83]"),
-    re.compile(rb"&#(?:0*(?:12[89]|1[3-5][0-9]|19[45])|[xX]0*(?:[89][0-9a-fA-F]|[cC][23]));"),
+# feedparser's last two steps on every text it reads, in its order: text
+# that is all Latin-1 and whose Latin-1 bytes are valid UTF-8 was UTF-8 read
+# as Latin-1 ("Ã©" becomes "é"), and C1 controls are Windows-1252 code
+# points (U+0092 becomes U+2019). The fast path takes the same two steps.
+_C1 = re.compile("[\u0080-\u009f]")
+_CP1252 = {
+    code: bytes([code]).decode("cp1252")
+    for code in range(0x80, 0xA0)
+    if code not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)  # undefined in Windows-1252
+}
+# A text can change in those steps only if it holds a C1 control, or a UTF-8
+# lead character (U+00C2-U+00F4) right before another character. These
+# patterns find every place in the bytes lxml reads where either can come
+# from: the UTF-8 of the characters themselves, a lead character before a
+# continuation character (U+0080-U+00BF), a character reference, or the
+# boundaries lxml joins text across (CDATA, comments, processing
+# instructions). A document with no match has no text to repair, and
+# none is scanned. Literal-prefix patterns are much faster than one alternation.
+_LATIN1_BYTES = (
+    re.compile(rb"\xc3[\x82-\xb4](?:\xc2[\x80-\xbf]|<[!?]|\]\]>|&#)"),
+    re.compile(rb"&#(?:0*(?:1[2-9][0-9]|2[0-5][0-9])|[xX]0*[89a-fA-F][0-9a-fA-F]);"),
 )
-# Whether the document being read may hold such characters (set per document).
-_MAY_BE_SUSPECT: ContextVar[bool] = ContextVar("_MAY_BE_SUSPECT", default=True)
+_C1_BYTES = (
+    re.compile(rb"\xc2[\x80-\x9f]"),
+    re.compile(rb"&#(?:0*(?:12[89]|1[3-5][0-9])|[xX]0*[89][0-9a-fA-F]);"),
+)
+# For the document being read: (may hold UTF-8 read as Latin-1, may hold C1 controls).
+_REPAIRS: ContextVar[tuple[bool, bool]] = ContextVar("_REPAIRS", default=(True, True))
+
+
+def _as_feedparser(value: str) -> str:
+    """A non-ASCII text as feedparser's two repairs leave it."""
+    latin1, c1 = _REPAIRS.get()
+    if latin1:
+        try:
+            value = value.encode("iso-8859-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    if c1 and _C1.search(value):
+        value = value.translate(_CP1252)
+    return value
 
 
 # Why the last file was left to feedparser (for the differential test's report).
@@ -123,17 +151,7 @@ def _text(element: Any) -> str:
     if element.get("mode") is not None:
         raise _Refuse("mode attribute (base64, escaped)")
     value = (element.text or "").strip()
-    # Raw or from a character reference such as &#146;. The one-class scan
-    # runs only when the document's bytes hold a candidate; the exact
-    # pattern only on its rare hits.
-    if (
-        not value.isascii()
-        and _MAY_BE_SUSPECT.get()
-        and _SUSPECT.search(value)
-        and _REPAIRED.search(value)
-    ):
-        raise _Refuse("C1 controls or mojibake")
-    return value
+    return value if value.isascii() else _as_feedparser(value)
 
 
 def fast_parse(text: str, data: bytes | None = None) -> tuple[dict, list[dict], str] | None:
@@ -157,7 +175,12 @@ def fast_parse(text: str, data: bytes | None = None) -> tuple[dict, list[dict], 
     except (etree.XMLSyntaxError, ValueError, UnicodeEncodeError) as exc:
         _last_refusal[0] = f"not well-formed: {type(exc).__name__}"
         return None
-    token = _MAY_BE_SUSPECT.set(any(scan.search(body) for scan in _SUSPECT_BYTES))
+    token = _REPAIRS.set(
+        (
+            any(scan.search(body) for scan in _LATIN1_BYTES),
+            any(scan.search(body) for scan in _C1_BYTES),
+        )
+    )
     try:
         if root.xpath("boolean(//@xml:base)") and not all(
             _ABSOLUTE.match(str(href)) for href in root.xpath("//@href")
@@ -175,7 +198,7 @@ def fast_parse(text: str, data: bytes | None = None) -> tuple[dict, list[dict], 
         _last_refusal[0] = str(refusal)
         return None
     finally:
-        _MAY_BE_SUSPECT.reset(token)
+        _REPAIRS.reset(token)
     _last_refusal[0] = f"root {root.tag}"
     return None
 

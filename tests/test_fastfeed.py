@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from connectors import fastfeed
 from connectors.feeds import parse_feed
@@ -23,6 +25,13 @@ def _slow(monkeypatch, path: str, data: bytes):
     with monkeypatch.context() as patch:
         patch.setattr(fastfeed, "fast_outcome", lambda *args: None)
         return parse_feed(path, data)
+
+
+def _one_title(title: str) -> str:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>Ch</title>'
+        f"<item><title>{title}</title><link>https://wire.example/1</link></item></channel></rss>"
+    )
 
 
 def test_a_plain_rss_file_takes_the_fast_path_and_matches_feedparser(monkeypatch):
@@ -110,3 +119,53 @@ def test_differential_over_every_corpus_feed(corpora, monkeypatch):
     # How much the fast path takes is measured here, not assumed: 6,683 items
     # in 670 files, 6,180 of the 8,359 real ones, when this was written.
     assert fast_items > 6000 and real_fast_items / real > 0.7
+
+
+def test_the_windows_1252_table_is_feedparsers():
+    from feedparser.html import _cp1252
+
+    assert fastfeed._CP1252 == _cp1252
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("caf\u00c3\u00a9", "caf\u00e9"),  # UTF-8 read as Latin-1
+        ("\u00d0\u00bf", "\u043f"),  # the same, with no U+00C2/U+00C3 in it
+        ("don&#146;t", "don\u2019t"),  # a C1 control by reference: Windows-1252
+        ("caf\u00c3<![CDATA[\u00a9]]>", "caf\u00e9"),  # joined across a CDATA boundary
+        ("caf\u00c3&#169;", "caf\u00e9"),
+        ("&#195;&#169;", "\u00e9"),  # both halves by reference
+        ("&#xC3;\u00a9", "\u00e9"),
+        ("\u00c3\u00a9 \u043f", "\u00c3\u00a9 \u043f"),  # not all Latin-1: left alone
+        ("caf\u00e9 \u00a0", "caf\u00e9"),  # Latin-1, but not valid UTF-8 as bytes
+    ],
+)
+def test_feedparsers_text_repairs_are_taken_by_the_fast_path(monkeypatch, title, expected):
+    text = _one_title(title)
+    fast = fast_outcome("r.xml", text, None)
+    assert fast is not None and fast.items[0].title == expected
+    assert _slow(monkeypatch, "r.xml", text.encode("utf-8")) == fast
+
+
+# Pieces whose neighbours decide whether feedparser repairs a text: UTF-8 lead
+# and continuation characters, C1 controls, references to them, and the
+# boundaries lxml joins text across.
+_PIECES = [
+    "a", " ", "\u00c3", "\u00c2", "\u00d0", "\u00e9", "\u00a9", "\u00bf", "\u00a0", "\u0092",
+    "\u0081", "\u043f", "\u2019", "&#146;", "&#x92;", "&#195;", "&#xA9;", "&#169;", "&amp;",
+    "<![CDATA[\u00a9]]>", "<![CDATA[\u00c3]]>", "<!--c-->", "<?p q?>",
+]  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=8))
+def test_any_mix_of_repairable_pieces_reads_as_feedparser_reads_it(pieces):
+    text = _one_title("".join(pieces))
+    with pytest.MonkeyPatch.context() as patch:
+        fast = fast_outcome("m.xml", text, None)
+        assert fast is not None
+        # The file's own bytes give what the encoded text gives.
+        assert fast_outcome("m.xml", text, None, text.encode("utf-8")) == fast
+        assert parse_feed("m.xml", text.encode("utf-8")) == fast
+        assert _slow(patch, "m.xml", text.encode("utf-8")) == fast
