@@ -9,8 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import mmh3
 import pytest
 
+from transforms import neardup
 from transforms.dedup import assign_leaders
 from transforms.dedup_state import DedupState, dedup_keys
 from transforms.item import Duplicate, Item, Source
@@ -95,23 +97,80 @@ def test_unicode_forms_do_not_change_tokens():
 # ---------------------------------------------------------------- signatures
 
 
-def test_signature_is_compact_and_deterministic_across_processes():
-    sig = fp(STORY_TITLE, STORY).signature
-    assert len(sig) == NUM_PERM and sig == fp(STORY_TITLE, STORY).signature
+def test_fingerprint_is_compact_and_deterministic_across_processes():
+    once = fp(STORY_TITLE, STORY)
+    packed = once.pack()
+    assert len(once.signature) == NUM_PERM and packed == fp(STORY_TITLE, STORY).pack()
     code = (
         "from transforms.neardup import fingerprint; import sys; "
-        "sys.stdout.write(fingerprint(sys.argv[1], sys.argv[2]).signature.hex())"
+        "sys.stdout.write(fingerprint(sys.argv[1], sys.argv[2]).pack().hex())"
     )
-    env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    other = subprocess.run(
-        [sys.executable, "-c", code, STORY_TITLE, STORY],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        check=True,
-    ).stdout
-    assert other == sig.hex()
+    # Python's own str hash differs per process: nothing may depend on it.
+    for hash_seed in ("0", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        other = subprocess.run(
+            [sys.executable, "-c", code, STORY_TITLE, STORY],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env=env,
+            check=True,
+        ).stdout
+        assert other == packed.hex()
+
+
+# The fingerprint of one fixed item, byte for byte (version "newswatch-minhash-2").
+PINNED_PACK = (
+    "44000a0002d732e46330798c7ccc7f00ba9abea4dc06dfafeab12facf71a23da6a13865e2d0fc1e9de85856fb3862d"
+    "f37462fec820cf516d26725aebf436c671faeea0ebba371a8063e78fa57677b9b3ae07eba68b74518268d106d4d7ee"
+    "8c0e25c111cc1798a3365e2bdb8bacfcfbadac7b12ced363d5690979c0c8b05a92702bf99504b7cd820a6da3ecda09"
+    "3858357fbd7b3cab3af0956c16c330db"
+)
+
+
+def test_fingerprint_bits_of_a_fixed_item_are_pinned():
+    # Fingerprints outlive a run in the streaming dedup state, and ones of
+    # another version cannot be compared: a change to these bytes must come
+    # with a new ``_SEED`` name and a note on what happens to stored state.
+    assert neardup._SEED == "newswatch-minhash-2"
+    assert fp(STORY_TITLE, STORY + " 17 bodies, 2026").pack().hex() == PINNED_PACK
+
+
+def test_token_hash_is_murmur3_low_64_bits_little_endian():
+    # The digest's bytes are read as little-endian: they must be the low 64
+    # bits of MurmurHash3 x64-128 as mmh3's integer API gives it, on any platform.
+    words = ["war", "crimes", "Херсона", "東京", ""]
+    got = neardup._token_hashes(w.encode() for w in words).tolist()
+    seed = neardup._TOKEN_SEED
+    assert got == [mmh3.hash128(w.encode(), seed, signed=False) & (2**64 - 1) for w in words]
+
+
+def test_shingle_hashes_keep_order_and_count_distinct_shingles():
+    words = tokens(STORY_TITLE) + tokens(STORY)
+    strings = {" ".join(words[i : i + 3]) for i in range(len(words) - 2)}
+    assert len(shingle_hashes(words)) == len(strings)  # no two shingles share a hash
+    assert shingle_hashes(["a", "b", "c"]) != shingle_hashes(["c", "b", "a"])
+    assert len(shingle_hashes("a b c a b c".split())) == 3  # abc, bca, cab
+    assert len(shingle_hashes(["a", "b"])) == 1 and shingle_hashes([]) == []
+    assert shingle_hashes(["a", "b"]) != shingle_hashes(["a", "b", "c"])
+    with pytest.raises(ValueError, match="got 4"):
+        shingle_hashes(words, k=4)
+
+
+def test_title_sample_in_the_fingerprint_is_the_title_hashes():
+    title = "Shelling of Kharkiv: 3 killed, 12 wounded, 2026 report on Kharkiv shelling"
+    f = fp(title, STORY)
+    assert f.title == neardup._title_hashes(tokens(title))
+    assert len(f.title) == len(set(tokens(title))) == 10  # "kharkiv" and "shelling" once each
+    assert len(f.figures) == 3 and f.figures == figures(tokens(title))
+
+
+def test_long_texts_signature_in_chunks_is_the_same(monkeypatch):
+    hashes = shingle_hashes([f"w{i}" for i in range(1300)])
+    chunked = signature(hashes)
+    monkeypatch.setattr(neardup, "_CHUNK", 10**6)
+    assert signature(hashes) == chunked
+    assert signature(hashes[:600]) != chunked
 
 
 def _pinned_inputs() -> list[tuple[str, str]]:
@@ -138,14 +197,15 @@ def _pinned_inputs() -> list[tuple[str, str]]:
 def test_fingerprints_and_keys_are_pinned():
     # Stored fingerprints and keys (streaming state, spilled members) must
     # keep meaning the same after any change to how they are computed: these
-    # bytes are what the code gave before its speed-ups.
+    # bytes are those of version "newswatch-minhash-2" (MurmurHash3 token
+    # hashes); any change to them needs a new ``_SEED`` name.
     digest = hashlib.sha256()
     config = NearConfig()
     for title, text in _pinned_inputs():
         fingerprint_ = fingerprint(title, text)
         digest.update(fingerprint_.pack())
         digest.update("|".join(candidate_keys(fingerprint_, config)).encode())
-    assert digest.hexdigest() == "b54b863f2ece0bba1307f75929bc9352ca7ce426828009f8bf7413a1ff6c808c"
+    assert digest.hexdigest() == "8f8d18f614856ef9fab33ff87a7229bb74dda5fcd553b03ff2af190c45750989"
 
 
 def test_similarity_estimate_tracks_exact_jaccard():

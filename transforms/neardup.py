@@ -11,11 +11,18 @@ is what the pipeline decides.
   soft hyphens and zero-width spaces removed, digits of any script read as
   ASCII). Scripts written without spaces (Han, kana, Thai, Lao, Khmer,
   Myanmar) become overlapping character bigrams.
-* **Shingles** are runs of :data:`SHINGLE` tokens, hashed with BLAKE2b, over
-  the title and the first :data:`MAX_TOKENS` tokens of the text.
-* **Signature**: :data:`NUM_PERM` MinHash values from fixed-seed
-  multiply-add-shift hashes, of which the low 8 bits are kept ("b-bit
-  MinHash"): 128 bytes per item, the same on every worker and every run.
+* **Shingles** are runs of :data:`SHINGLE` tokens over the title and the
+  first :data:`MAX_TOKENS` tokens of the text. Each token is hashed once
+  (MurmurHash3, 64 bits) and a shingle's 32-bit hash is a fixed
+  multiply-add of its tokens' hashes, computed with numpy.
+* **Signature**: :data:`NUM_PERM` MinHash values from fixed-seed 32-bit
+  multiply-add hashes, of which 8 bits are kept ("b-bit MinHash"): 128
+  bytes per item, the same on every worker and every run.
+* **Versions**: every hash and constant derives from ``_SEED``, whose name
+  changes whenever the bits do. Fingerprints of two versions cannot be
+  compared: their signatures agree only by chance, so a near copy is missed
+  (never falsely merged) across a change, e.g. against streaming state
+  written before it.
 * **Candidates** (:func:`candidate_keys`): LSH bands of the signature, plus
   the set of title words, so that cost per item stays flat as history grows.
 * **Decision** (:func:`near_similarity`): two items are one story when their
@@ -28,9 +35,8 @@ is what the pipeline decides.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import operator
+import itertools
 import re
 import struct
 import unicodedata
@@ -38,6 +44,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import filterfalse
 
+import mmh3
 import numpy as np
 
 from transforms.folding import CodeTable, fold_char
@@ -68,7 +75,7 @@ SHINGLE = 3
 MAX_TOKENS = 1000
 TITLE_WORDS = 16
 FIGURES = 12
-_SEED = "newswatch-minhash-1"
+_SEED = "newswatch-minhash-2"
 # Chance that two unrelated b-bit values agree: corrects the similarity estimate.
 _COLLIDE = 1.0 / 256.0
 
@@ -214,55 +221,77 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-_BLAKE2B_32 = functools.partial(hashlib.blake2b, digest_size=4)
-_DIGEST = operator.methodcaller("digest")
-
-
-def _hashes32(texts: Iterable[str]) -> np.ndarray:
-    """The 32-bit BLAKE2b hash of each text's UTF-8, little-endian, in order.
-
-    ``map`` keeps the loop in C: about a third less time than a Python call per text.
-    """
-    digests = b"".join(map(_DIGEST, map(_BLAKE2B_32, map(str.encode, texts))))
-    return np.frombuffer(digests, dtype="<u4")
-
-
-def _shingle_array(words: Sequence[str], k: int = SHINGLE) -> np.ndarray:
-    # Distinct shingles first: a repeated phrase is hashed once.
-    if len(words) <= k:
-        shingles: Iterable[str] = (" ".join(words),) if words else ()
-    else:
-        shingles = set(map(" ".join, zip(*(words[i : len(words) - k + 1 + i] for i in range(k)))))
-    return np.unique(_hashes32(shingles))
-
-
-def shingle_hashes(words: Sequence[str], k: int = SHINGLE) -> list[int]:
-    """Distinct 32-bit hashes of the ``k``-token shingles (one shingle if fewer tokens), sorted."""
-    return _shingle_array(words, k).tolist()
-
-
-# ---------------------------------------------------------------- MinHash
-
-
-def _constants(name: str) -> np.ndarray:
+def _constants(name: str, count: int = NUM_PERM) -> np.ndarray:
     # From a hash, not a random generator: the same on every worker, run and numpy version.
     return np.array(
         [
             int.from_bytes(
                 hashlib.blake2b(f"{_SEED}:{name}:{i}".encode(), digest_size=8).digest(), "little"
             )
-            for i in range(NUM_PERM)
+            for i in range(count)
         ],
         dtype=np.uint64,
     )
 
 
-# Multiply-add-shift hashing of 32-bit values in 64-bit arithmetic: a strongly
-# universal family (odd multipliers), and numpy's uint64 wrap-around is the
-# mod 2**64 it needs; the high 32 bits are the hash.
-_A = _constants("a") | np.uint64(1)
-_B = _constants("b")
-_SHIFT = np.uint64(32)
+# MurmurHash3 x64-128 of a token's UTF-8 (mmh3 >= 4 gives the same bytes on
+# every platform, big-endian ones included); its first 8 bytes, little-endian,
+# are the token's 64-bit hash. Hashing tokens rather than shingle strings
+# builds no string per shingle, and a shingle's hash is then numpy arithmetic.
+_MURMUR = mmh3.mmh3_x64_128_digest
+_TOKEN_SEED = int(_constants("token", 1)[0]) & 0xFFFFFFFF
+# A shingle's hash is the high 32 bits of sum(M_j * h_j) mod 2**64 over its
+# tokens' 64-bit hashes h_j: a multiplier per position keeps "a b c" apart from
+# "c b a", and the high bits of the sum depend on every bit of every h_j.
+_POSITION = _constants("position", SHINGLE) | np.uint64(1)
+_HIGH = np.uint64(32)
+
+
+def _token_hashes(words: Iterable[bytes]) -> np.ndarray:
+    """The 64-bit hash of each UTF-8 token, in order (``map`` keeps the loop in C)."""
+    digests = b"".join(map(_MURMUR, words, itertools.repeat(_TOKEN_SEED)))
+    return np.frombuffer(digests, dtype="<u8")[::2]
+
+
+def _shingles_of(hashes: np.ndarray, k: int = SHINGLE) -> np.ndarray:
+    # Distinct 32-bit shingle hashes, sorted, from the token hashes.
+    n = len(hashes)
+    if n == 0:
+        return np.empty(0, dtype=np.uint32)
+    if k > len(_POSITION):
+        raise ValueError(f"shingles of at most {len(_POSITION)} tokens (got {k})")
+    rows = max(n - k + 1, 1)
+    total = hashes[:rows] * _POSITION[0]
+    for j in range(1, min(k, n)):
+        total += hashes[j : rows + j] * _POSITION[j]
+    return np.unique((total >> _HIGH).astype(np.uint32))
+
+
+def _shingle_array(words: Sequence[str], k: int = SHINGLE) -> np.ndarray:
+    return _shingles_of(_token_hashes(map(str.encode, words)), k)
+
+
+def shingle_hashes(words: Sequence[str], k: int = SHINGLE) -> list[int]:
+    """Distinct 32-bit hashes of the ``k``-token shingles (one shingle if fewer tokens), sorted.
+
+    Raises:
+        ValueError: if ``k`` is more than :data:`SHINGLE`.
+    """
+    return _shingle_array(words, k).tolist()
+
+
+# ---------------------------------------------------------------- MinHash
+
+# Multiply-add hashing of the 32-bit shingle hashes in 32-bit arithmetic
+# (numpy's uint32 wrap-around is the mod 2**32; odd multipliers make each a
+# permutation). The inputs are already well-mixed hashes, so the minimum of
+# each permutation is a uniformly drawn shingle, as MinHash needs. Bits 8-15
+# of the minimum are kept: they depend on the low 16 bits of the minimal
+# shingle and on the permutation, where the lowest 8 would depend on the
+# shingle's low 8 bits alone, the same in every permutation.
+_A = (_constants("a") & np.uint64(0xFFFFFFFF)).astype(np.uint32) | np.uint32(1)
+_B = (_constants("b") & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+_KEEP = np.uint32(8)
 _CHUNK = 512
 
 
@@ -270,22 +299,22 @@ def signature(hashes: Sequence[int] | np.ndarray) -> bytes:
     """The b-bit MinHash signature (:data:`NUM_PERM` bytes) of a set of 32-bit hashes."""
     if not len(hashes):
         return bytes(NUM_PERM)
-    values = np.asarray(hashes, dtype=np.uint64)
+    values = np.asarray(hashes, dtype=np.uint32)
     if len(values) <= _CHUNK:
         matrix = values[:, None] * _A
         matrix += _B
-        return ((matrix.min(axis=0) >> _SHIFT) & np.uint64(0xFF)).astype(np.uint8).tobytes()
-    mins = np.full(NUM_PERM, np.iinfo(np.uint64).max, dtype=np.uint64)
-    # Chunks bound the temporary matrix for long texts. The shift is monotonic,
-    # so the minimum is taken over the full 64-bit values and shifted once.
-    buffer = np.empty((min(len(values), _CHUNK), NUM_PERM), dtype=np.uint64)
-    for start in range(0, len(values), _CHUNK):
-        chunk = values[start : start + _CHUNK, None]
-        out = buffer[: len(chunk)]
-        np.multiply(chunk, _A, out=out)
-        np.add(out, _B, out=out)
-        np.minimum(mins, out.min(axis=0), out=mins)
-    return ((mins >> _SHIFT) & np.uint64(0xFF)).astype(np.uint8).tobytes()
+        mins = matrix.min(axis=0)
+    else:
+        # Chunks bound the temporary matrix for long texts.
+        mins = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+        buffer = np.empty((_CHUNK, NUM_PERM), dtype=np.uint32)
+        for start in range(0, len(values), _CHUNK):
+            chunk = values[start : start + _CHUNK, None]
+            out = buffer[: len(chunk)]
+            np.multiply(chunk, _A, out=out)
+            np.add(out, _B, out=out)
+            np.minimum(mins, out.min(axis=0), out=mins)
+    return ((mins >> _KEEP) & np.uint32(0xFF)).astype(np.uint8).tobytes()
 
 
 def jaccard(a: bytes, b: bytes) -> float:
@@ -307,12 +336,20 @@ def containment(similarity: float, size_a: int, size_b: int) -> float:
 
 # ---------------------------------------------------------------- titles and figures
 
+_LOW16 = np.uint64(0xFFFF)
+
+
+def _smallest16(hashes: np.ndarray, k: int) -> tuple[int, ...]:
+    # The smallest k distinct low 16 bits of 64-bit token hashes, sorted
+    # (a Python set and sort: numpy's per-call cost is more on a few values).
+    return tuple(sorted(set((hashes & _LOW16).tolist()))[:k])
+
 
 def _title_hashes(words: Sequence[str]) -> tuple[int, ...]:
     # The smallest TITLE_WORDS 16-bit hashes of the distinct words, sorted:
     # the smallest, not the first words, so a long title's sample is the same
     # whatever the word order.
-    return tuple((np.unique(_hashes32(set(words)) & 0xFFFF)[:TITLE_WORDS]).tolist())
+    return _smallest16(_token_hashes(map(str.encode, words)), TITLE_WORDS)
 
 
 def title_similarity(a: Sequence[int], b: Sequence[int]) -> float:
@@ -335,7 +372,9 @@ def figures(words: Sequence[str]) -> tuple[int, ...]:
     numbers = {
         w.lstrip("0") or "0" for w in filterfalse(str.isalpha, words) if any(map(str.isdigit, w))
     }
-    return tuple((np.unique(_hashes32(numbers) & 0xFFFF)[:FIGURES]).tolist())
+    if not numbers:
+        return ()
+    return _smallest16(_token_hashes(map(str.encode, numbers)), FIGURES)
 
 
 def _below_limit(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[set[int], set[int]]:
@@ -356,11 +395,13 @@ def fingerprint(title: str, text: str) -> Fingerprint:
     """The :class:`Fingerprint` of an item's title and text."""
     title_words = tokens(title)
     text_words = tokens(text)
-    hashes = _shingle_array(title_words + text_words[:MAX_TOKENS])
+    # Each token is hashed once; the title's words are the first hashes.
+    hashes = _token_hashes(map(str.encode, itertools.chain(title_words, text_words[:MAX_TOKENS])))
+    shingles = _shingles_of(hashes)
     return Fingerprint(
-        signature=signature(hashes),
-        size=min(len(hashes), 0xFFFF),
-        title=_title_hashes(title_words),
+        signature=signature(shingles),
+        size=min(len(shingles), 0xFFFF),
+        title=_smallest16(hashes[: len(title_words)], TITLE_WORDS),
         figures=figures(title_words),
         text_figures=figures(text_words),
     )
