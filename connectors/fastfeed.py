@@ -138,8 +138,14 @@ def _parse_date(value: str) -> Any:
     return parsed
 
 
+# Compiled once: element.xpath() compiles its expression on every call.
+_NEAREST_LANG = etree.XPath("ancestor-or-self::*[@xml:lang][1]/@xml:lang")
+_HAS_BASE = etree.XPath("boolean(//@xml:base)")
+_HAS_LANG = etree.XPath("boolean(//@xml:lang)")
+
+
 def _lang(element: Any) -> str | None:
-    found = element.xpath("ancestor-or-self::*[@xml:lang][1]/@xml:lang")
+    found = _NEAREST_LANG(element)
     return str(found[0]) if found else None
 
 
@@ -180,11 +186,11 @@ def fast_parse(text: str, data: bytes | None = None) -> tuple[dict, list[dict], 
     c1 = _C1_UTF8.search(body) is not None or (high and _C1_REFERENCE.search(body) is not None)
     token = _REPAIRS.set((latin1, c1))
     try:
-        if root.xpath("boolean(//@xml:base)") and not all(
+        if _HAS_BASE(root) and not all(
             _ABSOLUTE.match(str(href)) for href in root.xpath("//@href")
         ):
             raise _Refuse("xml:base with relative links")
-        if root.tag == "rss" and root.xpath("boolean(//@xml:lang)"):
+        if root.tag == "rss" and _HAS_LANG(root):
             raise _Refuse("xml:lang in RSS")
         if root.tag == "rss":
             return _rss(root)
@@ -391,8 +397,9 @@ def _atom_entry(node: Any) -> dict:
     title = node.find(_ATOM + "title")
     if title is not None:
         entry["title"] = _atom_text(title)
-        if _lang(title):
-            entry["title_detail"] = {"language": _lang(title)}
+        language = _lang(title)
+        if language:
+            entry["title_detail"] = {"language": language}
     alternates = []
     for link in node.findall(_ATOM + "link"):
         if (link.get("rel") or "alternate") == "alternate" and link.get("href"):
@@ -412,14 +419,16 @@ def _atom_entry(node: Any) -> dict:
         raise _Refuse("several or external contents")
     if summary is not None:
         entry["summary"] = _atom_text(summary)
-        if _lang(summary):
-            entry["summary_detail"] = {"language": _lang(summary)}
+        language = _lang(summary)
+        if language:
+            entry["summary_detail"] = {"language": language}
     if content:
         entry["content"] = [{"value": _atom_text(content[0])}]
         if "summary" not in entry:
             entry["summary"] = entry["content"][0]["value"]
-            if _lang(node):  # the entry's language, not the content's own
-                entry["summary_detail"] = {"language": _lang(node)}
+            language = _lang(node)  # the entry's language, not the content's own
+            if language:
+                entry["summary_detail"] = {"language": language}
     authors = node.findall(_ATOM + "author")
     if len(authors) > 1:
         raise _Refuse("several authors")

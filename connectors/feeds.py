@@ -107,11 +107,16 @@ def _entry_raw(entry: Any) -> str:
 
 
 def entry_to_item(
-    entry: Any, source: Source, fetched: str | None, origin: str | None = None
+    entry: Any,
+    source: Source,
+    fetched: str | None,
+    origin: str | None = None,
+    language: str | None = None,
 ) -> Item | str:
     """One feedparser entry to an :class:`Item`, or the reason it cannot be one.
 
-    ``origin`` is the file (or archive record) the entry was read from.
+    ``origin`` is the file (or archive record) the entry was read from;
+    ``language`` the feed's language hint, for an entry that names none.
     """
     guid = _str(entry.get("id")).strip() or None
     link = _str(entry.get("link")).strip() or None
@@ -131,7 +136,7 @@ def entry_to_item(
         published=published,
         fetched=fetched,
         origin=origin,
-        language_hint=_language_hint(_entry_language(entry)),
+        language_hint=_language_hint(_entry_language(entry)) or language or None,
         raw_sha256=sha256_hex(_entry_raw(entry)),
     )
 
@@ -331,7 +336,7 @@ def _entries_outcome(
     seen: dict[str, tuple[str | None, str, str]] = {}
     for entry in entries:
         try:
-            result = entry_to_item(entry, source, fetched, path)
+            result = entry_to_item(entry, source, fetched, path, hint)
         except Exception as exc:  # noqa: BLE001 - one odd entry must not end the file
             result = f"entry could not be read: {_one_line(exc)}"
         if isinstance(result, str):
@@ -341,8 +346,6 @@ def _entries_outcome(
                 raw = repr(entry)[:RAW_EXCERPT]
             letters.append(DeadLetter(stage="parse", reason=result, path=path, raw=raw))
             continue
-        if result.language_hint is None and hint:
-            result = result.replace(language_hint=hint)
         if result.guid:
             content = (result.url, result.title, result.text)
             first = seen.setdefault(result.guid, content)

@@ -291,6 +291,10 @@ def test_entry_to_item_directly():
     source = Source(kind="feed", name="", url="x.xml")
     item = entry_to_item({"id": " g ", "title": "T", "language": "ru_RU"}, source, None)
     assert (item.guid, item.url, item.title, item.language_hint) == ("g", None, "T", "ru")
+    # The feed's language fills in only for an entry that names none.
+    own = entry_to_item({"title": "T", "language": "ru"}, source, None, None, "uk")
+    assert own.language_hint == "ru"
+    assert entry_to_item({"title": "T"}, source, None, None, "uk").language_hint == "uk"
     assert (
         entry_to_item({"title": "   ", "summary": ""}, source, None)
         == "entry has no id, link, title or text"
