@@ -7,8 +7,11 @@ import unicodedata
 import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from transforms.item import item_id, to_json
+from transforms import normalise
 from transforms.normalise import canonical_url, html_to_text, normalise_item, url_key
 from transforms.normalise_stage import DEAD_LETTER_TAG, Normalise, _NormaliseFn
 
@@ -127,6 +130,77 @@ def test_ipv6_literal_host_is_canonicalised_not_raised():
     # A valid URL; the function promises a canonical form or None, never an exception
     # (an exception dead-letters the whole item in the Normalise stage).
     assert canonical_url("http://[2001:db8::1]:8080/a") == "http://[2001:db8::1]:8080/a"
+
+
+# The plain-URL path builds the canonical form itself; it must give what the
+# general path (urllib, then w3lib) gives, or decline.
+_URL_CHARS = "aZ09-._~!$&'()*+,;=:@/?#%[]|\\ \t\u00e9\u0130\u212a"
+_PLAIN_PATH = "aZ09-._~!$&'()*+,=:@/"
+url_parts = st.builds(
+    lambda scheme, host, port, path, query, fragment: f"{scheme}://{host}{port}{path}{query}{fragment}",
+    st.sampled_from(["http", "https", "HTTP", "hTtPs", "ftp", "http:"]),
+    st.one_of(
+        st.sampled_from(["example.com", "Example.COM.", "a-b.c0", "1.2.3.4", "xn--80ak6aa92e.com"]),
+        st.text("aZ09-._:@[]%\u00e9", min_size=0, max_size=12),
+    ),
+    st.one_of(st.just(""), st.sampled_from([":80", ":443", ":8080", ":", ":x"])),
+    st.one_of(
+        st.sampled_from(["", "/", "//a", "/a/./b", "/a/../b", "/.well-known", "/a/b.", "/p;x"]),
+        st.text(_PLAIN_PATH, max_size=16).map(lambda t: "/" + t),
+        st.text(_URL_CHARS, max_size=16).map(lambda t: "/" + t),
+    ),
+    st.one_of(
+        st.sampled_from(["", "?", "?b=2&a=1", "?utm_source=x", "?a=1&a=0&A=2", "?a&b=", "?=x&&"]),
+        st.text("aZ09-._~=&", max_size=16).map(lambda t: "?" + t),
+        st.text("aZ09-._~=&+%;/ ", max_size=16).map(lambda t: "?" + t),
+    ),
+    st.sampled_from(["", "#", "#top", "#a?b=1", "#\t"]),
+)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://Example.COM/a/b?z=1&utm_medium=x&b=&a=2#frag",
+        "http://example.com./x?a=1&a=0",
+        "http://example.com?b=1",
+        "http://a.example/p!$&'()*+,=:@/x~y?_=-.~&-=_",
+        "http://example.com/a?a=b=c",
+        "http://example.com/a/./b",
+        "http://example.com/a%2fb?q=%7e",
+        "http://example.com/a;p?x=1",
+        "http://example.com:80/a",
+        "http://user@example.com/a",
+        "http://exam_ple.com/a",
+        "http://example.com/a?x=1+2",
+        "http://ex\u0130mple.com/a",
+        " http://example.com/a ",
+    ],
+)
+def test_plain_url_path_agrees_with_the_general_path(url):
+    plain = normalise._plain_canonical_url(url.strip())
+    general = normalise._general_canonical_url(url.strip())
+    assert plain is None or plain == general
+    assert canonical_url(url) == general
+
+
+def test_plain_url_path_takes_feed_urls():
+    # The fast path must actually be taken for the URLs feeds publish.
+    for url in [
+        "https://www.bbc.co.uk/news/world-123?at_medium=RSS&at_campaign=rss",
+        "https://example.com/2024/05/01/story-title/",
+        "http://Example.com?id=7&page=2",
+    ]:
+        assert normalise._plain_canonical_url(url) == normalise._general_canonical_url(url)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(url_parts)
+def test_plain_url_path_property(url):
+    plain = normalise._plain_canonical_url(url.strip())
+    if plain is not None:
+        assert plain == normalise._general_canonical_url(url.strip())
+    assert canonical_url(url) == normalise._general_canonical_url(url.strip())
 
 
 def test_url_key_ignores_scheme_and_www():
