@@ -65,6 +65,14 @@ _RSS_ITEM_TAGS = {
 }  # fmt: skip
 _RSS_TEXT = {"title", "link", "guid", "description", "author", "pubDate", "comments", "category"}
 _DC_TEXT = {"creator", "date", "language", "subject", "title", "rights", "publisher"}
+_MEDIA_TITLES = {"{http://search.yahoo.com/mrss/}title", "{http://search.yahoo.com/mrss}title"}
+# The item elements whose value is read: feedparser keeps the later of two,
+# so a repeated one is left to it. Others (media:content in several sizes,
+# enclosures) may repeat: their values go to keys no item field reads.
+_RSS_READ = {
+    "title", "link", "guid", "description", "author", "pubDate", _CONTENT,
+    _DC + "creator", _DC + "date", _DC + "language", _DC + "title",
+}  # fmt: skip
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # Atom text types read as they are; others are base64 or XML (feedparser's call).
@@ -217,12 +225,22 @@ def _mapped(tag: Any, atom_allowed: bool = False) -> bool:
     return names is None or local in names
 
 
-def _check_mapped(entry: Any, atom: bool = False) -> None:
+def _check_mapped(entry: Any, atom: bool = False, media_titles: bool = False) -> bool:
+    """Refuse an entry holding an element feedparser reads into a field.
+
+    With ``media_titles``, ``media:title`` elements are let through (for the
+    caller to decide) and the answer says whether there were any.
+    """
+    seen = False
     for child in entry.iter():
         tag = child.tag if isinstance(child.tag, str) else ""
+        if media_titles and tag in _MEDIA_TITLES:
+            seen = True
+            continue
         refusal = _tag_refusal(tag, atom, child is entry)
         if refusal:
             raise _Refuse(refusal)
+    return seen
 
 
 @functools.lru_cache(maxsize=4096)  # a feed uses a few dozen tags, over and over
@@ -259,6 +277,15 @@ def _rss(root: Any) -> tuple[dict, list[dict], str] | None:
     channel = root.find("channel")
     if version is None or channel is None or len(root) != 1:
         return None
+    if len(channel.findall("title")) > 1 or any(
+        _mapped(element.tag) and element.tag.lower().endswith("}title")
+        for child in channel
+        if child.tag != "item"
+        for element in child.iter()
+    ):
+        # feedparser's channel title then depends on order and depth, and on
+        # what came between: <image>, and every item, reset what it remembers.
+        raise _Refuse("several channel titles (media:title, dc:title...)")
     feed: dict[str, Any] = {"title": _text(channel.find("title")), "link": _text(channel.find("link"))}
     links = [
         {"rel": link.get("rel"), "href": link.get("href")}
@@ -277,14 +304,14 @@ def _rss(root: Any) -> tuple[dict, list[dict], str] | None:
 
 
 def _rss_item(item: Any) -> dict:
-    _check_mapped(item)
+    media_title = _check_mapped(item, media_titles=True)
     # One pass over the children: each text element is read (and checked)
     # once, and no element is looked up again.
     nodes: dict[str, Any] = {}
     texts: dict[str, str] = {}
     for child in item:
         tag = child.tag
-        if tag in nodes and tag != "category" and tag != _DC + "subject":
+        if tag in nodes and tag in _RSS_READ:
             raise _Refuse("repeated element in an item")
         nodes.setdefault(tag, child)
         if tag in _RSS_TEXT or (tag.startswith(_DC) and tag[len(_DC) :] in _DC_TEXT):
@@ -294,6 +321,11 @@ def _rss_item(item: Any) -> dict:
         entry["title"] = texts["title"]
     elif _DC + "title" in nodes:
         raise _Refuse("dc:title")
+    if media_title and not entry.get("title"):
+        # feedparser reads media:title as the title; once the item's own
+        # title (not empty) is read, a media:title anywhere in the item,
+        # before or after it, at its depth or deeper, changes nothing.
+        raise _Refuse("media:title in an item without a title")
     link = texts.get("link", "")
     if "guid" in nodes:
         entry["id"] = texts["guid"]
