@@ -237,13 +237,16 @@ def _check_mapped(entry: Any, atom: bool = False, media_titles: bool = False) ->
         if media_titles and tag in _MEDIA_TITLES:
             seen = True
             continue
-        refusal = _tag_refusal(tag, atom, child is entry)
+        is_entry = child is entry
+        if len(tag) <= _CACHED_TAG:
+            refusal = _cached_tag_refusal(tag, atom, is_entry)
+        else:
+            refusal = _tag_refusal(tag, atom, is_entry)
         if refusal:
             raise _Refuse(refusal)
     return seen
 
 
-@functools.lru_cache(maxsize=4096)  # a feed uses a few dozen tags, over and over
 def _tag_refusal(tag: str, atom: bool, is_entry: bool) -> str:
     """Why an element with this tag in an entry is left to feedparser ("" if it is not)."""
     if _mapped(tag, atom_allowed=atom):
@@ -256,6 +259,12 @@ def _tag_refusal(tag: str, atom: bool, is_entry: bool) -> str:
     ):
         return f"{tag}: nonstandard namespace"
     return ""
+
+
+# A feed uses a few dozen tags over and over: each one's verdict is kept,
+# for tags short enough that the cache stays small whatever a file holds.
+_CACHED_TAG = 200
+_cached_tag_refusal = functools.lru_cache(maxsize=4096)(_tag_refusal)
 
 
 def _dated(entry: dict, key: str, value: str) -> None:

@@ -211,3 +211,17 @@ def test_any_mix_of_repairable_pieces_reads_as_feedparser_reads_it(pieces):
         assert fast_outcome("m.xml", text, None, text.encode("utf-8")) == fast
         assert parse_feed("m.xml", text.encode("utf-8")) == fast
         assert _slow(patch, "m.xml", text.encode("utf-8")) == fast
+
+
+def test_only_short_tags_are_remembered():
+    def size_after(namespace: str) -> int:
+        text = RSS.replace("<rss ", f"<rss xmlns:x='{namespace}' ").replace(
+            "<dc:creator>", "<x:extra>e</x:extra><dc:creator>"
+        )
+        assert fast_outcome("t.xml", text, None) is not None
+        return fastfeed._cached_tag_refusal.cache_info().currsize
+
+    fastfeed._cached_tag_refusal.cache_clear()
+    before = size_after("urn:short:a")
+    assert size_after("urn:long:" + "x" * 5000) == before  # a file cannot fill memory with tags
+    assert size_after("urn:short:b") == before + 1
