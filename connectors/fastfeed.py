@@ -417,11 +417,34 @@ def _atom(root: Any) -> tuple[dict, list[dict], str] | None:
     ]
     if links:
         feed["links"] = links
-        feed["link"] = next((x["href"] for x in links if x["rel"] == "alternate"), "")
+    link = _atom_feed_link(root)
+    if link is not None:
+        feed["link"] = link
     if root.get(_XML_LANG):
         feed["language"] = root.get(_XML_LANG)
     entries = [_atom_entry(entry) for entry in root.findall(_ATOM + "entry")]
     return feed, entries, "atom10"
+
+
+def _atom_feed_link(root: Any) -> str | None:
+    """The feed's link as feedparser sets it: the last alternate HTML link, else the first id."""
+    link = None
+    for child in root:
+        if child.tag == _ATOM + "link":
+            href = child.get("href")
+            if not href:
+                raise _Refuse("feed link without href")
+            rel = child.get("rel", "alternate")
+            kind = child.get("type", "application/atom+xml" if rel == "self" else "text/html")
+            if rel == "alternate" and kind.lower() in _FEED_LINK_TYPES:
+                link = href
+        elif child.tag == _ATOM + "id" and link is None:
+            link = _text(child)  # an id with no link before it stands for one
+    return link
+
+
+# feedparser's names (lower-cased) for the HTML and XHTML types.
+_FEED_LINK_TYPES = ("text/html", "html", "application/xhtml+xml", "xhtml")
 
 
 def _atom_entry(node: Any) -> dict:
@@ -466,6 +489,9 @@ def _atom_entry(node: Any) -> dict:
     if content:
         entry["content"] = [{"value": _atom_text(content[0])}]
         if "summary" not in entry:
+            if node.get(_XML_LANG):
+                # feedparser's language for this summary is then not the entry's.
+                raise _Refuse("xml:lang on an entry whose summary is its content")
             entry["summary"] = entry["content"][0]["value"]
             language = _lang(node)  # the entry's language, not the content's own
             if language:
@@ -481,8 +507,6 @@ def _atom_entry(node: Any) -> dict:
             entry["author"] = author
     _dated(entry, "published", _text(node.find(_ATOM + "published")))
     _dated(entry, "updated", _text(node.find(_ATOM + "updated")))
-    if node.get(_XML_LANG):
-        raise _Refuse("xml:lang on the entry")
     return entry
 
 

@@ -225,3 +225,59 @@ def test_only_short_tags_are_remembered():
     before = size_after("urn:short:a")
     assert size_after("urn:long:" + "x" * 5000) == before  # a file cannot fill memory with tags
     assert size_after("urn:short:b") == before + 1
+
+
+def _atom(feed_head: str, entries: str, feed_attributes: str = "") -> str:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom"'
+        f" {feed_attributes}><title>F</title>{feed_head}{entries}</feed>"
+    )
+
+
+_ENTRY = '<entry><id>urn:e</id><title>T</title><link href="https://a.example/1"/></entry>'
+
+
+@pytest.mark.parametrize(
+    ("head", "url"),
+    [
+        ("<id>urn:f</id>", "urn:f"),  # an id stands for the link
+        ('<id>urn:f</id><link href="https://h.example/"/>', "https://h.example/"),
+        ('<link href="https://h.example/"/><id>urn:f</id>', "https://h.example/"),
+        ('<link href="https://a.example/"/><link href="https://b.example/"/>', "https://b.example/"),
+        ('<link type="application/rss+xml" href="https://r.example/"/><id>urn:f</id>', "urn:f"),
+        ('<link rel="" href="https://e.example/"/>', "a.xml"),
+        ('<link type="HTML" href="https://u.example/"/>', "https://u.example/"),
+        ("<id></id><id>urn:x</id>", "a.xml"),
+    ],
+)
+def test_an_atom_feeds_link_is_the_one_feedparser_sets(monkeypatch, head, url):
+    text = _atom(head, _ENTRY)
+    fast = fast_outcome("a.xml", text, None)
+    assert fast is not None and fast.items[0].source.url == url
+    assert _slow(monkeypatch, "a.xml", text.encode("utf-8")) == fast
+
+
+@pytest.mark.parametrize(
+    ("feed_attributes", "entry", "hint"),
+    [
+        ("", '<entry xml:lang="fr"><id>urn:1</id><title>T</title></entry>', "fr"),
+        ('xml:lang="de"', '<entry xml:lang="fr"><id>urn:1</id><summary>S</summary></entry>', "fr"),
+        ('xml:lang="de"', '<entry xml:lang="fr"><id>urn:1</id><title xml:lang="uk">T</title></entry>',
+         "uk"),
+        ('xml:lang="de"', '<entry xml:lang="fr"><id>urn:1</id><title xml:lang="">T</title></entry>',
+         "de"),
+        ('xml:lang="de"', '<entry xml:lang=""><id>urn:1</id><title>T</title></entry>', "de"),
+        ("", '<entry xml:lang="fr"><id>urn:1</id><content type="html">C</content></entry>', None),
+    ],
+)
+def test_an_atom_entrys_language_is_the_one_feedparser_reports(
+    monkeypatch, feed_attributes, entry, hint
+):
+    text = _atom("<id>urn:f</id>", entry, feed_attributes)
+    slow = _slow(monkeypatch, "l.xml", text.encode("utf-8"))
+    assert slow.items[0].language_hint == hint
+    fast = fast_outcome("l.xml", text, None)
+    if "<content" in entry:  # feedparser's language for a summary taken from content: not read
+        assert fast is None
+    else:
+        assert fast == slow
