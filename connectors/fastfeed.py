@@ -295,7 +295,7 @@ def _rss(root: Any) -> tuple[dict, list[dict], str] | None:
         # feedparser's channel title then depends on order and depth, and on
         # what came between: <image>, and every item, reset what it remembers.
         raise _Refuse("several channel titles (media:title, dc:title...)")
-    feed: dict[str, Any] = {"title": _text(channel.find("title")), "link": _text(channel.find("link"))}
+    feed: dict[str, Any] = {"title": _text(channel.find("title")), "link": _rss_channel_link(channel)}
     links = [
         {"rel": link.get("rel"), "href": link.get("href")}
         for link in channel.findall(_ATOM + "link")
@@ -310,6 +310,29 @@ def _rss(root: Any) -> tuple[dict, list[dict], str] | None:
     if any(child.getparent() is not channel for child in root.iter("item")):
         return None
     return feed, entries, version
+
+
+def _rss_channel_link(channel: Any) -> str:
+    """The channel's link as feedparser sets it: the last <link> text or alternate HTML href."""
+    link = ""
+    for child in channel:
+        if child.tag != "link" and child.tag != _ATOM + "link":
+            continue
+        if child.get("url") is not None or child.get("uri") is not None:
+            raise _Refuse("channel link with url or uri")  # feedparser reads them as href
+        href = child.get("href")
+        if href is None:
+            # feedparser takes "&name;" left in a link's text for a mangled query.
+            link = _ENTITY_LIKE.sub(r"&\1", _text(child))
+            continue
+        rel = child.get("rel", "alternate")
+        kind = child.get("type", "application/atom+xml" if rel == "self" else "text/html")
+        if rel == "alternate" and kind.lower() in _FEED_LINK_TYPES:
+            link = href
+    return link
+
+
+_ENTITY_LIKE = re.compile("&([A-Za-z0-9_]+);")
 
 
 def _rss_item(item: Any) -> dict:

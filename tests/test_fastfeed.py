@@ -281,3 +281,25 @@ def test_an_atom_entrys_language_is_the_one_feedparser_reports(
         assert fast is None
     else:
         assert fast == slow
+
+
+@pytest.mark.parametrize(
+    ("channel", "url"),
+    [
+        ("<link>https://a.example/</link><atom:link href='https://b.example/'/>", "https://b.example/"),
+        ("<atom:link href='https://b.example/'/><link>https://a.example/</link>", "https://a.example/"),
+        ("<link>https://a.example/</link><link>https://c.example/</link>", "https://c.example/"),
+        ("<link>https://a.example/</link>"
+         "<atom:link type='application/rss+xml' href='https://b.example/'/>", "https://a.example/"),
+        ("<link>https://a.example/?a=1&amp;b;</link>", "https://a.example/?a=1&b"),
+        ("<link href='https://h.example/'/>", "https://h.example/"),
+    ],
+)
+def test_an_rss_channels_link_is_the_one_feedparser_sets(monkeypatch, channel, url):
+    text = (
+        RSS.replace("<rss ", "<rss xmlns:atom='http://www.w3.org/2005/Atom' ")
+        .replace("<link>https://wire.example/</link>", channel)
+    )
+    fast = fast_outcome("r.xml", text, None)
+    assert fast is not None and fast.items[0].source.url == url
+    assert _slow(monkeypatch, "r.xml", text.encode("utf-8")) == fast
