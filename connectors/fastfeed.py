@@ -295,7 +295,10 @@ def _rss(root: Any) -> tuple[dict, list[dict], str] | None:
         # feedparser's channel title then depends on order and depth, and on
         # what came between: <image>, and every item, reset what it remembers.
         raise _Refuse("several channel titles (media:title, dc:title...)")
-    feed: dict[str, Any] = {"title": _text(channel.find("title")), "link": _rss_channel_link(channel)}
+    feed: dict[str, Any] = {
+        "title": _text(channel.find("title")),
+        "link": _rss_channel_link(channel),
+    }
     links = [
         {"rel": link.get("rel"), "href": link.get("href")}
         for link in channel.findall(_ATOM + "link")

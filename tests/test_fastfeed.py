@@ -243,7 +243,10 @@ _ENTRY = '<entry><id>urn:e</id><title>T</title><link href="https://a.example/1"/
         ("<id>urn:f</id>", "urn:f"),  # an id stands for the link
         ('<id>urn:f</id><link href="https://h.example/"/>', "https://h.example/"),
         ('<link href="https://h.example/"/><id>urn:f</id>', "https://h.example/"),
-        ('<link href="https://a.example/"/><link href="https://b.example/"/>', "https://b.example/"),
+        (
+            '<link href="https://a.example/"/><link href="https://b.example/"/>',
+            "https://b.example/",
+        ),
         ('<link type="application/rss+xml" href="https://r.example/"/><id>urn:f</id>', "urn:f"),
         ('<link rel="" href="https://e.example/"/>', "a.xml"),
         ('<link type="HTML" href="https://u.example/"/>', "https://u.example/"),
@@ -262,8 +265,11 @@ def test_an_atom_feeds_link_is_the_one_feedparser_sets(monkeypatch, head, url):
     [
         ("", '<entry xml:lang="fr"><id>urn:1</id><title>T</title></entry>', "fr"),
         ('xml:lang="de"', '<entry xml:lang="fr"><id>urn:1</id><summary>S</summary></entry>', "fr"),
-        ('xml:lang="de"', '<entry xml:lang="fr"><id>urn:1</id><title xml:lang="uk">T</title></entry>',
-         "uk"),
+        (
+            'xml:lang="de"',
+            '<entry xml:lang="fr"><id>urn:1</id><title xml:lang="uk">T</title></entry>',
+            "uk",
+        ),
         ('xml:lang="de"', '<entry xml:lang="fr"><id>urn:1</id><title xml:lang="">T</title></entry>',
          "de"),
         ('xml:lang="de"', '<entry xml:lang=""><id>urn:1</id><title>T</title></entry>', "de"),
@@ -286,8 +292,10 @@ def test_an_atom_entrys_language_is_the_one_feedparser_reports(
 @pytest.mark.parametrize(
     ("channel", "url"),
     [
-        ("<link>https://a.example/</link><atom:link href='https://b.example/'/>", "https://b.example/"),
-        ("<atom:link href='https://b.example/'/><link>https://a.example/</link>", "https://a.example/"),
+        ("<link>https://a.example/</link><atom:link href='https://b.example/'/>",
+         "https://b.example/"),
+        ("<atom:link href='https://b.example/'/><link>https://a.example/</link>",
+         "https://a.example/"),
         ("<link>https://a.example/</link><link>https://c.example/</link>", "https://c.example/"),
         ("<link>https://a.example/</link>"
          "<atom:link type='application/rss+xml' href='https://b.example/'/>", "https://a.example/"),
