@@ -19,7 +19,7 @@ from transforms.dedup import (
     resolve_group,
 )
 from transforms.dedup_exact import _ResolveFn
-from transforms.dedup_member import pack_record
+from transforms.dedup_member import pack_record, peek_member
 from transforms.item import Duplicate, Report, Source
 from transforms.normalise import normalise_item
 
@@ -352,6 +352,13 @@ def test_packed_members_unpack_equal(make_item):
         handle="",
     )
     assert unpack_member(pack_member(odd_forms)) == odd_forms
+    # Reading a few fields gives what the whole unpack gives, whatever the
+    # sizes' width (odd's 70,000-character source URL makes them 4 bytes).
+    names = ("handle", "id", "file", "url", "content", "twins", "reports")
+    for m in (plain, odd, hexed, odd_forms, odd._replace(id="own", twins=0, reports=())):
+        want = (m.handle, m.id, m.file, m.url, m.content, m.twins, bool(m.reports))
+        assert peek_member(pack_member(m), *names) == want
+        assert peek_member(pack_member(m), "content", "id") == (m.content, m.id)
 
 
 def test_near_parts_grow_with_the_input_and_stop_at_the_most():

@@ -56,6 +56,7 @@ from transforms.dedup_member import (
     handle,
     member,
     pack_member,
+    peek_member,
     rank,
     unpack_member,
     url_dedup_key,
@@ -172,7 +173,7 @@ def _exact_decision(record: Record) -> Iterable[tuple[str, tuple[str, Decision]]
 
 def _kept_decision(record: Record) -> Iterable[tuple[str, tuple[str, Decision]]]:
     packed, duplicate = record
-    if duplicate is not None:
+    if duplicate is not None or not any(peek_member(packed, "reports", "twins")):
         return
     m = as_member(packed)
     if m.reports or m.twins:

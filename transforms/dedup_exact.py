@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import struct
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import apache_beam as beam
 from apache_beam.transforms.window import GlobalWindows
@@ -30,6 +30,7 @@ from transforms.dedup_member import (
     as_member,
     pack_member,
     pack_record,
+    peek_member,
     unpack_record,
 )
 from transforms.item import Duplicate
@@ -90,38 +91,37 @@ class _ResolveFn(beam.DoFn):
         if key.startswith(_ALONE):
             yield from map(unpack_record, group)
             return
-        records = map(unpack_record, group)
+        records = list(map(unpack_record, group))
+        if len(records) == 1:
+            # Alone under its key (most records): its own representative,
+            # unchanged; pack_member(unpack_member(b)) == b.
+            yield records[0]
+            return
         rep, copies = resolve_members(self._kind, (as_member(packed) for packed, _ in records))
         yield pack_member(rep), None
         for copy in copies:
             yield pack_member(copy), Duplicate(of=rep.id, kind=self._kind)
 
 
-def _pass_key(record: Record, key_fn: Callable[[Member], str | None]) -> tuple[str, bytes]:
+def _pass_key(record: Record, field: str) -> tuple[str, bytes]:
     # The record is grouped as one bytes object (pack_record): a grouping
-    # holds each value as an object of its own.
+    # holds each value as an object of its own. Only the fields the key
+    # needs are read from the packed member.
     packed, duplicate = record
-    m = as_member(packed)
-    key = key_fn(m) if duplicate is None else None
-    if key is None:
+    key, file, handle = peek_member(packed, field, "file", "handle")
+    if key is None or duplicate is not None:
         # Unique after the id pass: twins were folded into one record there.
-        return f"{_ALONE}{m.file}\x1f{m.handle}", pack_record(record)
+        return f"{_ALONE}{file}\x1f{handle}", pack_record(record)
     return "=" + key, pack_record(record)
 
 
-# The exact passes in their order, each with what it groups by (None: nothing).
-PASSES: tuple[tuple[str, Callable[[Member], str | None]], ...] = (
-    ("id", lambda m: m.id),
-    ("url", lambda m: m.url),
-    ("content", lambda m: m.content),
-)
+# The exact passes in their order, each with the member field it groups by.
+PASSES: tuple[tuple[str, str], ...] = (("id", "id"), ("url", "url"), ("content", "content"))
 
 
-def _pass_frame(
-    record: Record, key_fn: Callable[[Member], str | None], parts: int
-) -> tuple[int, bytes]:
+def _pass_frame(record: Record, field: str, parts: int) -> tuple[int, bytes]:
     """A record as a frame of a pass's file: its key's size (4 bytes), the key, the record."""
-    key, packed = _pass_key(record, key_fn)
+    key, packed = _pass_key(record, field)
     raw = key.encode("utf-8", "surrogatepass")
     return part_of(raw, parts), struct.pack("<I", len(raw)) + raw + packed
 
@@ -132,10 +132,10 @@ class _PartWriteFn(beam.DoFn):
     The ids come at the end of the bundle, in the global window (a batch step).
     """
 
-    def __init__(self, spill_dir: str, parts: int, key_fn: Callable[[Member], str | None]):
+    def __init__(self, spill_dir: str, parts: int, field: str):
         self._dir = spill_dir
         self._parts = parts
-        self._key_fn = key_fn
+        self._field = field
 
     def setup(self) -> None:
         self._files = PartWriters(self._dir)
@@ -145,7 +145,7 @@ class _PartWriteFn(beam.DoFn):
         self._files.close()
 
     def process(self, record: Record):
-        self._files.write(*_pass_frame(record, self._key_fn, self._parts))
+        self._files.write(*_pass_frame(record, self._field, self._parts))
         return ()
 
     def finish_bundle(self):
@@ -161,16 +161,16 @@ class _PassPartFn(_PartWriteFn):
 
     The part's frames are read, grouped by key in memory (about 1/parts of
     the records) and resolved (:class:`_ResolveFn`); the records go to the
-    next pass's files (``next_key_fn``; ``(part, file id)`` at the end of the
+    next pass's files (``next_field``; ``(part, file id)`` at the end of the
     bundle) or, after the last pass, downstream. Tagged ``done``: the id of
     each file read.
     """
 
     def __init__(
         self, kind: str, spill_dir: str, parts: int,
-        next_key_fn: Callable[[Member], str | None] | None,
+        next_field: str | None,
     ) -> None:
-        super().__init__(spill_dir, parts, next_key_fn)
+        super().__init__(spill_dir, parts, next_field)
         self._resolve = _ResolveFn(kind)
 
     def process(self, part_files):
@@ -184,10 +184,10 @@ class _PassPartFn(_PartWriteFn):
                 groups[key].append(frame[4 + size :])
         while groups:
             for record in self._resolve.process(groups.popitem()):
-                if self._key_fn is None:
+                if self._field is None:
                     yield record
                 else:
-                    self._files.write(*_pass_frame(record, self._key_fn, self._parts))
+                    self._files.write(*_pass_frame(record, self._field, self._parts))
         for file_id in files:
             yield beam.pvalue.TaggedOutput("done", file_id)
 
@@ -217,12 +217,12 @@ class ExactPasses(beam.PTransform):
         )
         read = []
         for n, (kind, _) in enumerate(PASSES):
-            next_key_fn = PASSES[n + 1][1] if n + 1 < len(PASSES) else None
+            next_field = PASSES[n + 1][1] if n + 1 < len(PASSES) else None
             out = (
                 refs
                 | f"Parts-{kind}" >> beam.GroupByKey()
                 | f"Dedup-{kind}"
-                >> beam.ParDo(_PassPartFn(kind, spill_dir, parts, next_key_fn)).with_outputs(
+                >> beam.ParDo(_PassPartFn(kind, spill_dir, parts, next_field)).with_outputs(
                     "done", main="out"
                 )
             )

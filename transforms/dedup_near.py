@@ -37,7 +37,7 @@ from collections.abc import Iterable
 import apache_beam as beam
 from apache_beam.transforms.window import GlobalWindows
 
-from transforms.dedup_member import as_member, pack_record, unpack_record
+from transforms.dedup_member import as_member, pack_record, peek_member, unpack_record
 from transforms.dedup_pairs import (
     WINDOW,
     Edge,
@@ -275,12 +275,13 @@ def _mark(record: tuple, near_of: dict, leaders: dict):
     packed, duplicate = record
     if duplicate is not None:
         return
-    m = as_member(packed)
-    decision = near_of.get(m.id)
+    item_id, reports, twins = peek_member(packed, "id", "reports", "twins")
+    decision = near_of.get(item_id)
     if decision is None:
-        if m.reports or m.twins or m.id in leaders:
+        if reports or twins or item_id in leaders:
             yield beam.pvalue.TaggedOutput("rest", packed)
         return
+    m = as_member(packed)
     leader, similarity = decision
     yield (packed, Duplicate(of=leader, kind="near", similarity=similarity))
     yield beam.pvalue.TaggedOutput("credit", (leader, (m.rank, (m.report, *m.reports))))
