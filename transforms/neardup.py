@@ -234,10 +234,11 @@ def _constants(name: str, count: int = NUM_PERM) -> np.ndarray:
     )
 
 
-# MurmurHash3 x64-128 of a token's UTF-8 (mmh3 >= 4 gives the same bytes on
-# every platform, big-endian ones included); its first 8 bytes, little-endian,
-# are the token's 64-bit hash. Hashing tokens rather than shingle strings
-# builds no string per shingle, and a shingle's hash is then numpy arithmetic.
+# MurmurHash3 x64-128 of a token's UTF-8 (the digest function needs mmh3 >= 5;
+# mmh3 gives the same bytes on every platform, big-endian ones included, since
+# 4.0); its first 8 bytes, little-endian, are the token's 64-bit hash. Hashing
+# tokens rather than shingle strings builds no string per shingle, and a
+# shingle's hash is then numpy arithmetic.
 _MURMUR = mmh3.mmh3_x64_128_digest
 _TOKEN_SEED = int(_constants("token", 1)[0]) & 0xFFFFFFFF
 # A shingle's hash is the high 32 bits of sum(M_j * h_j) mod 2**64 over its
