@@ -21,6 +21,7 @@ CPU accounting, Linux's ``/proc`` (elsewhere wall time is used).
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import sys
 import threading
@@ -70,7 +71,10 @@ def _child(conn: Any, memory_bytes: int) -> None:
         except MemoryError:  # parse_feed catches it, unless raised while reporting
             outcome = _dead(path, "parse", "out of memory while parsing", b"")
         del data
-        conn.send(outcome)
+        # The newest protocol: about half the time of the default one both
+        # ways on item lists (0.12 + 0.25 s against 0.29 + 0.36 s for 25,077
+        # items of real length).
+        conn.send_bytes(pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL))
 
 
 class _Pair:
@@ -78,7 +82,7 @@ class _Pair:
 
     def __init__(self, inbound: Connection, outbound: Connection) -> None:
         self.recv = inbound.recv
-        self.send = outbound.send
+        self.send_bytes = outbound.send_bytes
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -231,7 +235,7 @@ class ParseWorker:
         while True:
             try:
                 if self._conn.poll(_POLL_SECONDS):
-                    return self._conn.recv()
+                    return pickle.loads(self._conn.recv_bytes())
             except (EOFError, OSError):
                 code = self._process.poll() if self._process else None
                 self._stop()
