@@ -361,6 +361,18 @@ def test_packed_members_unpack_equal(make_item):
         assert peek_member(pack_member(m), "content", "id") == (m.content, m.id)
 
 
+def test_a_member_keeps_its_fingerprint_exactly_when_it_has_candidate_keys(make_item):
+    from transforms.neardup import NearConfig, Fingerprint, candidate_keys
+
+    config = NearConfig()
+    words = "shelling of the market in the city centre killed several people on saturday".split()
+    for n in range(0, len(words) + 1):
+        m = member(make_item(title="", text=" ".join(words[:n])), config, "f1")
+        fp = Fingerprint.unpack(m.near) if m.near else None
+        keys = candidate_keys(fp, config) if fp else []
+        assert bool(m.near) == bool(keys) == (n - 2 >= config.min_shingles)
+
+
 def test_near_parts_grow_with_the_input_and_stop_at_the_most():
     from transforms.dedup import near_parts_for
     from transforms.dedup_near import NEAR_PARTS

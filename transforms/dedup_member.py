@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from transforms.folding import fold
 from transforms.item import Duplicate, Item, Report, Source, sha256_hex
-from transforms.neardup import NearConfig, candidate_keys, fingerprint
+from transforms.neardup import NearConfig, fingerprint
 from transforms.normalise import url_key
 
 __all__ = [
@@ -125,7 +125,9 @@ def member(item: Item, near: NearConfig | None = NearConfig(), file: str = "") -
     packed = b""
     if near is not None:
         fp = fingerprint(item.title, item.text)
-        packed = fp.pack() if candidate_keys(fp, near) else b""
+        # candidate_keys(fp, near) is empty exactly when the text is too short
+        # (there is always at least one band): the keys are made later, once.
+        packed = fp.pack() if fp.size >= near.min_shingles else b""
     return Member(
         rank=rank(item),
         handle=handle(item),
