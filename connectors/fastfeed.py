@@ -11,9 +11,11 @@ scanned for only in documents whose bytes could need them. It returns None,
 so that feedparser decides, for anything it is not sure to read the same
 way: a file that is not well-formed (feedparser's loose parser recovers
 from more), an unknown root, ``xml:base``, Atom ``xhtml`` text constructs,
-elements that feedparser maps onto the fields we read (``itunes:summary``,
-``media:title``, ``dc:description``...), text fields with child elements,
-and dates only feedparser's parsers can read. ``tests/test_fastfeed.py``
+elements that feedparser maps onto the fields we read (``dc:description``,
+``media:description``, ``itunes:title``...) unless their effect is followed
+here (an RSS item's ``itunes:summary``, ``itunes:author``, and ``media:title``
+beside its own title), text fields with child elements, and dates only
+feedparser's parsers can read. ``tests/test_fastfeed.py``
 compares both paths over every file in ``../shared/corpora/feeds``.
 """
 
@@ -49,9 +51,8 @@ _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _MAPPED = {
     "{http://search.yahoo.com/mrss/}": {"title", "description"},
     "{http://search.yahoo.com/mrss}": {"title", "description"},
-    "{http://www.itunes.com/dtds/podcast-1.0.dtd}": {
-        "author", "summary", "subtitle", "name", "email", "title",
-    },
+    # (itunes:subtitle only ever fills "subtitle", which no item field reads)
+    "{http://www.itunes.com/dtds/podcast-1.0.dtd}": {"author", "summary", "name", "email", "title"},
     "{http://purl.org/dc/elements/1.1/}": {"description", "title", "author", "contributor"},
     "{http://purl.org/dc/terms/}": {"created", "issued", "modified", "valid", "alternative"},
     "{http://www.w3.org/1999/xhtml}": None,  # any: feedparser reads xhtml bodies as content
@@ -66,12 +67,21 @@ _RSS_ITEM_TAGS = {
 _RSS_TEXT = {"title", "link", "guid", "description", "author", "pubDate", "comments", "category"}
 _DC_TEXT = {"creator", "date", "language", "subject", "title", "rights", "publisher"}
 _MEDIA_TITLES = {"{http://search.yahoo.com/mrss/}title", "{http://search.yahoo.com/mrss}title"}
+_ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
+# Read in an RSS item when they are its own children: feedparser reads
+# itunes:summary as <description> and itunes:author as <author>.
+_ITUNES_READ = {_ITUNES + "summary", _ITUNES + "author"}
+# What feedparser makes of an RSS item's text elements with a type attribute
+# of these (by its own names) is the text itself.
+_PLAIN_TYPES = ("text/plain", "text", "plain", "text/html", "html")
 # The item elements whose value is read: feedparser keeps the later of two,
 # so a repeated one is left to it. Others (media:content in several sizes,
 # enclosures) may repeat: their values go to keys no item field reads.
 _RSS_READ = {
     "title", "link", "guid", "description", "author", "pubDate", _CONTENT,
     _DC + "creator", _DC + "date", _DC + "language", _DC + "title",
+    "{http://www.itunes.com/dtds/podcast-1.0.dtd}summary",
+    "{http://www.itunes.com/dtds/podcast-1.0.dtd}author",
 }  # fmt: skip
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -225,18 +235,22 @@ def _mapped(tag: Any, atom_allowed: bool = False) -> bool:
     return names is None or local in names
 
 
-def _check_mapped(entry: Any, atom: bool = False, media_titles: bool = False) -> bool:
+def _check_mapped(entry: Any, atom: bool = False, rss: bool = False) -> bool:
     """Refuse an entry holding an element feedparser reads into a field.
 
-    With ``media_titles``, ``media:title`` elements are let through (for the
-    caller to decide) and the answer says whether there were any.
+    With ``rss`` (an RSS 2.0 item), ``media:title`` elements are let through
+    (for the caller to decide; the answer says whether there were any), and
+    so are itunes:summary and itunes:author that are the item's children.
     """
     seen = False
     for child in entry.iter():
         tag = child.tag if isinstance(child.tag, str) else ""
-        if media_titles and tag in _MEDIA_TITLES:
-            seen = True
-            continue
+        if rss:
+            if tag in _MEDIA_TITLES:
+                seen = True
+                continue
+            if tag in _ITUNES_READ and child.getparent() is entry:
+                continue
         is_entry = child is entry
         if len(tag) <= _CACHED_TAG:
             refusal = _cached_tag_refusal(tag, atom, is_entry)
@@ -309,7 +323,28 @@ def _rss(root: Any) -> tuple[dict, list[dict], str] | None:
     language = _text(channel.find("language")) or _text(channel.find(_DC + "language"))
     if language:
         feed["language"] = language
-    entries = [_rss_item(item) for item in channel.findall("item")]
+    entries = []
+    # feedparser's "content seen" flag, which decides where an item's second
+    # description goes: channel elements may set it, and it lasts until an
+    # item ends. None once an element whose effect is not followed here came.
+    seen: bool | None = False
+    feed_summary = False  # whether the feed has a summary (itunes:summary, content:encoded)
+    for child in channel:
+        tag = child.tag
+        if tag == "item":
+            entries.append(_rss_item(child, seen))
+            seen = False if seen is not None else None
+        elif seen is None:
+            continue
+        elif tag in _CHANNEL_BODIES and len(child) == 0 and not child.attrib:
+            if tag == _CONTENT:
+                seen = feed_summary = True
+            elif feed_summary and not seen:
+                seen = True  # feedparser reads it as the feed's content
+            elif tag != "description":
+                feed_summary = True
+        elif any(_starts_content(element.tag) for element in child.iter()):
+            seen = None
     if any(child.getparent() is not channel for child in root.iter("item")):
         return None
     return feed, entries, version
@@ -338,19 +373,36 @@ def _rss_channel_link(channel: Any) -> str:
 _ENTITY_LIKE = re.compile("&([A-Za-z0-9_]+);")
 
 
-def _rss_item(item: Any) -> dict:
-    media_title = _check_mapped(item, media_titles=True)
+def _starts_content(tag: Any) -> bool:
+    # Elements whose feedparser handlers may mark "content seen", which lasts
+    # until the next item ends (by local name, whatever the namespace).
+    return isinstance(tag, str) and tag.rpartition("}")[2].lower() in _CONTENT_MARKERS
+
+
+_CONTENT_MARKERS = {"content", "encoded", "fullitem", "description", "summary"}
+_CHANNEL_BODIES = {"description", _ITUNES + "summary", _CONTENT}
+
+
+def _rss_item(item: Any, content_seen: bool | None = False) -> dict:
+    media_title = _check_mapped(item, rss=True)
     # One pass over the children: each text element is read (and checked)
     # once, and no element is looked up again.
     nodes: dict[str, Any] = {}
     texts: dict[str, str] = {}
+    bodies: list[tuple[str, str]] = []  # description, itunes:summary, content:encoded in order
     for child in item:
         tag = child.tag
         if tag in nodes and tag in _RSS_READ:
             raise _Refuse("repeated element in an item")
         nodes.setdefault(tag, child)
-        if tag in _RSS_TEXT or (tag.startswith(_DC) and tag[len(_DC) :] in _DC_TEXT):
+        if tag in _RSS_READ and (child.get("type") or "text").lower() not in _PLAIN_TYPES:
+            raise _Refuse("type attribute (base64 or markup)")
+        if tag in _RSS_TEXT or tag in _ITUNES_READ or (
+            tag.startswith(_DC) and tag[len(_DC) :] in _DC_TEXT
+        ):
             texts.setdefault(tag, _text(child))
+        if tag == "description" or tag == _CONTENT or tag == _ITUNES + "summary":
+            bodies.append((tag, texts[tag] if tag in texts else _text(child)))
     entry: dict[str, Any] = {}
     if "title" in nodes:
         entry["title"] = texts["title"]
@@ -369,14 +421,11 @@ def _rss_item(item: Any) -> dict:
             link = entry["id"]
     if link:
         entry["link"] = link
-    if "description" in nodes:
-        entry["summary"] = texts["description"]
-    if _CONTENT in nodes:
-        entry["content"] = [{"value": _text(nodes[_CONTENT])}]
-        entry.setdefault("summary", entry["content"][0]["value"])
-    if "author" in nodes and _DC + "creator" in nodes:
-        raise _Refuse("author and dc:creator")  # feedparser keeps the later one
-    author = texts.get("author") or texts.get(_DC + "creator", "")
+    _bodies(entry, bodies, content_seen)
+    authors = [tag for tag in ("author", _DC + "creator", _ITUNES + "author") if tag in nodes]
+    if len(authors) > 1:
+        raise _Refuse("several authors")  # feedparser keeps the later one
+    author = texts[authors[0]] if authors else ""
     if author:
         entry["author"] = author
     _dated(entry, "published", texts.get("pubDate", ""))
@@ -388,6 +437,35 @@ def _rss_item(item: Any) -> dict:
     if language:
         entry["language"] = language
     return entry
+
+
+def _bodies(entry: dict, bodies: list[tuple[str, str]], seen: bool | None) -> None:
+    """An RSS item's summary and content, as feedparser fills them.
+
+    content:encoded is content (and the summary if there is none yet). A
+    description or itunes:summary is the summary, unless a summary is there
+    and no content was seen: then it becomes the content. ``seen`` is what
+    feedparser's flag holds when the item starts (None: not known, and an
+    item whose text depends on it is refused).
+    """
+    summary: str | None = None
+    content: list[str] = []
+    for tag, value in bodies:
+        if tag == _CONTENT:
+            content.append(value)
+            seen = True
+            summary = value if summary is None else summary
+        elif summary is not None and seen is None:
+            raise _Refuse("description and itunes:summary after channel content")
+        elif summary is not None and not seen:
+            content.append(value)
+            seen = True
+        else:
+            summary = value
+    if summary is not None:
+        entry["summary"] = summary
+    if content:
+        entry["content"] = [{"value": value} for value in content]
 
 
 def _rdf(root: Any) -> tuple[dict, list[dict], str] | None:
