@@ -63,17 +63,7 @@ _BLOCK = (
     "p|div|br|li|ul|ol|h[1-6]|tr|table|blockquote|section|article|header|footer|figure|"
     "figcaption|pre|hr|dd|dt|dl|aside|main|nav|td|th"
 )
-# Feed markup is fragments, not documents: a few C-speed regex passes do what
-# an HTML parser does here, about ten times faster than html.parser. Every
-# pattern is linear: a tag ends at the first ">" but never runs past a "<"
-# (possessive, so nothing is re-tried), which is what made 160 KB of
-# "<script " cost minutes when a tag could run to the end of the text.
-_COMMENT = re.compile(r"<!--.*?(?:-->|$)|<!\[CDATA\[|\]\]>", re.DOTALL)
 _SKIPPED_NAMES = ("script", "style", "noscript", "template", "svg", "iframe", "object", "math")
-_SKIPPED_OPEN = re.compile(rf"<({'|'.join(_SKIPPED_NAMES)})\b[^<>]*+>", re.IGNORECASE)
-_SKIPPED_CLOSE = {
-    name: re.compile(rf"</{name}\b[^<>]*+>", re.IGNORECASE) for name in _SKIPPED_NAMES
-}
 
 
 def _by_first_letter(names: str) -> str:
@@ -91,7 +81,33 @@ def _by_first_letter(names: str) -> str:
     )
 
 
+# Feed markup is fragments, not documents: a few C-speed regex passes do what
+# an HTML parser does here, about ten times faster than html.parser. Every
+# pattern is linear: a tag ends at the first ">" but never runs past a "<"
+# (possessive, so nothing is re-tried), which is what made 160 KB of
+# "<script " cost minutes when a tag could run to the end of the text.
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)|<!\[CDATA\[|\]\]>", re.DOTALL)
+_SKIPPED = _by_first_letter("|".join(_SKIPPED_NAMES))
+_SKIPPED_OPEN = re.compile(rf"<({_SKIPPED})\b[^<>]*+>", re.IGNORECASE)
+_SKIPPED_CLOSE = {
+    name: re.compile(rf"</{name}\b[^<>]*+>", re.IGNORECASE) for name in _SKIPPED_NAMES
+}
 _BLOCK_TAG = re.compile(rf"</?(?:{_by_first_letter(_BLOCK)})\b[^<>]*+>", re.IGNORECASE)
+# Case-blind matching costs about twice the time of exact matching, and feed
+# tags are nearly always lower case. The exact twins below find the same tags
+# in a text where no tag name holds an upper-case letter or one of the four
+# other characters that match an ASCII letter case-blind (dotted and dotless
+# i, long s, Kelvin sign; the test suite checks the list against every code
+# point). _CASED_TAG finds such a name, and more ("<a/B", which only costs
+# the case-blind pass); _COMMENT_OR_CASED also finds the "<!" that most
+# _COMMENT matches start with (the two cannot overlap).
+_CASE_BLIND_ASCII = "\u0130\u0131\u017f\u212a"
+_CASED_NAME = rf"[/a-z0-9]*+[A-Z{_CASE_BLIND_ASCII}]"
+_CASED_TAG = re.compile(f"<{_CASED_NAME}")
+_COMMENT_OR_CASED = re.compile(f"<(?:(!)|{_CASED_NAME})")
+_SKIPPED_OPEN_LOWER = re.compile(rf"<({_SKIPPED})\b[^<>]*+>")
+_SKIPPED_CLOSE_LOWER = {name: re.compile(rf"</{name}\b[^<>]*+>") for name in _SKIPPED_NAMES}
+_BLOCK_TAG_LOWER = re.compile(rf"</?(?:{_by_first_letter(_BLOCK)})\b[^<>]*+>")
 # "</>" and "</ x>" are what a browser drops (or reads as a bogus comment).
 _ANY_TAG = re.compile(r"</?[a-zA-Z][^<>]*+>|<![^<>]*+>|<\?[^<>]*+>|</(?![a-zA-Z])[^<>]*+>")
 # What is left of a tag that never closed: a browser reads it as a tag up to
@@ -155,12 +171,16 @@ def _tidy(text: str) -> str:
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 
 
-def _drop_skipped(markup: str) -> str:
+def _drop_skipped(markup: str, lower: bool = False) -> str:
     # Each search starts where the last one ended: linear in the markup.
+    # lower: _COMMENT_OR_CASED found no tag name that needs the case-blind pass.
+    opener, closers = (
+        (_SKIPPED_OPEN_LOWER, _SKIPPED_CLOSE_LOWER) if lower else (_SKIPPED_OPEN, _SKIPPED_CLOSE)
+    )
     out: list[str] = []
     position = 0
     while True:
-        opening = _SKIPPED_OPEN.search(markup, position)
+        opening = opener.search(markup, position)
         if not opening:
             break
         out.append(markup[position : opening.start()])
@@ -168,7 +188,7 @@ def _drop_skipped(markup: str) -> str:
         position = opening.end()
         if opening.group(0).endswith("/>"):
             continue
-        closing = _SKIPPED_CLOSE[opening.group(1).lower()].search(markup, position)
+        closing = closers[opening.group(1).lower()].search(markup, position)
         if not closing:  # unclosed: everything after it is script
             return "".join(out)
         position = closing.end()
@@ -177,10 +197,20 @@ def _drop_skipped(markup: str) -> str:
 
 
 def _strip_tags(markup: str) -> str:
-    if "<!" in markup or "]]>" in markup:  # what every _COMMENT match starts with
-        markup = _COMMENT.sub(" ", markup)
-    markup = _drop_skipped(markup)
-    markup = _BLOCK_TAG.sub("\n", markup)
+    # One scan usually finds both whether there is a comment and whether a
+    # tag name needs the case-blind pass. Removing comments and skipped
+    # elements only removes text and puts spaces in, so it makes no tag name
+    # that this scan of the input did not see.
+    comment = False
+    found = _COMMENT_OR_CASED.search(markup)
+    if found and found.group(1):
+        comment = True
+        found = _CASED_TAG.search(markup, found.end())
+    lower = found is None
+    if comment or "]]>" in markup or (not lower and "<!" in markup):
+        markup = _COMMENT.sub(" ", markup)  # "<!" or "]]>" starts every match
+    markup = _drop_skipped(markup, lower)
+    markup = (_BLOCK_TAG_LOWER if lower else _BLOCK_TAG).sub("\n", markup)
     return _ANY_TAG.sub("", markup)
 
 
