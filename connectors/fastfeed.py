@@ -479,29 +479,44 @@ def _rdf(root: Any) -> tuple[dict, list[dict], str] | None:
     language = _text(channel.find(_DC + "language"))
     if language:
         feed["language"] = language
-    entries = []
-    for item in root.findall(_RSS1 + "item"):
-        _check_mapped(item)
-        entry: dict[str, Any] = {}
-        for name in ("title", "link", "description"):
-            node = item.find(_RSS1 + name)
-            if node is not None:
-                entry["summary" if name == "description" else name] = _text(node)
-        about = item.get(_RDF + "about")
-        if about:
-            entry["id"] = about
-        author = _text(item.find(_DC + "creator"))
-        if author:
-            entry["author"] = author
-        _dated(entry, "updated", _text(item.find(_DC + "date")))
-        language = _text(item.find(_DC + "language"))
-        if language:
-            entry["language"] = language
-        encoded = item.find(_CONTENT)
-        if encoded is not None:
-            entry["content"] = [{"value": _text(encoded)}]
-        entries.append(entry)
-    return feed, entries, "rss10"
+    return feed, [_rdf_item(item) for item in root.findall(_RSS1 + "item")], "rss10"
+
+
+def _rdf_item(item: Any) -> dict:
+    _check_mapped(item)
+    texts: dict[str, str] = {}
+    bodies: list[tuple[str, str]] = []  # description and content:encoded, in order
+    for child in item:
+        if child.tag in _RDF_READ:
+            if child.tag in texts:
+                raise _Refuse("repeated element in an item")  # feedparser keeps the later
+            texts[child.tag] = _text(child)
+            if child.tag == _RSS1 + "description" or child.tag == _CONTENT:
+                bodies.append((child.tag, texts[child.tag]))
+    entry: dict[str, Any] = {}
+    for name in ("title", "link"):
+        if _RSS1 + name in texts:
+            entry[name] = texts[_RSS1 + name]
+    # With no element repeated, where the bodies go does not depend on what
+    # the channel did (see _bodies).
+    _bodies(entry, bodies, None)
+    about = item.get(_RDF + "about")
+    if about:
+        entry["id"] = about
+    author = texts.get(_DC + "creator", "")
+    if author:
+        entry["author"] = author
+    _dated(entry, "updated", texts.get(_DC + "date", ""))
+    language = texts.get(_DC + "language", "")
+    if language:
+        entry["language"] = language
+    return entry
+
+
+_RDF_READ = {
+    _RSS1 + "title", _RSS1 + "link", _RSS1 + "description", _CONTENT,
+    _DC + "creator", _DC + "date", _DC + "language",
+}  # fmt: skip
 
 
 def _atom_text(node: Any) -> str:

@@ -375,3 +375,32 @@ def test_podcast_items_the_fast_path_leaves_to_feedparser(item):
         channel="", items=f"<item xmlns:media='http://search.yahoo.com/mrss/'>{item}</item>"
     )
     assert fast_outcome("p.xml", text, None) is None
+
+
+_RDF_FEED = (
+    '<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF'
+    ' xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"'
+    ' xmlns:content="http://purl.org/rss/1.0/modules/content/"'
+    ' xmlns:dc="http://purl.org/dc/elements/1.1/"><channel rdf:about="https://q.example/">'
+    "<title>Q</title><link>https://q.example/</link></channel>"
+    '<item rdf:about="https://q.example/1"><title>T</title>{item}</item></rdf:RDF>'
+)
+
+
+@pytest.mark.parametrize(
+    ("item", "taken"),
+    [
+        ("<content:encoded>E</content:encoded>", True),  # the summary is the content too
+        ("<content:encoded>E</content:encoded><description>D</description>", True),
+        ("<description>D</description><content:encoded>E</content:encoded>", True),
+        ("<description>a</description><description>b</description>", False),  # the later one
+        ("<dc:creator>A</dc:creator><dc:creator>B</dc:creator>", False),
+        ("<link>https://a.example/</link><link>https://b.example/</link>", False),
+    ],
+)
+def test_rss10_items_read_as_feedparser_reads_them(monkeypatch, item, taken):
+    text = _RDF_FEED.format(item=item)
+    fast = fast_outcome("q.xml", text, None)
+    assert (fast is not None) == taken
+    if taken:
+        assert _slow(monkeypatch, "q.xml", text.encode("utf-8")) == fast
