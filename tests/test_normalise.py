@@ -12,8 +12,8 @@ from apache_beam.testing.util import assert_that, equal_to
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.item import item_id, to_json
 from transforms import normalise
+from transforms.item import item_id, to_json
 from transforms.normalise import canonical_url, html_to_text, normalise_item, url_key
 from transforms.normalise_stage import DEAD_LETTER_TAG, Normalise, _NormaliseFn
 
@@ -78,8 +78,9 @@ def test_empty_markup_gives_empty_text():
 
 
 # ---------------------------------------------------------------- html_to_text fast paths
-# Each fast path must give what the general path gives: the case-blind
-# patterns the module still uses.
+# Each fast path must give what the general path gives. The general paths
+# below are the code as it was before the fast paths (kept here as the
+# reference), or the case-blind patterns the module still uses.
 
 _ALL_CHARS = [chr(cp) for cp in range(sys.maxunicode + 1) if not 0xD800 <= cp < 0xE000]
 
@@ -91,6 +92,74 @@ def test_case_blind_ascii_lists_every_character_that_matches_an_ascii_letter():
     blind = re.compile("[a-z0-9]", re.IGNORECASE)
     found = {char for char in _ALL_CHARS if not char.isascii() and blind.fullmatch(char)}
     assert found == set(normalise._CASE_BLIND_ASCII)
+
+
+def test_nfc_makes_no_unusual_space_from_other_characters():
+    # _tidy skips its scan for unusual whitespace when the text before NFC
+    # held none: NFC's output characters come from the canonical
+    # decompositions of its input's, or are composites (which decompose).
+    unusual = normalise._UNUSUAL_SPACE
+    for char in _ALL_CHARS:
+        decomposed = unicodedata.normalize("NFD", char)
+        if unusual.fullmatch(char):
+            assert len(decomposed) == 1, hex(ord(char))
+        else:
+            assert not unusual.search(decomposed), hex(ord(char))
+
+
+def _tidy_reference(text):
+    # _tidy as it was: every line collapsed and stripped by split-and-join.
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if re.search(r"[\r\x1c-\x1f\x85\u1680\u2028\u2029]", text):
+        text = re.sub(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+", " ", text)
+        lines = [line.strip() for line in text.split("\n")]
+    else:
+        lines = [" ".join(line.split()) for line in text.split("\n")]
+    return re.sub(r"\n\s*\n\s*", "\n\n", "\n".join(lines)).strip()
+
+
+_SPACEY = " \n\n\n\t\r\f\v\x1c\x1f\x85\u00a0\u1680\u2000\u2001\u2009\u2028\u2029\u202f\u3000"
+spacey_text = st.text(st.sampled_from(list(_SPACEY + "ab\u0301e\u00e9\u200b")), max_size=40)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "  a \t b\u00a0\u2003c  \r\n\r\n\r\n\n  d  ",
+        "a \n \n b",
+        "\n\n a\n\n\n\nb \n",
+        "a\u2000\u2001b",  # NFC turns these into other spaces
+        "a\x1c\n b\u2028c",
+        "e\u0301 \n\u00a0",
+    ],
+)
+def test_tidy_agrees_with_line_by_line_collapse(text):
+    assert normalise._tidy(text) == _tidy_reference(text)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(spacey_text)
+def test_tidy_property(text):
+    assert normalise._tidy(text) == _tidy_reference(text)
+    if not normalise._SPECIAL.search(text):
+        assert normalise._tidy(text, plain=True) == _tidy_reference(text)
+
+
+def _remove_invisible_reference(text):
+    text = text.translate(normalise._INVISIBLE)
+    return normalise._JOINER_AT_SPACE.sub("", text)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    st.text(
+        st.sampled_from(
+            list("ab \n\x00\x07\x85\u00ad\u200b\u200c\u200d\u2060\ufeff\u202e\ud800\udfff")
+        )
+    )
+)
+def test_remove_invisible_agrees_with_the_table(text):
+    assert normalise.remove_invisible(text) == _remove_invisible_reference(text)
 
 
 _TAG_NAMES = ["p", "P", "pre", "pRe", "div", "blockquote", "h1", "H6", "br", "li", "sCript"]
@@ -223,7 +292,9 @@ def test_ipv6_literal_host_is_canonicalised_not_raised():
 _URL_CHARS = "aZ09-._~!$&'()*+,;=:@/?#%[]|\\ \t\u00e9\u0130\u212a"
 _PLAIN_PATH = "aZ09-._~!$&'()*+,=:@/"
 url_parts = st.builds(
-    lambda scheme, host, port, path, query, fragment: f"{scheme}://{host}{port}{path}{query}{fragment}",
+    lambda scheme, host, port, path, query, fragment: (
+        f"{scheme}://{host}{port}{path}{query}{fragment}"
+    ),
     st.sampled_from(["http", "https", "HTTP", "hTtPs", "ftp", "http:"]),
     st.one_of(
         st.sampled_from(["example.com", "Example.COM.", "a-b.c0", "1.2.3.4", "xn--80ak6aa92e.com"]),

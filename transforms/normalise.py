@@ -119,6 +119,15 @@ _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANKS = re.compile(r"\n\s*\n\s*")
 # Whitespace that str.split() splits on but _SPACES leaves alone, besides "\n".
 _OTHER_SPACE = re.compile(r"[\r\x1c-\x1f\x85\u1680\u2028\u2029]")
+# Every whitespace character but " " and "\n": what makes _tidy do more than
+# collapse runs of spaces and blank lines.
+_UNUSUAL_SPACE_CHARS = (
+    "\r\t\f\v\x1c-\x1f\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_UNUSUAL_SPACE = re.compile(f"[{_UNUSUAL_SPACE_CHARS}]")
+_ODD_SPACE = re.compile(r"[\t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]")
+_SPACE_RUN = re.compile(r"  +")
+_BLANK_LINES = re.compile(r"\n\n\n+")
 
 # Invisible characters that split a word without showing it ("war\u00adcrimes"
 # reads as one word, "war \u2060crimes" as two) are removed; a zero-width
@@ -137,38 +146,61 @@ _INVISIBLE[0x200B] = " "
 # A lone surrogate (JSON's "\ud800" from a social API) cannot be written as
 # UTF-8 by any sink: it becomes the replacement character.
 _INVISIBLE.update({cp: "\ufffd" for cp in range(0xD800, 0xE000)})
+_REPLACEMENT = {chr(cp): "" if new is None else new for cp, new in _INVISIBLE.items()}
 # One C-speed scan finds whether there is anything to remove at all: most
 # texts have nothing, and str.translate with a table costs a lookup per character.
-_INVISIBLE_RE = re.compile(
-    "["
-    + "".join(re.escape(chr(cp)) for cp in sorted(_INVISIBLE) if not 0xD800 <= cp < 0xE000)
-    + "\ud800-\udfff]"
+_INVISIBLE_CHARS = (
+    "".join(re.escape(chr(cp)) for cp in sorted(_INVISIBLE) if not 0xD800 <= cp < 0xE000)
+    + "\ud800-\udfff"
 )
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE_CHARS}]")
 _JOINER_AT_SPACE = re.compile(
     r"[\u200c\u200d]+(?=\s)|(?<=\s)[\u200c\u200d]+|^[\u200c\u200d]+|[\u200c\u200d]+$"
 )
+# Anything remove_invisible or the unusual-space work of _tidy would act on:
+# one scan of a text decides that neither has work to do.
+_SPECIAL = re.compile(f"[{_INVISIBLE_CHARS}\u200c\u200d{_UNUSUAL_SPACE_CHARS}]")
 
 
 def remove_invisible(text: str) -> str:
     """Remove control and invisible formatting characters (see the table above)."""
     if _INVISIBLE_RE.search(text):
-        text = text.translate(_INVISIBLE)
+        # One replace per character present: the same as str.translate with
+        # the table (no replacement is itself in the table), far fewer lookups.
+        for char in set(_INVISIBLE_RE.findall(text)):
+            text = text.replace(char, _REPLACEMENT[char])
     if "\u200c" in text or "\u200d" in text:
         text = _JOINER_AT_SPACE.sub("", text)
     return text
 
 
-def _tidy(text: str) -> str:
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    if _OTHER_SPACE.search(text):
-        text = _SPACES.sub(" ", text)
-        lines = [line.strip() for line in text.split("\n")]
-    else:
-        # Every whitespace character but "\n" is one of _SPACES: collapsing
-        # its runs and stripping the line is what split-and-join does, in C
-        # (_SPACES.sub replaced each of a text's single spaces with a space).
-        lines = [" ".join(line.split()) for line in text.split("\n")]
-    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+def _tidy(text: str, plain: bool = False) -> str:
+    # plain: the text is known to hold no _UNUSUAL_SPACE character (NFC
+    # makes none from other characters; the test suite checks every code point).
+    text = unicodedata.normalize("NFC", text)
+    if not plain and _UNUSUAL_SPACE.search(text):
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if _OTHER_SPACE.search(text):
+            text = _SPACES.sub(" ", text)
+            lines = [line.strip() for line in text.split("\n")]
+            return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+        for char in set(_ODD_SPACE.findall(text)):
+            text = text.replace(char, " ")
+    # Only " " and "\n" are left: collapsing runs of spaces, then dropping
+    # the space at either end of a line and the third and later line breaks
+    # of a run, is what collapsing and stripping each line, joining them and
+    # keeping at most one blank line does; a few C scans instead of a split
+    # and a join per line.
+    if "  " in text:
+        text = _SPACE_RUN.sub(" ", text)
+    if " \n" in text:
+        text = text.replace(" \n", "\n")
+    if "\n " in text:
+        text = text.replace("\n ", "\n")
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
 
 
 def _drop_skipped(markup: str, lower: bool = False) -> str:
@@ -226,24 +258,31 @@ def html_to_text(markup: str) -> str:
     """
     if not markup:
         return ""
+    plain = tagged = False
     for _ in range(_MAX_ROUNDS):
         if _TAG_RE.search(markup):
             markup = _strip_tags(markup)
         # Invisible characters go with the entities, before any tag test:
         # "<\u00adscript>" is a tag once the soft hyphen is gone.
-        decoded = remove_invisible(html.unescape(markup))
+        decoded = html.unescape(markup)
+        plain = not _SPECIAL.search(decoded)
+        if not plain:
+            decoded = remove_invisible(decoded)
         unchanged = decoded == markup
         markup = decoded
-        if unchanged or not _TAG_RE.search(markup):
+        tagged = _TAG_RE.search(markup) is not None
+        if unchanged or not tagged:
             break
-    if _TAG_RE.search(markup):
+    # From here on text is only removed, or replaced by " " and "\n": a plain
+    # text stays plain.
+    if tagged:
         for _ in range(_MAX_ROUNDS):
             markup = _BROKEN_TAG.sub("", _strip_tags(markup))
             if not _TAG_RE.search(markup):
                 break
         else:  # text built to rejoin into a tag round after round
             markup = _TAG_RE.sub(lambda match: match.group(0)[1:], markup)
-    return _tidy(markup)
+    return _tidy(markup, plain)
 
 
 def _is_tracking(name: str) -> bool:
