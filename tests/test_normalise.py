@@ -131,6 +131,8 @@ spacey_text = st.text(st.sampled_from(list(_SPACEY + "ab\u0301e\u00e9\u200b")), 
         "a\u2000\u2001b",  # NFC turns these into other spaces
         "a\x1c\n b\u2028c",
         "e\u0301 \n\u00a0",
+        # More distinct characters than are replaced one by one.
+        "a" + "b".join("\t\f\v\u00a0\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B)))),
     ],
 )
 def test_tidy_agrees_with_line_by_line_collapse(text):
@@ -160,6 +162,12 @@ def _remove_invisible_reference(text):
 )
 def test_remove_invisible_agrees_with_the_table(text):
     assert normalise.remove_invisible(text) == _remove_invisible_reference(text)
+
+
+def test_remove_invisible_with_many_distinct_characters():
+    text = "w".join(chr(cp) for cp in [*range(0x20), *range(0x7F, 0xA0), 0x200B, 0xD800, 0x200C])
+    assert normalise.remove_invisible(text) == _remove_invisible_reference(text)
+    assert normalise.remove_invisible("a\x00\x01b") == "ab"
 
 
 _TAG_NAMES = ["p", "P", "pre", "pRe", "div", "blockquote", "h1", "H6", "br", "li", "sCript"]

@@ -126,6 +126,9 @@ _UNUSUAL_SPACE_CHARS = (
 )
 _UNUSUAL_SPACE = re.compile(f"[{_UNUSUAL_SPACE_CHARS}]")
 _ODD_SPACE = re.compile(r"[\t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]")
+_TO_SPACE = {char: " " for char in "\t\f\v\u00a0\u202f\u205f\u3000"}
+_TO_SPACE.update({chr(cp): " " for cp in range(0x2000, 0x200B)})
+_TO_SPACE_TABLE: dict[int, str | None] = {ord(char): " " for char in _TO_SPACE}
 _SPACE_RUN = re.compile(r"  +")
 _BLANK_LINES = re.compile(r"\n\n\n+")
 
@@ -162,13 +165,27 @@ _JOINER_AT_SPACE = re.compile(
 _SPECIAL = re.compile(f"[{_INVISIBLE_CHARS}\u200c\u200d{_UNUSUAL_SPACE_CHARS}]")
 
 
+def _replace_each(
+    text: str, found: re.Pattern[str], replacement: dict[str, str], table: dict[int, str | None]
+) -> str:
+    # One str.replace per distinct character that `found` finds, the first
+    # found first: the same as str.translate with the table (no replacement
+    # holds a character of the table), without a lookup per character. Text
+    # before a match holds none of the characters, so the next search starts
+    # there. Past a few distinct characters, translate does the rest.
+    match = found.search(text)
+    for _ in range(8):
+        if not match:
+            return text
+        char = match.group()
+        text = text.replace(char, replacement[char])
+        match = found.search(text, match.start())
+    return text.translate(table) if match else text
+
+
 def remove_invisible(text: str) -> str:
     """Remove control and invisible formatting characters (see the table above)."""
-    if _INVISIBLE_RE.search(text):
-        # One replace per character present: the same as str.translate with
-        # the table (no replacement is itself in the table), far fewer lookups.
-        for char in set(_INVISIBLE_RE.findall(text)):
-            text = text.replace(char, _REPLACEMENT[char])
+    text = _replace_each(text, _INVISIBLE_RE, _REPLACEMENT, _INVISIBLE)
     if "\u200c" in text or "\u200d" in text:
         text = _JOINER_AT_SPACE.sub("", text)
     return text
@@ -185,8 +202,7 @@ def _tidy(text: str, plain: bool = False) -> str:
             text = _SPACES.sub(" ", text)
             lines = [line.strip() for line in text.split("\n")]
             return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
-        for char in set(_ODD_SPACE.findall(text)):
-            text = text.replace(char, " ")
+        text = _replace_each(text, _ODD_SPACE, _TO_SPACE, _TO_SPACE_TABLE)
     # Only " " and "\n" are left: collapsing runs of spaces, then dropping
     # the space at either end of a line and the third and later line breaks
     # of a run, is what collapsing and stripping each line, joining them and
