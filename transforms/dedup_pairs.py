@@ -156,16 +156,21 @@ def bucket_pairs(entries: Iterable[bytes], window: int = WINDOW) -> set[tuple[by
     each is paired with at most ``window`` entries before it. Pairs of two
     exact copies are not needed (each only stands in for its story).
     """
-    buckets: dict[bytes, list[tuple[bytes, bytes, bool]]] = defaultdict(list)
+    # Most full keys hold one entry, which pairs with nothing: an entry is
+    # only taken apart once a second one shares its key.
+    first: dict[bytes, bytes] = {}
+    shared: dict[bytes, list[bytes]] = {}
     for entry in entries:
-        n = entry[0]
-        fine, is_copy = entry[1 : 1 + n], bool(entry[1 + n])
-        buckets[fine].append((entry[10 + n :], entry[2 + n : 10 + n], is_copy))
+        fine = entry[1 : 1 + entry[0]]
+        earlier = first.get(fine)
+        if earlier is None:
+            first[fine] = entry
+        else:
+            shared.setdefault(fine, [earlier]).append(entry)
     pairs = set()
-    for members in buckets.values():
-        if len(members) < 2:
-            continue
-        members.sort()
+    for bucket in shared.values():
+        n = bucket[0][0]
+        members = sorted((e[10 + n :], e[2 + n : 10 + n], bool(e[1 + n])) for e in bucket)
         for j in range(1, len(members)):
             _, ref_b, copy_b = members[j]
             for i in range(max(0, j - window), j):
