@@ -404,3 +404,25 @@ def test_rss10_items_read_as_feedparser_reads_them(monkeypatch, item, taken):
     assert (fast is not None) == taken
     if taken:
         assert _slow(monkeypatch, "q.xml", text.encode("utf-8")) == fast
+
+
+_DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+_MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(_DAYS),
+    st.integers(0, 39),
+    st.sampled_from(_MONTH_NAMES),
+    st.integers(0, 9999),
+    st.tuples(st.integers(0, 29), st.integers(0, 69), st.integers(0, 69)),
+    st.one_of(st.just("GMT"), st.tuples(st.sampled_from("+-"), st.integers(0, 9999))),
+)
+def test_rfc822_dates_read_as_feedparser_reads_them(day, date, month, year, clock, zone):
+    from feedparser.datetimes import _parse_date
+
+    zone = zone if isinstance(zone, str) else f"{zone[0]}{zone[1]:04d}"
+    hour, minute, second = clock
+    text = f"{day}, {date:02d} {month} {year:04d} {hour:02d}:{minute:02d}:{second:02d} {zone}"
+    assert fastfeed._parse_date(text) == _parse_date(text)
