@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import apache_beam as beam
 import pytest
@@ -114,6 +115,32 @@ def test_json_bytes_are_those_of_the_json_module(full_item, changes):
     assert to_json(letter) == json.dumps(
         to_dict(letter), ensure_ascii=False, sort_keys=True, separators=(",", ":")
     )
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"language_confidence": 1e-05},
+        {"language_confidence": float("-inf")},
+        {"language_confidence": -0.0},
+        {"views": 2**70},  # json wrote it, orjson cannot read it
+        {"views": -(2**63)},
+        {"title": "lone \ud800 surrogate"},  # the same
+        {"title": 'quote " backslash \\ NUL \x00 DEL \x7f LS \u2028 emoji \U0001f600'},
+    ],
+)
+def test_json_lines_read_back_to_the_same_item_whichever_module_reads_them(full_item, changes):
+    record = full_item.replace(**changes)
+    line = to_json(record)
+    assert from_json(line) == record
+    assert from_json(line.encode("utf-8", "surrogatepass")) == record
+    assert from_dict(json.loads(line)) == record
+
+
+def test_a_nan_confidence_reads_back_as_nan(full_item):
+    back = from_json(to_json(full_item.replace(language_confidence=float("nan"))))
+    assert math.isnan(back.language_confidence)
 
 
 def test_dict_form_reports_flagged(full_item, make_item):
