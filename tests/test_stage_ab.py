@@ -1,0 +1,32 @@
+"""The per-stage comparison reads the replay loop's own stage report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.replay_loop import STAGES, run
+from benchmarks.stage_ab import stage_seconds
+
+FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Herald</title><link>https://herald.example/</link>
+<item><title>Prosecutors open war crimes investigation</title>
+<link>https://herald.example/a</link><guid>a</guid>
+<description>Investigators said the shelling of the market may amount to a war crime.</description>
+<pubDate>Tue, 10 Mar 2026 08:00:00 GMT</pubDate></item>
+</channel></rss>
+"""
+
+
+def test_every_stage_of_a_loop_report_is_read(tmp_path, capsys):
+    from benchmarks import replay_loop
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "feed.xml").write_text(FEED, encoding="utf-8")
+    assert replay_loop.main([str(tmp_path / "in"), str(tmp_path / "out"), "--stages"]) == 0
+    report = capsys.readouterr().out
+    seconds = stage_seconds(report)
+    assert list(seconds) == [*STAGES, "all stages"]
+    assert all(value >= 0.0 for value in seconds.values())
+    assert abs(sum(seconds[s] for s in STAGES) - seconds["all stages"]) < 0.05
+    assert run(tmp_path / "in", tmp_path / "again")["items"] == 1
+    assert Path(tmp_path / "out" / "flagged.jsonl").read_text().count("\n") == 1
