@@ -72,8 +72,8 @@ _ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
 # Read in an RSS item when they are its own children: feedparser reads
 # itunes:summary as <description> and itunes:author as <author>.
 _ITUNES_READ = {_ITUNES + "summary", _ITUNES + "author"}
-# What feedparser makes of an RSS item's text elements with a type attribute
-# of these (by its own names) is the text itself.
+# What feedparser makes of a text element with a type attribute of these
+# (by its own names) is the text itself.
 _PLAIN_TYPES = ("text/plain", "text", "plain", "text/html", "html")
 # The item elements whose value is read: feedparser keeps the later of two,
 # so a repeated one is left to it. Others (media:content in several sizes,
@@ -206,6 +206,10 @@ def _text(element: Any) -> str:
         raise _Refuse(f"<{etree.QName(element).localname}> has child elements")
     if element.get("mode") is not None:
         raise _Refuse("mode attribute (base64, escaped)")
+    kind = element.get("type")
+    if kind is not None and kind.lower() not in _PLAIN_TYPES:
+        # feedparser decodes base64 for any other type, "" included.
+        raise _Refuse("type attribute (base64 or markup)")
     value = (element.text or "").strip()
     return value if value.isascii() else _as_feedparser(value)
 
@@ -427,8 +431,6 @@ def _rss_item(item: Any, content_seen: bool | None = False) -> dict:
         if tag in nodes and tag in _RSS_READ:
             raise _Refuse("repeated element in an item")
         nodes.setdefault(tag, child)
-        if tag in _RSS_READ and (child.get("type") or "text").lower() not in _PLAIN_TYPES:
-            raise _Refuse("type attribute (base64 or markup)")
         if tag in _RSS_TEXT or tag in _ITUNES_READ or (
             tag.startswith(_DC) and tag[len(_DC) :] in _DC_TEXT
         ):
