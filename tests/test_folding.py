@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from transforms.folding import Folded, fold, fold_char
 
@@ -89,3 +91,86 @@ def test_turkish_dotless_i_and_capital_i_fold_alike():
 
 def test_every_apostrophe_folds_to_a_word_break():
     assert fold("в’язниця") == fold("вʼязниця") == fold("в'язниця") == "в язниця"
+
+
+# ------------------------------------------------ every path against one reference
+#
+# Folded takes different paths by text: str.translate with a regex for whitespace
+# runs (short or ASCII text), numpy arrays for long non-ASCII text (one way when
+# nothing is deleted, another when marks are), and a per-character walk when a
+# short text loses characters. Each must give what this plain reference gives.
+
+# Pieces chosen to meet every branch: Unicode spaces and runs of them, marks that
+# are deleted, invisible format characters, mixed scripts, characters beyond the
+# BMP, a lone surrogate, and letters whose fold changes (İ, ı, ß, µ).
+PIECES = [
+    "War", "CRIMES", "crimes", "a", "7", " ", "  ", "\n\n", "\t", " \n ", "\u00a0", "\u2029",
+    "\u3000", "\x1c", "\x85", "\u200b", "\u00ad", "\ufeff", "\u2060", "\u202e", "\x00",
+    "\u0301", "exe\u0301cution", "\u064e", "\u0640", "\u0642\u064e\u062a\u064e\u0644",
+    "Преступления", "в’язниця", "İSTANBUL", "soykırım", "Straße", "µ", "’", "'", ",", "—",
+    "中文", "ไทย", "한국어", "\U0001f600", "\U00020000", "٣", "½", "\ud800", "Ａ",
+]
+texts = st.lists(st.sampled_from(PIECES), max_size=300).map("".join) | st.text(max_size=400)
+
+
+def reference(original: str) -> tuple[str, list[int]]:
+    """The folded text (padded) and each padded offset's original offset, one character at a time."""
+    out: list[str] = []
+    origin: list[int] = []
+    previous_space = False
+    for i, ch in enumerate(original):
+        value = fold_char(ch)
+        if not value:
+            continue
+        if ch.isspace() and previous_space:
+            continue
+        previous_space = ch.isspace()
+        out.append(value)
+        origin.append(i)
+    origin.append(len(original))
+    return " " + "".join(out) + " ", origin
+
+
+def assert_like_reference(original: str) -> None:
+    folded = Folded(original)
+    text, origin = reference(original)
+    assert folded.text == text
+    assert [folded.original(p) for p in range(1, len(text))] == origin
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_folded_text_and_offsets_match_the_reference_on_any_text(original):
+    assert_like_reference(original)
+    # The same text long (numpy arrays) and inside ASCII (curly quote path).
+    assert_like_reference(original * 3 + "x" * 130)
+    assert_like_reference("plain ascii text " * 10 + original)
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts)
+def test_fold_is_the_per_character_fold(original):
+    long = original * 2 + "y" * 130
+    for text in (original, long):
+        assert fold(text) == "".join(fold_char(ch) for ch in text)
+
+
+@pytest.mark.parametrize(
+    "original",
+    [
+        # Long, non-ASCII, nothing deleted: runs at the start, the end and side by side.
+        "\n\n  " + "Война — war\u00a0\u00a0crimes.\n\n\n" * 40 + " \t\u3000",
+        # Long, with deleted marks inside and next to whitespace runs.
+        ("قَتَلَ  \u064e\n\n\u064e عمد " * 30),
+        # Long English with one curly quote: the common case.
+        "Officials said it wasn’t over.\n\n" + "The shelling went on all night. " * 20,
+        # Long with a run of every Unicode space.
+        "x" + "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) * 3 + "y" * 200,
+        # Only whitespace, long and short.
+        " \n\u2029\u00a0" * 100,
+        " \n",
+        "",
+    ],
+)
+def test_folded_offsets_on_long_and_edge_texts(original):
+    assert_like_reference(original)

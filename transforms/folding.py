@@ -175,18 +175,36 @@ class Folded:
         # What __init__ and _slow do, on arrays: drop deleted characters, then
         # every whitespace character that follows a kept whitespace character.
         source, out = _FOLD.codes(original)
-        kept = None
         if out.max() >= _DELETED:
-            kept = np.flatnonzero(out < _DELETED)
-            source = source[kept]
+            return self._array_delete(original, source, out)
+        space = _IS_SPACE[source]
+        repeat = space[1:] & space[:-1]
+        if not repeat.any():
+            return out.tobytes().decode("utf-32-le")
+        # Nothing deleted (the common case): only whitespace runs shorten the
+        # text, so the way back steps once after each run, by the characters
+        # dropped so far; a run's drops are consecutive indexes of `repeat`.
+        drop = np.flatnonzero(repeat)
+        last = np.flatnonzero(drop[1:] - drop[:-1] != 1)
+        # A run whose last drop is drop[j] ends before folded offset drop[j] + 1 - j.
+        self._run_at = (drop[last] + 1 - last).tolist()
+        self._run_at.append(int(drop[-1]) + 2 - len(drop))
+        self._run_shift = (last + 1).tolist()
+        self._run_shift.append(len(drop))
+        keep = np.empty(len(out), dtype=bool)
+        keep[0] = True
+        np.logical_not(repeat, out=keep[1:])
+        return out[keep].tobytes().decode("utf-32-le")
+
+    def _array_delete(self, original: str, source: np.ndarray, out: np.ndarray) -> str:
+        kept = np.flatnonzero(out < _DELETED)
+        source = source[kept]
         space = _IS_SPACE[source]
         repeat = space[1:] & space[:-1]
         if repeat.any():
             keep = np.ones(len(source), dtype=bool)
             keep[1:] = ~repeat
-            kept = np.flatnonzero(keep) if kept is None else kept[keep]
-        if kept is None:
-            return out.tobytes().decode("utf-32-le")
+            kept = kept[keep]
         # The way back as :meth:`original` reads it: from each folded offset
         # where the distance to the original grows, that distance.
         shift = np.append(kept, len(original)) - np.arange(len(kept) + 1)
