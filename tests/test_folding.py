@@ -114,7 +114,7 @@ texts = st.lists(st.sampled_from(PIECES), max_size=300).map("".join) | st.text(m
 
 
 def reference(original: str) -> tuple[str, list[int]]:
-    """The folded text (padded) and each padded offset's original offset, one character at a time."""
+    """The padded folded text and each padded offset's original offset, char by char."""
     out: list[str] = []
     origin: list[int] = []
     previous_space = False
