@@ -29,12 +29,14 @@ import bisect
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 import ahocorasick
+import numpy as np
 
 from transforms.folding import Folded, fold
 from transforms.item import Flag, MatchedTerm
@@ -155,13 +157,26 @@ def _compile(pack: Pack, gazetteer: Gazetteer | None = None) -> _Compiled:
                 node = children.setdefault(kid, _Node())
             if term_id not in node.terms:
                 node.terms.append(term_id)
+    inner = {kid for node in _nodes(roots) for kid in node.children}
     for (segment, stem), kid in key_ids.items():
         # The value carries what the scan needs, so no lookup per hit: how far
-        # back the segment starts, whether it is a stem, and where its inner
-        # word gaps are (to check them against the original text).
+        # back the segment starts, whether it is a stem, where its inner word
+        # gaps are (to check them against the original text), the terms that
+        # end with it as a pattern's first segment, the trie node a longer
+        # pattern goes on from, and whether it is a later segment of any.
         gaps = tuple(i for i, ch in enumerate(segment) if ch == " ")
         back = len(segment) - 1 if stem else len(segment)
-        automaton.add_word(" " + segment + ("" if stem else " "), (kid, back, stem, gaps))
+        root = roots.get(kid)
+        value = (
+            kid,
+            back,
+            stem,
+            gaps,
+            tuple(root.terms) if root is not None else (),
+            root if root is not None and root.children else None,
+            kid in inner,
+        )
+        automaton.add_word(" " + segment + ("" if stem else " "), value)
     automaton.make_automaton()
     # A rule needs its first all-term, or else one of its any-terms: only
     # rules so triggered by a term found in the text are evaluated.
@@ -349,30 +364,50 @@ class RuleEngine:
         )
 
 
+def _nodes(roots: dict[int, _Node]) -> Iterator[_Node]:
+    """Every node of the phrase trie."""
+    stack = list(roots.values())
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(node.children.values())
+
+
+# Occurrences sort by where they start and end, then by term (C speed, no lambda).
+_ORDER = attrgetter("start", "end", "term")
+
+
 def _find_terms(compiled: _Compiled, folded: Folded, document: str) -> list[_Occurrence]:
     text = folded.text
-    hits: dict[int, list[tuple[int, int]]] = defaultdict(list)  # segment start -> [(key id, end)]
+    found: list[_Occurrence] = []
+    # Segments that continue a phrase, by start: [(key id, end)]; and the
+    # phrases to follow once every segment is known. Most hits are one-word
+    # patterns, which become occurrences at once.
+    later: list[tuple[int, int, int]] = []
+    phrases: list[tuple[_Node, int, int]] = []
     find = text.find
     original = folded.original
-    for last, (kid, back, stem, gaps) in compiled.automaton.iter(text):
+    for last, (kid, back, stem, gaps, terms, node, inner) in compiled.automaton.iter(text):
         start = last - back
         # Inside a segment, words may be separated by whitespace, a hyphen or
         # an apostrophe only: a comma or a full stop breaks the phrase.
         if gaps and any(document[original(start + g)] not in _GAP_CHARS for g in gaps):
             continue
-        hits[start].append((kid, find(" ", last) if stem else last))
-    found: list[_Occurrence] = []
-    roots = compiled.roots
-    for start, entries in hits.items():
-        for kid, end in entries:
-            node = roots.get(kid)
-            if node is None:
-                continue
-            if node.children:
-                _walk(node, start, end, hits, folded, document, found)
-            else:
-                found.extend(_Occurrence(term, start, end) for term in node.terms)
-    found.sort(key=lambda o: (o.start, o.end, o.term))
+        end = find(" ", last) if stem else last
+        if inner:
+            later.append((start, kid, end))
+        if node is not None:
+            phrases.append((node, start, end))
+        else:
+            for term in terms:
+                found.append(_Occurrence(term, start, end))
+    if phrases:
+        hits: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for start, kid, end in later:
+            hits[start].append((kid, end))
+        for node, start, end in phrases:
+            _walk(node, start, end, hits, folded, document, found)
+    found.sort(key=_ORDER)
     return found
 
 
@@ -380,21 +415,20 @@ def _number_words(text: str, occurrences: list[_Occurrence]) -> None:
     """Set each occurrence's word number: the words of ``text`` starting at or before it, less one.
 
     A word starts where a space is followed by a non-space (``text`` is
-    folded: only spaces separate words). ``occurrences`` are sorted by start;
-    each step counts the words between the previous occurrence and this one
-    with ``str.split`` (C speed), not a match object per word of the text.
+    folded: only spaces separate words, and it begins with a space). The
+    starts up to the last occurrence are counted once, with numpy, and each
+    occurrence reads its count: no string is cut or split per occurrence.
     """
-    previous = 0
-    words = 0
-    for occ in occurrences:
-        start = occ.start
-        # Pieces of text[previous:start + 1] begin at word starts in
-        # (previous, start], except a first piece begun at `previous` itself.
-        pieces = len(text[previous : start + 1].split())
-        if previous and text[previous] != " ":
-            pieces -= 1
-        words += pieces
-        previous = start
+    if not occurrences:
+        return
+    last = occurrences[-1].start
+    codes = np.frombuffer(text[: last + 1].encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    space = codes == 32
+    # before[p] = the words starting at offsets 1..p (the padding space at 0 starts none).
+    before = np.zeros(last + 1, dtype=np.int64)
+    np.cumsum(space[:-1] & ~space[1:], out=before[1:])
+    starts = np.fromiter((occ.start for occ in occurrences), dtype=np.int64, count=len(occurrences))
+    for occ, words in zip(occurrences, before[starts].tolist()):
         occ.word = words - 1
 
 
