@@ -203,8 +203,15 @@ _TOKEN_FOLD = CodeTable(_token_fold)
 def tokens(text: str) -> list[str]:
     """Words of ``text`` for comparison; character bigrams in scripts without spaces."""
     folded = _TOKEN_FOLD.translate(text)
-    if folded.isascii() or _DENSE.search(folded) is None:
-        # No word needs cutting into bigrams (one C-speed scan finds out).
+    if folded.isascii():
+        return folded.split()
+    # Every script written without spaces lies at or above U+0E00, and so does
+    # any UTF-16 code unit of a character beyond the BMP: one C-speed maximum
+    # clears most non-ASCII texts (Cyrillic, Arabic, kept Latin letters)
+    # without the regular expression's slower scan of every character.
+    units = np.frombuffer(folded.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
+    if units.max() < 0x0E00 or _DENSE.search(folded) is None:
+        # No word needs cutting into bigrams.
         return folded.split()
     out: list[str] = []
     for word in folded.split():
