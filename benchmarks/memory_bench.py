@@ -29,7 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.realgen import load_templates, write_feeds
+from benchmarks.realgen import GENERATION, load_templates, write_feeds
 from benchmarks.startup_bench import measure
 from pipelines.commands.common import corpora_dir
 
@@ -132,13 +132,13 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.workdir or tempfile.mkdtemp(prefix="memory-bench-"))
     templates = load_templates(Path(args.corpora))
     if args.stages:
-        inputs = work / f"feeds-{sizes[0]}"
+        inputs = work / f"feeds-{sizes[0]}-g{GENERATION}"
         if not inputs.is_dir():
             write_feeds(templates, inputs, sizes[0])
         return stage_profile(inputs, work / "out-stages")
     rows = []
     for size in sizes:
-        inputs = work / f"feeds-{size}"
+        inputs = work / f"feeds-{size}-g{GENERATION}"
         if not inputs.is_dir():
             write_feeds(templates, inputs, size)
         out = work / "out"

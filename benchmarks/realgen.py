@@ -33,9 +33,13 @@ from connectors.feeds import parse_feed
 from pipelines.commands.common import corpora_dir
 from transforms.item import Item
 
-__all__ = ["PER_FILE", "Template", "load_templates", "variant", "write_feeds"]
+__all__ = ["GENERATION", "PER_FILE", "Template", "load_templates", "variant", "write_feeds"]
 
 PER_FILE = 50
+# Changes whenever the same count would generate other items: benchmarks name
+# the folders they keep with it, so a folder from an older generator is not
+# taken for this one's (2: replacement words from the entry itself).
+GENERATION = 2
 _TAGS = re.compile(r"(<[^>]*>)")
 _WORD = re.compile(r"\w{2,}")
 

@@ -39,7 +39,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.realgen import load_templates, write_feeds
+from benchmarks.realgen import GENERATION, load_templates, write_feeds
 from benchmarks.startup_bench import measure
 from pipelines.commands.common import corpora_dir
 
@@ -99,10 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     work = Path(args.workdir or tempfile.mkdtemp(prefix="replay-bench-"))
-    inputs = work / f"feeds-{args.items}"
+    inputs = work / f"feeds-{args.items}-g{GENERATION}"
     if not inputs.is_dir():
         write_feeds(load_templates(Path(args.corpora)), inputs, args.items)
-    prefix = work / f"prefix-{args.items}-{args.prefix:g}"
+    prefix = work / f"prefix-{args.items}-g{GENERATION}-{args.prefix:g}"
     small = _write_prefix(inputs, prefix, args.prefix)
     out = work / "out"
     full = _commands(inputs, out)
