@@ -82,7 +82,9 @@ def test_empty_markup_gives_empty_text():
 # below are the code as it was before the fast paths (kept here as the
 # reference), or the case-blind patterns the module still uses.
 
-_ALL_CHARS = [chr(cp) for cp in range(sys.maxunicode + 1) if not 0xD800 <= cp < 0xE000]
+
+def _all_chars():
+    return (chr(cp) for cp in range(sys.maxunicode + 1) if not 0xD800 <= cp < 0xE000)
 
 
 def test_case_blind_ascii_lists_every_character_that_matches_an_ascii_letter():
@@ -90,7 +92,7 @@ def test_case_blind_ascii_lists_every_character_that_matches_an_ascii_letter():
     # of these: every other character matches an ASCII letter or digit
     # case-blind only if it is one itself.
     blind = re.compile("[a-z0-9]", re.IGNORECASE)
-    found = {char for char in _ALL_CHARS if not char.isascii() and blind.fullmatch(char)}
+    found = {char for char in _all_chars() if not char.isascii() and blind.fullmatch(char)}
     assert found == set(normalise._CASE_BLIND_ASCII)
 
 
@@ -99,7 +101,7 @@ def test_nfc_makes_no_unusual_space_from_other_characters():
     # held none: NFC's output characters come from the canonical
     # decompositions of its input's, or are composites (which decompose).
     unusual = normalise._UNUSUAL_SPACE
-    for char in _ALL_CHARS:
+    for char in _all_chars():
         decomposed = unicodedata.normalize("NFD", char)
         if unusual.fullmatch(char):
             assert len(decomposed) == 1, hex(ord(char))
