@@ -273,3 +273,23 @@ def test_candidates_paired_by_part_from_files_give_the_pairs_of_one_grouping(tmp
                     got.add(out)
         assert got == expected
         assert sorted(done) == sorted(f for ids in files.values() for f in ids)
+
+
+def test_candidate_entries_are_the_candidate_keys_split_at_the_coarse_part():
+    from transforms.dedup_pairs import COARSE
+    from transforms.neardup import candidate_keys
+
+    text = " ".join(f"word{n} shelling report village{n % 7}" for n in range(60))
+    for title in ("Shelling of the market", "One", ""):
+        fp = fingerprint(title, text)
+        for config in (CONFIG, NearConfig(bands=128, rows=1), NearConfig(bands=16, rows=8)):
+            for copy in (False, True):
+                rank_ = ("2026-03-10T08:00:00Z", "2026-03-10T09:00:00Z", "id", "sha", "src")
+                got = candidate_entries(rank_, "item-1", fp.pack(), copy, config)
+                tail = bytes((copy,)) + _ref("item-1") + _order(rank_)
+                want = []
+                for key in candidate_keys(fp, config):
+                    rest = key[COARSE:]
+                    fine = bytes.fromhex(rest if len(rest) % 2 == 0 else "0" + rest)
+                    want.append((key[:COARSE], bytes((len(fine),)) + fine + tail))
+                assert got == want and len(got) == config.bands + (title.count(" ") >= 1)

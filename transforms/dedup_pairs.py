@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
 from transforms.dedup_member import stamp_bytes
-from transforms.neardup import Fingerprint, NearConfig, candidate_keys, near_similarity
+from transforms.neardup import Fingerprint, NearConfig, near_similarity, title_key
 
 __all__ = [
     "COARSE",
@@ -68,6 +68,9 @@ WINDOW = 64
 # Characters of a candidate key that pick its group (band number and one byte
 # of the band: 32 * 256 groups; "t" and three hex digits for title keys).
 COARSE = 4
+# Two hexadecimal digits of each byte value: a band key's coarse part is
+# those of the band number and of its first byte (COARSE characters).
+_HEX = tuple(f"{n:02x}" for n in range(256))
 
 
 def ref(item_id: str) -> bytes:
@@ -112,13 +115,26 @@ def candidate_entries(
     """
     if not fingerprint:
         return []
+    fp = Fingerprint.unpack(fingerprint)
+    if fp.size < config.min_shingles:
+        return []
     tail = struct.pack("<?", is_copy) + ref(item_id) + _order(rank)
-    out = []
-    for key in candidate_keys(Fingerprint.unpack(fingerprint), config):
-        rest = key[COARSE:]
+    # A band key is the band's number and bytes in hexadecimal: its coarse
+    # part the number and the first byte, the rest the band's other bytes,
+    # taken here from the signature as they are (what bytes.fromhex of the
+    # key's rest gives, without making the key).
+    sig, rows = fp.signature, config.rows
+    size = bytes((rows - 1,))
+    out = [
+        (_HEX[band] + _HEX[sig[at]], size + sig[at + 1 : at + rows] + tail)
+        for band, at in enumerate(range(0, config.bands * rows, rows))
+    ]
+    title = title_key(fp)
+    if title is not None:
+        rest = title[COARSE:]
         # Hexadecimal, so half as many bytes (keys differ by type in their coarse part).
         fine = bytes.fromhex(rest if len(rest) % 2 == 0 else "0" + rest)
-        out.append((key[:COARSE], bytes((len(fine),)) + fine + tail))
+        out.append((title[:COARSE], bytes((len(fine),)) + fine + tail))
     return out
 
 

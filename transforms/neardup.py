@@ -66,6 +66,7 @@ __all__ = [
     "near_similarity",
     "shingle_hashes",
     "signature",
+    "title_key",
     "title_similarity",
     "tokens",
 ]
@@ -430,14 +431,21 @@ def candidate_keys(fp: Fingerprint, config: NearConfig) -> list[str]:
     keys = [
         f"{band:02x}{sig[band * rows : (band + 1) * rows].hex()}" for band in range(config.bands)
     ]
-    if len(fp.title) >= 2:
-        keys.append(
-            "t"
-            + hashlib.blake2b(
-                struct.pack(f"<{len(fp.title)}H", *fp.title), digest_size=8
-            ).hexdigest()
-        )
+    title = title_key(fp)
+    if title is not None:
+        keys.append(title)
     return keys
+
+
+def title_key(fp: Fingerprint) -> str | None:
+    """The candidate key of an item's title words (the last of :func:`candidate_keys`).
+
+    None for a title of fewer than two words.
+    """
+    if len(fp.title) < 2:
+        return None
+    digest = hashlib.blake2b(struct.pack(f"<{len(fp.title)}H", *fp.title), digest_size=8)
+    return "t" + digest.hexdigest()
 
 
 def near_similarity(
