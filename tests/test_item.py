@@ -14,6 +14,7 @@ from transforms.item import (
     DeadLetter,
     Duplicate,
     Flag,
+    Item,
     MatchedTerm,
     Report,
     Source,
@@ -253,3 +254,19 @@ def test_story_id_is_the_representative_for_copies_and_own_id_otherwise(make_ite
     assert json.loads(to_json(rep))["story_id"] == rep.id
     assert json.loads(to_json(copy))["story_id"] == rep.id
     assert from_json(to_json(copy)) == copy
+
+
+def test_replace_gives_what_dataclasses_replace_gives(full_item):
+    import dataclasses as dc
+
+    for name in (f.name for f in dc.fields(Item)):
+        value = getattr(full_item, name)
+        changed = "x" if isinstance(value, str) or value is None else value
+        for changes in ({}, {name: changed}, {name: changed, "title": "other"}):
+            got, want = full_item.replace(**changes), dc.replace(full_item, **changes)
+            assert got == want and hash(got) == hash(want) and to_json(got) == to_json(want)
+            assert type(got) is Item
+    with pytest.raises(TypeError, match="nope"):
+        full_item.replace(nope=1)
+    with pytest.raises(dc.FrozenInstanceError):
+        full_item.replace(title="t").title = "u"
