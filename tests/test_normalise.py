@@ -12,7 +12,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms import normalise
+from transforms import htmltext, urls
 from transforms.item import item_id, to_json
 from transforms.normalise import canonical_url, html_to_text, normalise_item, url_key
 from transforms.normalise_stage import DEAD_LETTER_TAG, Normalise, _NormaliseFn
@@ -93,14 +93,14 @@ def test_case_blind_ascii_lists_every_character_that_matches_an_ascii_letter():
     # case-blind only if it is one itself.
     blind = re.compile("[a-z0-9]", re.IGNORECASE)
     found = {char for char in _all_chars() if not char.isascii() and blind.fullmatch(char)}
-    assert found == set(normalise._CASE_BLIND_ASCII)
+    assert found == set(htmltext._CASE_BLIND_ASCII)
 
 
 def test_nfc_makes_no_unusual_space_from_other_characters():
     # _tidy skips its scan for unusual whitespace when the text before NFC
     # held none: NFC's output characters come from the canonical
     # decompositions of its input's, or are composites (which decompose).
-    unusual = normalise._UNUSUAL_SPACE
+    unusual = htmltext._UNUSUAL_SPACE
     for char in _all_chars():
         decomposed = unicodedata.normalize("NFD", char)
         if unusual.fullmatch(char):
@@ -138,20 +138,20 @@ spacey_text = st.text(st.sampled_from(list(_SPACEY + "ab\u0301e\u00e9\u200b")), 
     ],
 )
 def test_tidy_agrees_with_line_by_line_collapse(text):
-    assert normalise._tidy(text) == _tidy_reference(text)
+    assert htmltext._tidy(text) == _tidy_reference(text)
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(spacey_text)
 def test_tidy_property(text):
-    assert normalise._tidy(text) == _tidy_reference(text)
-    if not normalise._SPECIAL.search(text):
-        assert normalise._tidy(text, plain=True) == _tidy_reference(text)
+    assert htmltext._tidy(text) == _tidy_reference(text)
+    if not htmltext._SPECIAL.search(text):
+        assert htmltext._tidy(text, plain=True) == _tidy_reference(text)
 
 
 def _remove_invisible_reference(text):
-    text = text.translate(normalise._INVISIBLE)
-    return normalise._JOINER_AT_SPACE.sub("", text)
+    text = text.translate(htmltext._INVISIBLE)
+    return htmltext._JOINER_AT_SPACE.sub("", text)
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
@@ -163,13 +163,13 @@ def _remove_invisible_reference(text):
     )
 )
 def test_remove_invisible_agrees_with_the_table(text):
-    assert normalise.remove_invisible(text) == _remove_invisible_reference(text)
+    assert htmltext.remove_invisible(text) == _remove_invisible_reference(text)
 
 
 def test_remove_invisible_with_many_distinct_characters():
     text = "w".join(chr(cp) for cp in [*range(0x20), *range(0x7F, 0xA0), 0x200B, 0xD800, 0x200C])
-    assert normalise.remove_invisible(text) == _remove_invisible_reference(text)
-    assert normalise.remove_invisible("a\x00\x01b") == "ab"
+    assert htmltext.remove_invisible(text) == _remove_invisible_reference(text)
+    assert htmltext.remove_invisible("a\x00\x01b") == "ab"
 
 
 _TAG_NAMES = ["p", "P", "pre", "pRe", "div", "blockquote", "h1", "H6", "br", "li", "sCript"]
@@ -192,10 +192,10 @@ tag_soup = st.lists(
 def _strip_tags_case_blind(markup):
     # The tag passes as they were: case-blind patterns only.
     if "<!" in markup or "]]>" in markup:
-        markup = normalise._COMMENT.sub(" ", markup)
-    markup = normalise._drop_skipped(markup, lower=False)
-    markup = normalise._BLOCK_TAG.sub("\n", markup)
-    return normalise._ANY_TAG.sub("", markup)
+        markup = htmltext._COMMENT.sub(" ", markup)
+    markup = htmltext._drop_skipped(markup, lower=False)
+    markup = htmltext._BLOCK_TAG.sub("\n", markup)
+    return htmltext._ANY_TAG.sub("", markup)
 
 
 @pytest.mark.parametrize(
@@ -217,11 +217,11 @@ def test_case_check_is_needed():
     # Without the check, exact-case patterns would keep an upper-case
     # script's content and miss a block tag spelt with the Kelvin sign.
     for markup in ["<SCRIPT>x</SCRIPT>b", "a<bloc\u212aquote>b"]:
-        assert normalise._CASED_TAG.search(markup)
-        lower = normalise._BLOCK_TAG_LOWER.sub("\n", normalise._drop_skipped(markup, lower=True))
-        blind = normalise._BLOCK_TAG.sub("\n", normalise._drop_skipped(markup))
+        assert htmltext._CASED_TAG.search(markup)
+        lower = htmltext._BLOCK_TAG_LOWER.sub("\n", htmltext._drop_skipped(markup, lower=True))
+        blind = htmltext._BLOCK_TAG.sub("\n", htmltext._drop_skipped(markup))
         assert lower != blind
-        assert normalise._strip_tags(markup) == _strip_tags_case_blind(markup)
+        assert htmltext._strip_tags(markup) == _strip_tags_case_blind(markup)
 
 
 def _assert_same_tag_passes(markup):
@@ -229,9 +229,9 @@ def _assert_same_tag_passes(markup):
         expected = _strip_tags_case_blind(markup)
     except KeyError:  # the case-blind pass's own failure ("<\u017fcript>"): the same
         with pytest.raises(KeyError):
-            normalise._strip_tags(markup)
+            htmltext._strip_tags(markup)
         return
-    assert normalise._strip_tags(markup) == expected
+    assert htmltext._strip_tags(markup) == expected
 
 
 @settings(max_examples=400, deadline=None, derandomize=True)
@@ -345,8 +345,8 @@ url_parts = st.builds(
     ],
 )
 def test_plain_url_path_agrees_with_the_general_path(url):
-    plain = normalise._plain_canonical_url(url.strip())
-    general = normalise._general_canonical_url(url.strip())
+    plain = urls._plain_canonical_url(url.strip())
+    general = urls._general_canonical_url(url.strip())
     assert plain is None or plain == general
     assert canonical_url(url) == general
 
@@ -358,16 +358,16 @@ def test_plain_url_path_takes_feed_urls():
         "https://example.com/2024/05/01/story-title/",
         "http://Example.com?id=7&page=2",
     ]:
-        assert normalise._plain_canonical_url(url) == normalise._general_canonical_url(url)
+        assert urls._plain_canonical_url(url) == urls._general_canonical_url(url)
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(url_parts)
 def test_plain_url_path_property(url):
-    plain = normalise._plain_canonical_url(url.strip())
+    plain = urls._plain_canonical_url(url.strip())
     if plain is not None:
-        assert plain == normalise._general_canonical_url(url.strip())
-    assert canonical_url(url) == normalise._general_canonical_url(url.strip())
+        assert plain == urls._general_canonical_url(url.strip())
+    assert canonical_url(url) == urls._general_canonical_url(url.strip())
 
 
 def test_url_key_ignores_scheme_and_www():
