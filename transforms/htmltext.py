@@ -56,6 +56,7 @@ _BLOCK_TAG = re.compile(rf"</?(?:{_by_first_letter(_BLOCK)})\b[^<>]*+>", re.IGNO
 # the case-blind pass); _COMMENT_OR_CASED also finds the "<!" that most
 # _COMMENT matches start with (the two cannot overlap).
 _CASE_BLIND_ASCII = "\u0130\u0131\u017f\u212a"
+_TO_ASCII_LETTER = str.maketrans(_CASE_BLIND_ASCII, "iisk")
 _CASED_NAME = rf"[/a-z0-9]*+[A-Z{_CASE_BLIND_ASCII}]"
 _CASED_TAG = re.compile(f"<{_CASED_NAME}")
 _COMMENT_OR_CASED = re.compile(f"<(?:(!)|{_CASED_NAME})")
@@ -190,7 +191,12 @@ def _drop_skipped(markup: str, lower: bool = False) -> str:
         position = opening.end()
         if opening.group(0).endswith("/>"):
             continue
-        closing = closers[opening.group(1).lower()].search(markup, position)
+        name = opening.group(1)
+        # The case-blind opener also matches a name holding a non-ASCII twin
+        # of an ASCII letter ("<\u017fcript>", "<scr\u0130pt>"), which no lower-casing
+        # turns into the table's key: its closing pattern is the ASCII name's.
+        closer = closers.get(name) or closers[name.translate(_TO_ASCII_LETTER).lower()]
+        closing = closer.search(markup, position)
         if not closing:  # unclosed: everything after it is script
             return "".join(out)
         position = closing.end()
