@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors import fastfeed
+from connectors import fastfeed, fastfields, textrepair
 from connectors.feeds import parse_feed
 from connectors.fastfeed import fast_outcome, fast_parse
 
@@ -167,7 +167,7 @@ def test_differential_over_every_corpus_feed(corpora, monkeypatch):
 def test_the_windows_1252_table_is_feedparsers():
     from feedparser.html import _cp1252
 
-    assert fastfeed._CP1252 == _cp1252
+    assert textrepair._CP1252 == _cp1252
 
 
 @pytest.mark.parametrize(
@@ -220,9 +220,9 @@ def test_only_short_tags_are_remembered():
             "<dc:creator>", "<x:extra>e</x:extra><dc:creator>"
         )
         assert fast_outcome("t.xml", text, None) is not None
-        return fastfeed._cached_tag_refusal.cache_info().currsize
+        return fastfields._cached_tag_refusal.cache_info().currsize
 
-    fastfeed._cached_tag_refusal.cache_clear()
+    fastfields._cached_tag_refusal.cache_clear()
     before = size_after("urn:short:a")
     assert size_after("urn:long:" + "x" * 5000) == before  # a file cannot fill memory with tags
     assert size_after("urn:short:b") == before + 1
@@ -426,4 +426,4 @@ def test_rfc822_dates_read_as_feedparser_reads_them(day, date, month, year, cloc
     zone = zone if isinstance(zone, str) else f"{zone[0]}{zone[1]:04d}"
     hour, minute, second = clock
     text = f"{day}, {date:02d} {month} {year:04d} {hour:02d}:{minute:02d}:{second:02d} {zone}"
-    assert fastfeed._parse_date(text) == _parse_date(text)
+    assert fastfields.parse_date(text) == _parse_date(text)
