@@ -151,7 +151,7 @@ def test_folded_text_and_offsets_match_the_reference_on_any_text(original):
 @given(texts)
 def test_fold_is_the_per_character_fold(original):
     long = original * 2 + "y" * 130
-    for text in (original, long):
+    for text in (original, long, original + "\u064e" * 130):
         assert fold(text) == "".join(fold_char(ch) for ch in text)
 
 
@@ -166,6 +166,8 @@ def test_fold_is_the_per_character_fold(original):
         "Officials said it wasn’t over.\n\n" + "The shelling went on all night. " * 20,
         # Long with a run of every Unicode space.
         "x" + "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) * 3 + "y" * 200,
+        # Every character deleted, long (an empty array to decode).
+        "\u064e\u0640" * 100,
         # Only whitespace, long and short.
         " \n\u2029\u00a0" * 100,
         " \n",

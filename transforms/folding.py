@@ -19,6 +19,7 @@ same result.
 from __future__ import annotations
 
 import bisect
+import codecs
 import re
 import unicodedata
 from collections.abc import Callable
@@ -85,6 +86,11 @@ class _Lazy(dict):
         return value
 
 
+def _decode(codes: np.ndarray) -> str:
+    # The array's own buffer, decoded without a bytes copy first.
+    return codecs.utf_32_le_decode(codes, "strict", True)[0]
+
+
 class CodeTable:
     """A per-character fold (``''`` or one character per character) applied to whole strings.
 
@@ -106,11 +112,13 @@ class CodeTable:
 
     def codes(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """``(code points of text, their folds)``; a deleted character's fold is above 0x10FFFF."""
+        # take() skips fancy indexing's per-element checks; every code point
+        # is an index of the table, so clipping never changes one.
         source = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        out = self._array[source]
+        out = self._array.take(source, mode="clip")
         if not out.all():
             self._fill(np.unique(source[out == 0]))
-            out = self._array[source]
+            out = self._array.take(source, mode="clip")
         return source, out
 
     def translate(self, text: str) -> str:
@@ -120,7 +128,7 @@ class CodeTable:
         _, out = self.codes(text)
         if out.max() >= _DELETED:
             out = out[out < _DELETED]
-        return out.tobytes().decode("utf-32-le")
+        return _decode(out)
 
 
 _FOLD = CodeTable(fold_char)
@@ -177,10 +185,10 @@ class Folded:
         source, out = _FOLD.codes(original)
         if out.max() >= _DELETED:
             return self._array_delete(original, source, out)
-        space = _IS_SPACE[source]
+        space = _IS_SPACE.take(source, mode="clip")
         repeat = space[1:] & space[:-1]
         if not repeat.any():
-            return out.tobytes().decode("utf-32-le")
+            return _decode(out)
         # Nothing deleted (the common case): only whitespace runs shorten the
         # text, so the way back steps once after each run, by the characters
         # dropped so far; a run's drops are consecutive indexes of `repeat`.
@@ -194,12 +202,12 @@ class Folded:
         keep = np.empty(len(out), dtype=bool)
         keep[0] = True
         np.logical_not(repeat, out=keep[1:])
-        return out[keep].tobytes().decode("utf-32-le")
+        return _decode(out[keep])
 
     def _array_delete(self, original: str, source: np.ndarray, out: np.ndarray) -> str:
         kept = np.flatnonzero(out < _DELETED)
         source = source[kept]
-        space = _IS_SPACE[source]
+        space = _IS_SPACE.take(source, mode="clip")
         repeat = space[1:] & space[:-1]
         if repeat.any():
             keep = np.ones(len(source), dtype=bool)
@@ -213,7 +221,7 @@ class Folded:
             steps = np.append(0, steps)
         self._run_at = steps.tolist()
         self._run_shift = shift[steps].tolist()
-        return out[kept].tobytes().decode("utf-32-le")
+        return _decode(out[kept])
 
     def _slow(self, original: str) -> str:
         # Deletions change lengths: map every kept character (rare: Arabic
