@@ -194,7 +194,9 @@ class Folded:
         # dropped so far; a run's drops are consecutive indexes of `repeat`.
         drop = np.flatnonzero(repeat)
         last = np.flatnonzero(drop[1:] - drop[:-1] != 1)
-        # A run whose last drop is drop[j] ends before folded offset drop[j] + 1 - j.
+        # repeat[k] drops original offset k + 1. After the run whose last drop
+        # is repeat[drop[j]], folded offsets from drop[j] + 1 - j on lie j + 1
+        # characters further on in the original.
         self._run_at = (drop[last] + 1 - last).tolist()
         self._run_at.append(int(drop[-1]) + 2 - len(drop))
         self._run_shift = (last + 1).tolist()
