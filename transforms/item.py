@@ -206,7 +206,7 @@ class Item:
         """
         if not _ITEM_FIELDS.issuperset(changes):
             return dataclasses.replace(self, **changes)  # its TypeError names the field
-        new = _NEW(Item)
+        new = _NEW(type(self))
         for put, value in zip(_ITEM_SETTERS, _ITEM_VALUES(self)):
             put(new, value)
         for name, value in changes.items():
@@ -383,8 +383,6 @@ def _source(d: dict[str, Any]) -> Source:
         country=d.get("country"),
         affiliation=d.get("affiliation"),
     )
-
-
 
 
 def from_dict(d: dict[str, Any]) -> Item:
