@@ -71,7 +71,11 @@ def _items_in(path: Path) -> int:
 
 
 def _write_prefix(inputs: Path, prefix: Path, share: float) -> int:
-    """The first files of ``inputs`` holding ``share`` of its items, linked into ``prefix``; their items."""
+    """Link the first files of ``inputs`` holding ``share`` of its items into ``prefix``.
+
+    Returns:
+        The number of items in those files.
+    """
     files = sorted(inputs.iterdir())
     counts = [_items_in(f) for f in files]
     want, taken, n = share * sum(counts), 0, 0
