@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from benchmarks.replay_loop import STAGES, run
+from benchmarks.replay_loop import STAGES, main, run
 from benchmarks.stage_ab import stage_seconds
 
 FEED = """<?xml version="1.0" encoding="utf-8"?>
@@ -18,15 +16,13 @@ FEED = """<?xml version="1.0" encoding="utf-8"?>
 
 
 def test_every_stage_of_a_loop_report_is_read(tmp_path, capsys):
-    from benchmarks import replay_loop
-
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "feed.xml").write_text(FEED, encoding="utf-8")
-    assert replay_loop.main([str(tmp_path / "in"), str(tmp_path / "out"), "--stages"]) == 0
+    assert main([str(tmp_path / "in"), str(tmp_path / "out"), "--stages"]) == 0
     report = capsys.readouterr().out
     seconds = stage_seconds(report)
     assert list(seconds) == [*STAGES, "all stages"]
     assert all(value >= 0.0 for value in seconds.values())
     assert abs(sum(seconds[s] for s in STAGES) - seconds["all stages"]) < 0.05
     assert run(tmp_path / "in", tmp_path / "again")["items"] == 1
-    assert Path(tmp_path / "out" / "flagged.jsonl").read_text().count("\n") == 1
+    assert (tmp_path / "out" / "flagged.jsonl").read_text().count("\n") == 1

@@ -176,8 +176,7 @@ def _kept_decision(record: Record) -> Iterable[tuple[str, tuple[str, Decision]]]
     if duplicate is not None or not any(peek_member(packed, "reports", "twins")):
         return
     m = as_member(packed)
-    if m.reports or m.twins:
-        yield m.file, (m.handle, (None, m.reports, m.twins))
+    yield m.file, (m.handle, (None, m.reports, m.twins))
 
 
 class _ApplyFileFn(beam.DoFn):
