@@ -31,23 +31,52 @@ is what the pipeline decides.
   (a truncated copy); or, under a lightly edited headline, when it is
   higher. Both must have enough text, and items with different figures
   ("kills 3" / "kills 5") are never merged.
+
+Where the parts live: the tokens in :mod:`transforms.neardup_tokens`; token
+and shingle hashes and the title and figure samples in
+:mod:`transforms.neardup_hashes`; :class:`Fingerprint` and
+:class:`NearConfig` in :mod:`transforms.neardup_record`. This module builds
+the MinHash signature and the fingerprint and makes the decision; every name
+in its ``__all__`` is importable from here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-import re
 import struct
-import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from itertools import filterfalse
+from collections.abc import Sequence
 
-import mmh3
 import numpy as np
 
-from transforms.folding import CodeTable, fold_char
+from transforms.neardup_hashes import (
+    _constants,
+    _shingles_of,
+    _smallest16,
+    _token_hashes,
+    figures,
+    figures_differ,
+    shingle_hashes,
+    title_similarity,
+)
+from transforms.neardup_record import (
+    FIGURES,
+    MAX_TOKENS,
+    NUM_PERM,
+    SHINGLE,
+    TITLE_WORDS,
+    Fingerprint,
+    NearConfig,
+)
+from transforms.neardup_tokens import tokens
+
+# Inner names the tests read here: the version, the token hash's seed, the
+# title sample, and the token fold their references are built from.
+from transforms.neardup_hashes import _SEED as _SEED
+from transforms.neardup_hashes import _TOKEN_SEED as _TOKEN_SEED
+from transforms.neardup_hashes import _title_hashes as _title_hashes
+from transforms.neardup_tokens import _RUNS as _RUNS
+from transforms.neardup_tokens import _token_fold as _token_fold
 
 __all__ = [
     "FIGURES",
@@ -71,222 +100,8 @@ __all__ = [
     "tokens",
 ]
 
-NUM_PERM = 128
-SHINGLE = 3
-MAX_TOKENS = 1000
-TITLE_WORDS = 16
-FIGURES = 12
-_SEED = "newswatch-minhash-2"
 # Chance that two unrelated b-bit values agree: corrects the similarity estimate.
 _COLLIDE = 1.0 / 256.0
-
-
-@dataclass(frozen=True, slots=True)
-class NearConfig:
-    """Thresholds of the near-duplicate decision (defaults chosen by ``benchmarks.dedup_eval``).
-
-    Attributes:
-        threshold: estimated Jaccard similarity at which two items under the
-            same headline are one story.
-        containment: share of the shorter item's shingles found in the longer
-            one at which a truncated copy under the same headline is one story.
-        edited_threshold: similarity at which two items under an edited
-            headline (see ``title_agree``) are one story.
-        title_agree: Jaccard similarity of the title words at which a headline
-            counts as edited rather than another.
-        strong: similarity at which two items are one story whatever their
-            headlines (a syndicated copy under its own headline).
-        min_shingles: items with fewer shingles are never near-duplicates: a
-            headline alone is too little text to tell copies from stories.
-        bands: LSH bands; ``bands * rows`` must not exceed :data:`NUM_PERM`.
-        rows: signature bytes per band.
-    """
-
-    threshold: float = 0.4
-    containment: float = 0.8
-    edited_threshold: float = 0.6
-    title_agree: float = 0.7
-    strong: float = 0.8
-    min_shingles: int = 10
-    bands: int = 32
-    rows: int = 4
-
-    def __post_init__(self) -> None:
-        for name in ("threshold", "containment", "edited_threshold", "title_agree", "strong"):
-            value = getattr(self, name)
-            if not 0.0 < value <= 1.0:
-                raise ValueError(f"NearConfig.{name} must be in (0, 1] (got {value!r})")
-        if self.bands < 1 or self.rows < 1 or self.bands * self.rows > NUM_PERM:
-            raise ValueError(
-                f"NearConfig bands*rows must be between 1 and {NUM_PERM} (got {self.bands}*{self.rows})"
-            )
-        if self.min_shingles < 1:
-            raise ValueError(f"NearConfig.min_shingles must be >= 1 (got {self.min_shingles!r})")
-
-
-@dataclass(frozen=True, slots=True)
-class Fingerprint:
-    """What the near-duplicate decision knows about an item (about 160 bytes packed).
-
-    Attributes:
-        signature: :data:`NUM_PERM` one-byte MinHash values.
-        size: number of distinct shingles (capped at 65535).
-        title: the smallest :data:`TITLE_WORDS` of the 16-bit hashes of the
-            title's distinct words, sorted.
-        figures: the smallest :data:`FIGURES` 16-bit hashes of the numbers in
-            the title, sorted.
-        text_figures: the same for the numbers anywhere in the text.
-    """
-
-    signature: bytes
-    size: int
-    title: tuple[int, ...]
-    figures: tuple[int, ...] = ()
-    text_figures: tuple[int, ...] = ()
-
-    def pack(self) -> bytes:
-        """A compact binary form (see :meth:`unpack`)."""
-        parts = (self.title[:TITLE_WORDS], self.figures[:FIGURES], self.text_figures[:FIGURES])
-        head = struct.pack("<HBBB", min(self.size, 0xFFFF), *(len(p) for p in parts))
-        return head + b"".join(struct.pack(f"<{len(p)}H", *p) for p in parts) + self.signature
-
-    @classmethod
-    def unpack(cls, data: bytes) -> Fingerprint:
-        size, *counts = struct.unpack_from("<HBBB", data)
-        at, parts = 5, []
-        for n in counts:
-            parts.append(struct.unpack_from(f"<{n}H", data, at))
-            at += 2 * n
-        return cls(
-            signature=bytes(data[at:]),
-            size=size,
-            title=parts[0],
-            figures=parts[1],
-            text_figures=parts[2],
-        )
-
-
-# ---------------------------------------------------------------- tokens
-
-# Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer,
-# CJK radicals/ideographs, kana, bopomofo, CJK compatibility, and the
-# supplementary ideograph planes.
-_NO_SPACE = (
-    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f"
-    "\u3190-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-)
-_RUNS = re.compile(f"([{_NO_SPACE}]+)|([^{_NO_SPACE}]+)")
-
-
-_DENSE = re.compile(f"[{_NO_SPACE}]")
-
-
-def _token_fold(ch: str) -> str:
-    """The fold of one character for comparison.
-
-    :func:`transforms.folding.fold_char`, except that format characters (Cf:
-    soft hyphen, zero-width space) vanish instead of splitting a word, digits
-    of every script become ASCII, and Hangul syllables are kept whole (their
-    decomposition would leave only the initial consonant).
-    """
-    if unicodedata.category(ch) == "Cf":
-        return ""
-    if ch.isdigit() and unicodedata.decimal(ch, None) is not None:
-        return str(unicodedata.decimal(ch))
-    if 0xAC00 <= ord(ch) <= 0xD7A3:
-        return ch
-    return fold_char(ch)
-
-
-_TOKEN_FOLD = CodeTable(_token_fold)
-
-
-def tokens(text: str) -> list[str]:
-    """Words of ``text`` for comparison; character bigrams in scripts without spaces."""
-    folded = _TOKEN_FOLD.translate(text)
-    if folded.isascii():
-        return folded.split()
-    # Every script written without spaces lies at or above U+0E00, and so does
-    # any UTF-16 code unit of a character beyond the BMP: one C-speed maximum
-    # clears most non-ASCII texts (Cyrillic, Arabic, kept Latin letters)
-    # without the regular expression's slower scan of every character.
-    units = np.frombuffer(folded.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
-    if units.max() < 0x0E00 or _DENSE.search(folded) is None:
-        # No word needs cutting into bigrams.
-        return folded.split()
-    out: list[str] = []
-    for word in folded.split():
-        if word.isascii():
-            out.append(word)
-            continue
-        for dense, spaced in _RUNS.findall(word):
-            if spaced:
-                out.append(spaced)
-            elif len(dense) == 1:
-                out.append(dense)
-            else:
-                out.extend(dense[i : i + 2] for i in range(len(dense) - 1))
-    return out
-
-
-def _constants(name: str, count: int = NUM_PERM) -> np.ndarray:
-    # From a hash, not a random generator: the same on every worker, run and numpy version.
-    return np.array(
-        [
-            int.from_bytes(
-                hashlib.blake2b(f"{_SEED}:{name}:{i}".encode(), digest_size=8).digest(), "little"
-            )
-            for i in range(count)
-        ],
-        dtype=np.uint64,
-    )
-
-
-# MurmurHash3 x64-128 of a token's UTF-8 (the digest function needs mmh3 >= 5;
-# mmh3 gives the same bytes on every platform, big-endian ones included, since
-# 4.0); its first 8 bytes, little-endian, are the token's 64-bit hash. Hashing
-# tokens rather than shingle strings builds no string per shingle, and a
-# shingle's hash is then numpy arithmetic.
-_MURMUR = mmh3.mmh3_x64_128_digest
-_TOKEN_SEED = int(_constants("token", 1)[0]) & 0xFFFFFFFF
-# A shingle's hash is the high 32 bits of sum(M_j * h_j) mod 2**64 over its
-# tokens' 64-bit hashes h_j: a multiplier per position keeps "a b c" apart from
-# "c b a", and the high bits of the sum depend on every bit of every h_j.
-_POSITION = _constants("position", SHINGLE) | np.uint64(1)
-_HIGH = np.uint64(32)
-
-
-def _token_hashes(words: Iterable[bytes]) -> np.ndarray:
-    """The 64-bit hash of each UTF-8 token, in order (``map`` keeps the loop in C)."""
-    digests = b"".join(map(_MURMUR, words, itertools.repeat(_TOKEN_SEED)))
-    return np.frombuffer(digests, dtype="<u8")[::2]
-
-
-def _shingles_of(hashes: np.ndarray, k: int = SHINGLE) -> np.ndarray:
-    # Distinct 32-bit shingle hashes, sorted, from the token hashes.
-    n = len(hashes)
-    if n == 0:
-        return np.empty(0, dtype=np.uint32)
-    if k > len(_POSITION):
-        raise ValueError(f"shingles of at most {len(_POSITION)} tokens (got {k})")
-    rows = max(n - k + 1, 1)
-    total = hashes[:rows] * _POSITION[0]
-    for j in range(1, min(k, n)):
-        total += hashes[j : rows + j] * _POSITION[j]
-    return np.unique((total >> _HIGH).astype(np.uint32))
-
-
-def _shingle_array(words: Sequence[str], k: int = SHINGLE) -> np.ndarray:
-    return _shingles_of(_token_hashes(map(str.encode, words)), k)
-
-
-def shingle_hashes(words: Sequence[str], k: int = SHINGLE) -> list[int]:
-    """Distinct 32-bit hashes of the ``k``-token shingles (one shingle if fewer tokens), sorted.
-
-    Raises:
-        ValueError: if ``k`` is more than :data:`SHINGLE`.
-    """
-    return _shingle_array(words, k).tolist()
 
 
 # ---------------------------------------------------------------- MinHash
@@ -341,63 +156,6 @@ def containment(similarity: float, size_a: int, size_b: int) -> float:
         return 0.0
     shared = similarity * (small + large) / (1.0 + similarity)
     return min(1.0, shared / small)
-
-
-# ---------------------------------------------------------------- titles and figures
-
-_LOW16 = np.uint64(0xFFFF)
-
-
-def _smallest16(hashes: np.ndarray, k: int) -> tuple[int, ...]:
-    # The smallest k distinct low 16 bits of 64-bit token hashes, sorted
-    # (a Python set and sort: numpy's per-call cost is more on a few values).
-    return tuple(sorted(set((hashes & _LOW16).tolist()))[:k])
-
-
-def _title_hashes(words: Sequence[str]) -> tuple[int, ...]:
-    # The smallest TITLE_WORDS 16-bit hashes of the distinct words, sorted:
-    # the smallest, not the first words, so a long title's sample is the same
-    # whatever the word order.
-    return _smallest16(_token_hashes(map(str.encode, words)), TITLE_WORDS)
-
-
-def title_similarity(a: Sequence[int], b: Sequence[int]) -> float:
-    """Jaccard similarity of two titles' word hashes (0 when either is empty)."""
-    if not a or not b:
-        return 0.0
-    sa, sb = set(a), set(b)
-    return len(sa & sb) / len(sa | sb)
-
-
-def figures(words: Sequence[str]) -> tuple[int, ...]:
-    """The smallest :data:`FIGURES` 16-bit hashes of the numbers among ``words``, sorted.
-
-    Numbers are casualty figures, dates, counts: the words that tell two
-    otherwise alike reports apart. Keeping the smallest hashes (a "bottom-k"
-    sample) lets :func:`figures_differ` compare two long lists exactly below
-    a common limit.
-    """
-    # A word of letters only (the common case, passed over in C) holds no digit.
-    numbers = {
-        w.lstrip("0") or "0" for w in filterfalse(str.isalpha, words) if any(map(str.isdigit, w))
-    }
-    if not numbers:
-        return ()
-    return _smallest16(_token_hashes(map(str.encode, numbers)), FIGURES)
-
-
-def _below_limit(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[set[int], set[int]]:
-    # A full sample stands for a longer list only up to its largest hash.
-    limit = min(a[-1] if len(a) >= FIGURES else 0xFFFF, b[-1] if len(b) >= FIGURES else 0xFFFF)
-    return {x for x in a if x <= limit}, {x for x in b if x <= limit}
-
-
-def figures_differ(a: tuple[int, ...], b: tuple[int, ...], *, both_ways: bool) -> bool:
-    """Whether two figure samples differ: either way, or ``both_ways`` (each has numbers the other lacks)."""
-    sa, sb = _below_limit(a, b)
-    if both_ways:
-        return bool(sa - sb) and bool(sb - sa)
-    return sa != sb
 
 
 def fingerprint(title: str, text: str) -> Fingerprint:
