@@ -1,4 +1,4 @@
-"""The ``near`` pass in batch: candidate pairs by key, verified once, one decision.
+"""The ``near`` pass in batch: candidate pairs by key, verified once, decided per component.
 
 Items meet their candidate copies by LSH band and title keys
 (:func:`transforms.neardup.candidate_keys`); each candidate pair is verified
@@ -11,32 +11,43 @@ Only packed :class:`transforms.dedup.Member` records travel here, never
 items, and what a grouping holds per item stays small and linear in the
 input:
 
-1. ``CandidateKeys`` and ``Pairs``: per candidate key, about 28 bytes (an
-   8-byte ref of the item, its dates in 10 bytes, the rest of the key),
-   under the key's first :data:`~transforms.dedup_pairs.COARSE` characters, joined per bundle into
-   one bytes object per coarse key (:func:`join_entries`). The joined
-   entries wait in frame files, one per part (by coarse key, up to
-   :data:`NEAR_PARTS`) and bundle; the files are grouped by part (a few ids)
-   and each part is read and grouped by coarse key in one step, holding
-   about 1/parts of the entries at a time; :func:`bucket_pairs` pairs each
-   item with at most :data:`~transforms.dedup_pairs.WINDOW` earlier ones per key (a headline
-   repeated 10,000 times gives linearly many pairs, not 50 million);
+1. ``CandidateKeys`` and ``Pairs`` (:mod:`transforms.dedup_candidates`):
+   per candidate key, about 28 bytes, under the key's first
+   :data:`~transforms.dedup_pairs.COARSE` characters, joined per bundle and
+   waiting in frame files, one per part (up to :data:`NEAR_PARTS`) and
+   bundle; each part is read and paired in one step, holding about 1/parts
+   of the entries; :func:`bucket_pairs` pairs each item with at most
+   :data:`WINDOW` earlier ones per key (a headline repeated 10,000 times
+   gives linearly many pairs, not 50 million);
 2. ``JoinEarlier`` / ``JoinLater``: each item's packed entry (rank, id,
    fingerprint) meets its pairs by ref, once per side; a pair found under
    several keys is verified once;
-3. the near decisions and the credits they give representatives are as many
+3. ``Components``: the verified pairs and the exact copies' links to their
+   representatives are grouped by connected component
+   (:class:`~transforms.dedup_components.GroupByComponent`, no global key),
+   and :func:`assign_leaders` decides each group: it only follows pairs and
+   links, so a component's decisions are those made over everything;
+4. the near decisions and the credits they give representatives are as many
    as the near copies: they reach the survivors as side inputs. The
    survivors and anchors wait for them in frame files, not in the runner.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 
 import apache_beam as beam
-from apache_beam.transforms.window import GlobalWindows
 
+from transforms.dedup_candidates import (
+    FLUSH_BYTES,
+    CandidateFilesFn,
+    CandidatesFn,
+    halves,
+    part_pairs,
+    prints_of_file,
+    verified,
+)
+from transforms.dedup_components import GroupByComponent
 from transforms.dedup_member import as_member, pack_record, peek_member, unpack_record
 from transforms.dedup_pairs import (
     WINDOW,
@@ -46,22 +57,13 @@ from transforms.dedup_pairs import (
     candidate_entries,
     join_entries,
     pack_entry,
-    ref,
     split_entries,
     unpack_entry,
     verify_pair,
 )
 from transforms.item import Duplicate
 from transforms.neardup import NearConfig
-from transforms.spill import (
-    FRAMES_SUFFIX,
-    DeleteSpill,
-    FrameSpillFn,
-    PartWriters,
-    default_spill_dir,
-    part_of,
-    read_frames,
-)
+from transforms.spill import FRAMES_SUFFIX, DeleteSpill, FrameSpillFn, read_frames
 
 __all__ = [
     "FLUSH_BYTES",
@@ -80,10 +82,9 @@ __all__ = [
     "verify_pair",
 ]
 
-# Bytes of candidate entries a bundle buffers before it writes them joined
-# (about 2.5 times as much as Python objects); the part files take them in
-# any number of pieces.
-FLUSH_BYTES = 4 << 20
+# Names the tests and earlier callers know these steps by.
+_CandidatesFn, _CandidateFilesFn, _part_pairs = CandidatesFn, CandidateFilesFn, part_pairs
+
 # The most parts the candidate entries (about 0.9 KB per item) are paired
 # in: a part is read and paired in one step, in memory.
 NEAR_PARTS = 64
@@ -131,134 +132,15 @@ def _near_entries(joined, spill_dir: str):
 
 
 def _link(record: tuple):
+    """An anchor's record → ``(copy id, representative id, link)``, a record of its component."""
     packed, duplicate = record
     if duplicate is not None and duplicate.kind in _ANCHOR_KINDS:
-        yield "near", ("link", as_member(packed).id, duplicate.of)
-
-
-class _CandidatesFn(beam.DoFn):
-    """Members → ``(coarse key, joined entries)``, joined per coarse key within a bundle.
-
-    Buffers at most ``flush_bytes`` of entries before it emits them (and the
-    rest at the end of its bundle, in the global window: a batch step).
-    """
-
-    def __init__(self, config: NearConfig, flush_bytes: int = FLUSH_BYTES) -> None:
-        self._config = config
-        self._flush = flush_bytes
-
-    def start_bundle(self) -> None:
-        self._buffer: dict[str, list[bytes]] = defaultdict(list)
-        self._size = 0
-
-    def process(self, packed_entry: bytes):
-        rank, item_id, fp, is_copy = unpack_entry(packed_entry)
-        for coarse, entry in candidate_entries(rank, item_id, fp, is_copy, self._config):
-            self._buffer[coarse].append(entry)
-            self._size += len(entry) + 1
-        if self._size >= self._flush:
-            yield from self._drain()
-
-    def finish_bundle(self):
-        for joined in self._drain():
-            yield GlobalWindows.windowed_value(joined)
-
-    def _drain(self):
-        buffer, self._buffer, self._size = self._buffer, defaultdict(list), 0
-        while buffer:
-            coarse, entries = buffer.popitem()
-            yield coarse, join_entries(entries)
-
-
-class _CandidateFilesFn(_CandidatesFn):
-    """Members' packed entries → their candidate entries in frame files, one per part and bundle.
-
-    The entries of a coarse key, joined as :class:`_CandidatesFn` joins
-    them, go to the file of the key's part (its CRC-32 modulo ``parts``), as
-    one frame: the key's size (1 byte), the key, the joined entries. Output,
-    at the end of the bundle: ``(part, file id)`` for each file written.
-    """
-
-    def __init__(
-        self, config: NearConfig, spill_dir: str, parts: int, flush_bytes: int = FLUSH_BYTES
-    ) -> None:
-        super().__init__(config, flush_bytes)
-        self._dir = spill_dir
-        self._parts = parts
-
-    def setup(self) -> None:
-        self._files = PartWriters(self._dir)
-
-    def start_bundle(self) -> None:
-        super().start_bundle()
-        # Files left open by a failed bundle attempt are abandoned, never read.
-        self._files.close()
-
-    def process(self, packed_entry: bytes):
-        for coarse, joined in super().process(packed_entry):
-            self._write(coarse, joined)
-        return ()
-
-    def finish_bundle(self):
-        for coarse, joined in self._drain():
-            self._write(coarse, joined)
-        for file_ref in self._files.close():
-            yield GlobalWindows.windowed_value(file_ref)
-
-    def teardown(self) -> None:
-        self._files.close()
-
-    def _write(self, coarse: str, joined: bytes) -> None:
-        key = coarse.encode("utf-8", "surrogatepass")
-        self._files.write(part_of(key, self._parts), bytes((len(key),)) + key + joined)
-
-
-def _part_pairs(part_files: tuple[int, Iterable[str]], spill_dir: str):
-    """One part's candidate files → the candidate pairs of its coarse keys (:func:`bucket_pairs`).
-
-    The part's entries are read into memory, grouped by coarse key, and
-    dropped once paired: a part holds about 1/``parts`` of all entries. Then
-    the id of each file read, tagged ``done``.
-    """
-    _, file_ids = part_files
-    files = sorted(set(file_ids))
-    groups: dict[bytes, list[bytes]] = defaultdict(list)
-    for file_id in files:
-        for frame in read_frames(spill_dir, file_id):
-            size = frame[0]
-            groups[frame[1 : 1 + size]].append(frame[1 + size :])
-    while groups:
-        _, joined = groups.popitem()
-        yield from bucket_pairs(entry for data in joined for entry in split_entries(data))
-    for file_id in files:
-        yield beam.pvalue.TaggedOutput("done", file_id)
-
-
-def _print(packed_entry: bytes, involved: dict):
-    """An item's packed entry by its ref, if some candidate pair needs it."""
-    item_ref = ref(unpack_entry(packed_entry)[1])
-    if item_ref in involved:
-        yield item_ref, packed_entry
-
-
-def _halves(joined):
-    """One item's packed entry, sent to each of its later partners."""
-    _, grouped = joined
-    for entry in grouped["print"]:
-        for partner in set(grouped["pair"]):
-            yield partner, entry
-
-
-def _verified(joined, config: NearConfig):
-    _, grouped = joined
-    for entry in grouped["print"]:
-        for half in set(grouped["half"]):
-            edge = verify_pair(half, entry, config)
-            if edge is not None:
-                yield edge
+        copy = as_member(packed).id
+        yield copy, duplicate.of, ("link", copy, duplicate.of)
 
 
 def _leaders(grouped) -> Iterable[tuple[str, tuple[str, float]]]:
+    """One group of whole components' pairs and links → its near decisions."""
     _, records = grouped
     edges, links = [], []
     for kind, *fields in records:
@@ -285,16 +167,6 @@ def _mark(record: tuple, near_of: dict, leaders: dict):
     leader, similarity = decision
     yield (packed, Duplicate(of=leader, kind="near", similarity=similarity))
     yield beam.pvalue.TaggedOutput("credit", (leader, (m.rank, (m.report, *m.reports))))
-
-
-def _prints_of_file(file_id: str, spill_dir: str, involved: dict):
-    """The packed entries that some candidate pair needs, from one frame file of entries.
-
-    Then the file's id, tagged ``read``.
-    """
-    for entry in read_frames(spill_dir, file_id):
-        yield from _print(entry, involved)
-    yield beam.pvalue.TaggedOutput("read", file_id)
 
 
 def _mark_file(file_id: str, spill_dir: str, near_of: dict, leaders: dict):
@@ -368,14 +240,14 @@ class NearDedup(beam.PTransform):
         # each part is then read and paired in one step, which holds about
         # 1/parts of the entries at a time (a grouping of them would be held
         # whole, and copied while read back, by a runner such as FnApiRunner).
-        part_pairs = (
+        paired = (
             entries
-            | "CandidateKeys" >> beam.ParDo(_CandidateFilesFn(config, spill_dir, self._parts))
+            | "CandidateKeys" >> beam.ParDo(CandidateFilesFn(config, spill_dir, self._parts))
             | "PartFiles" >> beam.GroupByKey()
-            | "Pairs" >> beam.FlatMap(_part_pairs, spill_dir).with_outputs("done", main="pairs")
+            | "Pairs" >> beam.FlatMap(part_pairs, spill_dir).with_outputs("done", main="pairs")
         )
-        part_pairs.done | "DeleteCandidates" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
-        pairs = part_pairs.pairs
+        paired.done | "DeleteCandidates" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
+        pairs = paired.pairs
         # Only the fingerprints of items in some pair travel to the joins.
         involved = (
             pairs
@@ -386,28 +258,29 @@ class NearDedup(beam.PTransform):
         # (Each collection of file ids is read by one step only: one read by
         # two steps that wait for side inputs stalled FnApiRunner.)
         read = entry_files | "Prints" >> beam.FlatMap(
-            _prints_of_file, spill_dir, beam.pvalue.AsDict(involved)
+            prints_of_file, spill_dir, beam.pvalue.AsDict(involved)
         ).with_outputs("read", main="prints")
         read.read | "DeleteEntries" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
         prints = read.prints
-        halves = (
+        sent = (
             {"print": prints, "pair": pairs}
             | "JoinEarlier" >> beam.CoGroupByKey()
-            | "Halves" >> beam.FlatMap(_halves)
+            | "Halves" >> beam.FlatMap(halves)
         )
         edges = (
-            {"print": prints, "half": halves}
+            {"print": prints, "half": sent}
             | "JoinLater" >> beam.CoGroupByKey()
-            | "Verify" >> beam.FlatMap(_verified, config)
-            | "Edges" >> beam.Map(lambda edge: ("near", ("edge", *edge)))
+            | "Verify" >> beam.FlatMap(verified, config)
+            | "Edges" >> beam.Map(lambda edge: (edge[1], edge[3], ("edge", *edge)))
         )
         links = records | "Links" >> beam.FlatMap(_link)
-        # Verified pairs and exact links are few (linear, see WINDOW): one
-        # group takes them in rank order, as a stream would see them.
+        # A decision follows pairs and links only: each connected component
+        # of them is decided in a group of its own, in rank order, as a
+        # stream would see it, and no one group holds them all.
         near_of = (
             (edges, links)
             | "PairsAndLinks" >> beam.Flatten()
-            | "Gather" >> beam.GroupByKey()
+            | "Components" >> GroupByComponent()
             | "Leaders" >> beam.FlatMap(_leaders)
         )
         # The decisions and the credits are as many as the near copies: they
