@@ -57,13 +57,19 @@ class Template:
 
 
 def load_templates(corpora: Path) -> list[Template]:
-    """Every entry of the real feeds, in file order."""
+    """Every entry of the real feeds, in file order.
+
+    Raises:
+        ValueError: the corpora folder holds no real feed entries (a wrong ``--corpora``).
+    """
     real = Path(corpora) / "feeds" / "real"
     templates = []
     for path in sorted(p for p in real.rglob("*") if p.is_file()):
         outcome = parse_feed(str(path.relative_to(real)), path.read_bytes())
         for n, item in enumerate(outcome.items):
             templates.append(_template(item, f"{path.name}-{n}"))
+    if not templates:
+        raise ValueError(f"no real feed entries under {real} (is --corpora right?)")
     return templates
 
 
@@ -188,7 +194,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, required=True)
     parser.add_argument("--corpora", default=str(corpora_dir()))
     args = parser.parse_args(argv)
-    templates = load_templates(Path(args.corpora))
+    try:
+        templates = load_templates(Path(args.corpora))
+    except ValueError as exc:
+        parser.error(str(exc))
     paths = write_feeds(templates, Path(args.out_dir), args.items)
     print(f"{args.items} items from {len(templates)} real entries in {len(paths)} files")
     return 0

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
-from benchmarks.realgen import Template, variant
+import pytest
+
+from benchmarks.realgen import Template, load_templates, variant
+from benchmarks.realgen import main as realgen_main
 
 _WORD = re.compile(r"\w{2,}")
 TEXT = (
@@ -33,3 +36,13 @@ def test_variants_draw_their_words_from_their_own_entry():
         for b in range(a + 1, 4):
             sa, sb = _shingles(variants[a]["text"]), _shingles(variants[b]["text"])
             assert len(sa & sb) <= 0.2 * min(len(sa), len(sb))
+
+
+def test_a_corpora_folder_without_real_feeds_is_a_clear_error(tmp_path, capsys):
+    with pytest.raises(ValueError, match="no real feed entries"):
+        load_templates(tmp_path)
+    with pytest.raises(SystemExit) as stopped:
+        realgen_main([str(tmp_path / "out"), "--items", "10", "--corpora", str(tmp_path)])
+    assert stopped.value.code == 2
+    assert "is --corpora right?" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
