@@ -18,24 +18,36 @@ consumer writes items. Tables (the names are a contract)::
 
 Idempotence: an item is upserted by id, so a redelivered message never makes a
 second row; an update adds a report to ``also_reported_by`` once per report id;
-an upsert never writes a decision column. Queries for the desk are in
-:mod:`connectors.store_queries`.
+an upsert never writes a decision column. Decisions are in
+:mod:`connectors.store_decisions`, the desk's queries in
+:mod:`connectors.store_queries`, an item's row form in
+:mod:`connectors.store_rows`, and loading a replay's ``flagged.jsonl`` in
+:mod:`connectors.store_load`; this module keeps the connection, its
+transactions and the writes.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
+from connectors.store_load import load_flagged_jsonl
+from connectors.store_rows import (
+    _ITEM_COLUMNS,
+    StoredItem,
+    _compact_json,
+    _item_values,
+    _merge_reports,
+    stored_item,
+    to_dict_report,
+    utc_now,
+)
 from connectors.store_schema import SCHEMA, STORE_VERSION
-from transforms.item import Item, ReportUpdate, from_dict, to_dict
+from transforms.item import Item, ReportUpdate, to_dict
 
 __all__ = [
     "ReviewStore",
@@ -45,70 +57,6 @@ __all__ = [
     "to_dict_report",
     "utc_now",
 ]
-
-
-_ITEM_COLUMNS = (
-    "title", "text", "url", "canonical_url",
-    "source_kind", "source_name", "source_url", "source_country", "source_affiliation",
-    "language", "categories", "max_score", "published", "fetched", "sort_time",
-    "story_id", "also_reported_by", "text_truncated", "item_json", "updated_at",
-)  # fmt: skip
-
-
-def utc_now() -> str:
-    """The wall clock as RFC 3339 UTC with milliseconds (store times sort as text)."""
-    now = datetime.now(UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
-
-
-def _utc(value: str | None) -> str | None:
-    if not value:
-        return None
-    from connectors.pubsub import rfc3339
-
-    try:
-        return rfc3339(value)
-    except ValueError:  # a feed's own date string: kept, sorts wherever it falls
-        return value
-
-
-@dataclass(frozen=True, slots=True)
-class StoredItem:
-    """A row of ``flagged``: the item (with ``also_reported_by`` merged) and its state.
-
-    Attributes:
-        text_truncated: ``{kept_chars, total_chars, terms_dropped}`` when the
-            message carried a truncated text, else None.
-        snippet: the text around the search terms, with matches between
-            :data:`connectors.store_queries.MATCH_START` and ``MATCH_END``
-            (only in search results).
-    """
-
-    item: Item
-    decision: str | None
-    decision_reviewer: str | None
-    decision_at: str | None
-    decision_note: str | None
-    sort_time: str
-    first_seen: str
-    updated_at: str
-    text_truncated: Mapping[str, Any] | None = None
-    snippet: str | None = None
-
-
-def _compact_json(value: Any) -> str:
-    # One form for every JSON column, so an unchanged item compares equal as text.
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
-def _merge_reports(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen = {r["id"] for r in old}
-    merged = list(old)
-    for report in new:
-        if report["id"] not in seen:
-            seen.add(report["id"])
-            merged.append(report)
-    return merged
 
 
 class ReviewStore:
@@ -255,38 +203,8 @@ class ReviewStore:
             {**values, "item_id": item_id, "first_seen": now},
         )
 
-    @staticmethod
-    def _item_values(
-        item: Item,
-        reports: list[dict[str, Any]],
-        truncated: str | None,
-        item_json: str,
-        first_seen: str,
-        now: str,
-    ) -> dict[str, Any]:
-        fetched, published = _utc(item.fetched), _utc(item.published)
-        return {
-            "title": item.title,
-            "text": item.text,
-            "url": item.url,
-            "canonical_url": item.canonical_url,
-            "source_kind": item.source.kind,
-            "source_name": item.source.name,
-            "source_url": item.source.url,
-            "source_country": item.source.country,
-            "source_affiliation": item.source.affiliation,
-            "language": item.language or "und",
-            "categories": " ".join(sorted(f.category for f in item.flags)),
-            "max_score": max((f.score for f in item.flags), default=0.0),
-            "published": published,
-            "fetched": fetched,
-            "sort_time": fetched or published or first_seen,
-            "story_id": item.story_id,
-            "also_reported_by": _compact_json(reports),
-            "text_truncated": truncated,
-            "item_json": item_json,
-            "updated_at": now,
-        }
+    # Defined with the other column mappings in connectors.store_rows.
+    _item_values = staticmethod(_item_values)
 
     def apply_update(self, update: ReportUpdate, *, received_at: str | None = None) -> str:
         """Adds a report to its representative's ``also_reported_by``, once per report id.
@@ -378,59 +296,3 @@ class ReviewStore:
     def dead_letters(self) -> list[dict[str, Any]]:
         rows = self._db.execute("SELECT * FROM dead_letters ORDER BY id").fetchall()
         return [dict(r) | {"attributes": json.loads(r["attributes"])} for r in rows]
-
-
-def to_dict_report(update: ReportUpdate) -> dict[str, Any]:
-    """The report of an update in the item record's JSON form."""
-    return dataclasses.asdict(update.report)
-
-
-def stored_item(row: sqlite3.Row, snippet: str | None = None) -> StoredItem:
-    """A ``flagged`` row as a :class:`StoredItem`."""
-    body = json.loads(row["item_json"])
-    truncated = body.pop("text_truncated", None)
-    return StoredItem(
-        item=from_dict(body),
-        decision=row["decision"],
-        decision_reviewer=row["decision_reviewer"],
-        decision_at=row["decision_at"],
-        decision_note=row["decision_note"],
-        sort_time=row["sort_time"],
-        first_seen=row["first_seen"],
-        updated_at=row["updated_at"],
-        text_truncated=truncated,
-        snippet=snippet,
-    )
-
-
-def load_flagged_jsonl(store: ReviewStore, path: str | Path) -> dict[str, int]:
-    """Writes the items of a ``flagged.jsonl`` file (as replay writes it) into the store.
-
-    Each line is upserted by item id, as ``newswatch consume`` does, so loading
-    a file twice (or a later replay of the same archives) changes nothing and
-    decisions stay. A line that is not an item is kept in ``dead_letters``
-    (stage ``replay``) with the reason. One transaction for the whole file.
-
-    Returns:
-        Counts: ``new``, ``changed``, ``unchanged``, ``dead_letters``.
-
-    Raises:
-        OSError: the file cannot be read.
-    """
-    from transforms.item import from_json
-
-    counts = {"new": 0, "changed": 0, "unchanged": 0, "dead_letters": 0}
-    with open(path, "rb") as handle, store.transaction():
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                item = from_json(line)
-                outcome = store.upsert_item(item)
-            except (ValueError, TypeError, KeyError) as exc:
-                reason = f"{path}:{number}: not a flagged item: {type(exc).__name__}: {exc}"
-                store.add_dead_letter(reason, line, {"file": str(path)}, stage="replay")
-                counts["dead_letters"] += 1
-                continue
-            counts[outcome] += 1
-    return counts
