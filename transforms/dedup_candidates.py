@@ -167,6 +167,7 @@ def halves(joined):
 
 
 def verified(joined, config: NearConfig):
+    """One item's packed entry and the earlier halves sent to it → its verified pairs."""
     _, grouped = joined
     for entry in grouped["print"]:
         for half in set(grouped["half"]):

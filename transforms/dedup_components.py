@@ -27,8 +27,9 @@ whole components whatever the rounds did. A component that did not settle
 (a long chain of near pairs, say: every component of the real inputs
 measured settled in one round) spans groups that are all unsettled: those
 groups are gathered under one key, counted
-(``newswatch:components_unsettled``) and logged as a warning. That
-remainder, and only it, is decided in one place.
+(``newswatch:component_groups_unsettled`` and ``..._records_unsettled``)
+and logged as a warning. That remainder, and only it, is decided in one
+place.
 """
 
 from __future__ import annotations
@@ -67,13 +68,14 @@ UNSETTLED = ""
 
 _log = logging.getLogger(__name__)
 
-Edge = tuple[str, str]
+# Two nodes joined (an edge of the graph, as the phases emit it).
+_Pair = tuple[str, str]
 
 
 # ---------------------------------------------------------------- pure
 
 
-def large_star(node: str, neighbours: Iterable[str]) -> Iterator[Edge]:
+def large_star(node: str, neighbours: Iterable[str]) -> Iterator[_Pair]:
     """One node's large-star: each larger neighbour joined to the least of the node's around it.
 
     Args:
@@ -89,7 +91,7 @@ def large_star(node: str, neighbours: Iterable[str]) -> Iterator[Edge]:
             yield other, least
 
 
-def small_star(node: str, neighbours: Iterable[str]) -> Iterator[Edge]:
+def small_star(node: str, neighbours: Iterable[str]) -> Iterator[_Pair]:
     """One node's small-star: the node and its smaller neighbours joined to the least of them.
 
     The node's edges to larger neighbours are left to those neighbours' own
@@ -109,7 +111,7 @@ def small_star(node: str, neighbours: Iterable[str]) -> Iterator[Edge]:
             yield other, least
 
 
-def _adjacency(edges: Iterable[Edge]) -> dict[str, set[str]]:
+def _adjacency(edges: Iterable[_Pair]) -> dict[str, set[str]]:
     around: dict[str, set[str]] = defaultdict(set)
     for a, b in edges:
         if a != b:
@@ -118,7 +120,7 @@ def _adjacency(edges: Iterable[Edge]) -> dict[str, set[str]]:
     return around
 
 
-def star_rounds(edges: Iterable[Edge], rounds: int) -> set[Edge]:
+def star_rounds(edges: Iterable[_Pair], rounds: int) -> set[_Pair]:
     """The edges after ``rounds`` rounds of large-star then small-star, in plain Python.
 
     What :class:`GroupByComponent` computes in Beam, as ``(smaller, larger)``
@@ -165,7 +167,7 @@ def record_sides(record: tuple) -> Iterator[tuple[str, tuple]]:
 
 def is_settled(sides: Iterable[tuple]) -> bool:
     """Whether a label's group has both sides of each of its records (no record leaves it)."""
-    ends: dict[str, set[Edge]] = {"a": set(), "b": set()}
+    ends: dict[str, set[_Pair]] = {"a": set(), "b": set()}
     for side in sides:
         ends[side[0]].add((side[1], side[2]))
     return ends["a"] == ends["b"]
@@ -206,7 +208,7 @@ def group_by_component(
 # ---------------------------------------------------------------- Beam
 
 
-def _both_ways(record: tuple) -> Iterator[Edge]:
+def _both_ways(record: tuple) -> Iterator[_Pair]:
     """A record's edge, both ways (none for a record from a node to itself)."""
     a, b, _ = record
     if a != b:
@@ -214,7 +216,7 @@ def _both_ways(record: tuple) -> Iterator[Edge]:
         yield b, a
 
 
-def _phase(grouped: tuple[str, Iterable[str]], step) -> Iterator[Edge]:
+def _phase(grouped: tuple[str, Iterable[str]], step) -> Iterator[_Pair]:
     node, neighbours = grouped
     for a, b in step(node, neighbours):
         yield a, b
@@ -225,7 +227,8 @@ class _SettleFn(beam.DoFn):
     """A label's group → ``(label, values)`` if settled, else its values tagged ``unsettled``."""
 
     def __init__(self) -> None:
-        self._unsettled = Metrics.counter("newswatch", "components_unsettled")
+        self._groups = Metrics.counter("newswatch", "component_groups_unsettled")
+        self._records = Metrics.counter("newswatch", "component_records_unsettled")
 
     def process(self, grouped: tuple[str, Iterable[tuple]]):
         label, sides = grouped
@@ -234,7 +237,8 @@ class _SettleFn(beam.DoFn):
         if is_settled(sides):
             yield label, values
         else:
-            self._unsettled.inc()
+            self._groups.inc()
+            self._records.inc(len(values))
             yield beam.pvalue.TaggedOutput("unsettled", (UNSETTLED, (label, values)))
 
 
@@ -258,7 +262,8 @@ class GroupByComponent(beam.PTransform):
     Several components may share a group; the components that did not
     settle in ``rounds`` rounds share the group keyed :data:`UNSETTLED`.
     Keys and edges are strings (a deterministic coder); each round is two
-    groupings of the edges by node, then two more group the records.
+    groupings of the edges by node, then two more group the records (and
+    one more the unsettled remainder, if any).
 
     Args:
         rounds: rounds of large-star and small-star to unroll (at least 1).
