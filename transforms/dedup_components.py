@@ -296,7 +296,7 @@ class GroupByComponent(beam.PTransform):
             (edges, sides)
             | "EdgesAndSides" >> beam.Flatten()
             | "AtNode" >> beam.GroupByKey()
-            | "Label" >> beam.FlatMap(lambda grouped: node_labels(*grouped))
+            | "Label" >> beam.FlatMap(lambda at: node_labels(*at)).with_output_types(keyed)
             | "ByLabel" >> beam.GroupByKey()
             | "Settle" >> beam.ParDo(_SettleFn()).with_outputs("unsettled", main="settled")
         )
