@@ -171,4 +171,3 @@ class FrameSpillFn(beam.DoFn):
         out, self._out = getattr(self, "_out", None), None
         if out is not None:
             out.close()
-
