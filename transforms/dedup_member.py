@@ -8,17 +8,26 @@ tuple of strings and records is about 1.5 KB of Python objects, and as
 :func:`pack_member` bytes about 600 (one object; strings that repeat a field
 of the rank are not written twice). The passes therefore group packed
 members and unpack each where they look inside it (:func:`as_member`).
+
+The member record and its packed form are in :mod:`transforms.dedup_packed`;
+every name below is importable from here.
 """
 
 from __future__ import annotations
 
-import json
-import re
-import struct
-from typing import NamedTuple
-
+from transforms.dedup_packed import (
+    Decision,
+    Member,
+    as_member,
+    pack_member,
+    pack_record,
+    peek_member,
+    stamp_bytes,
+    unpack_member,
+    unpack_record,
+)
 from transforms.folding import fold
-from transforms.item import Duplicate, Item, Report, Source, sha256_hex
+from transforms.item import Item, Report, sha256_hex
 from transforms.neardup import NearConfig, fingerprint
 from transforms.normalise import url_key
 
@@ -78,42 +87,6 @@ def handle(item: Item) -> str:
     return sha256_hex("\x1f".join((*parts, item.published or "", item.fetched or "")))[:24]
 
 
-class Member(NamedTuple):
-    """What the passes know of one item (the item itself stays out of every grouping).
-
-    Attributes:
-        rank: :func:`rank` of the item.
-        handle: :func:`handle` of the item.
-        id: the item's id.
-        report: how the item is listed in a representative's ``also_reported_by``.
-        reports: the reports it carries (its own ``also_reported_by``, then
-            those of the copies it represents).
-        url: a digest of its ``url`` pass key (:func:`url_dedup_key`), or None.
-        content: its ``content`` pass key, or None.
-        near: its packed fingerprint, or empty when it has too little text
-            for the ``near`` pass.
-        twins: byte-identical repeats of it in its spill file that the
-            ``id`` pass folded in.
-        file: the id of the spill file the item waits in.
-    """
-
-    rank: tuple
-    handle: str
-    id: str
-    report: Report
-    reports: tuple[Report, ...]
-    url: str | None
-    content: str | None
-    near: bytes
-    twins: int = 0
-    file: str = ""
-
-
-# (duplicate or None, also_reported_by for a representative, twins), for one
-# handle in one spill file.
-Decision = tuple[Duplicate | None, tuple[Report, ...], int]
-
-
 def _digest(key: str | None) -> str | None:
     # What a pass groups by only needs to be equal for equal keys: 16 bytes
     # packed instead of a URL of about 100.
@@ -139,217 +112,3 @@ def member(item: Item, near: NearConfig | None = NearConfig(), file: str = "") -
         near=packed,
         file=file,
     )
-
-
-# A packed member's strings: each in one of three forms, 2 bits each in a
-# 5-byte mask: text (UTF-8), lowercase hex of even length (its bytes: ids,
-# hashes, handles, file ids are half as long), or a date of the form every
-# connector writes (its 14 digits in 6 bytes, the rest as text). Their sizes
-# take 1, 2 or 4 bytes each, by the longest; the largest value of the width
-# stands for None.
-_WIDE = {0: ("B", 0xFF), 1: ("H", 0xFFFF), 2: ("I", 0xFFFFFFFF)}
-_TEXTS = 18
-_TEXT, _HEX, _DATE = 0, 1, 2
-_HEX_TEXT = re.compile(r"(?:[0-9a-f]{2})+")
-_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")
-_DATE_DIGITS = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
-
-
-def stamp_bytes(text: str) -> bytes | None:
-    """The 14 digits of a date in the form every connector writes, in 6 bytes.
-
-    The form is ``2026-03-10T08:00:00`` (ASCII digits); None when ``text``
-    does not start so. The bytes sort as the 19
-    characters do; what follows them (a fraction, ``Z``) is the caller's.
-    """
-    if not _DATE_TEXT.match(text):
-        return None
-    return int("".join(text[a:b] for a, b in _DATE_DIGITS)).to_bytes(6, "big")
-
-
-def _encode_text(text: str) -> tuple[int, bytes]:
-    if _HEX_TEXT.fullmatch(text):
-        return _HEX, bytes.fromhex(text)
-    stamp = stamp_bytes(text)
-    if stamp is not None:
-        return _DATE, stamp + text[19:].encode("utf-8", "surrogatepass")
-    return _TEXT, text.encode("utf-8", "surrogatepass")
-
-
-def _decode_text(form: int, data: bytes) -> str:
-    if form == _HEX:
-        return data.hex()
-    if form == _DATE:
-        d = f"{int.from_bytes(data[:6], 'big'):014d}"
-        stamp = f"{d[:4]}-{d[4:6]}-{d[6:8]}T{d[8:10]}:{d[10:12]}:{d[12:14]}"
-        return stamp + data[6:].decode("utf-8", "surrogatepass")
-    return data.decode("utf-8", "surrogatepass")
-
-
-def _reports_text(reports: tuple[Report, ...]) -> str | None:
-    if not reports:
-        return None
-    return json.dumps(
-        [
-            [r.id, r.url, r.source.kind, r.source.name, r.source.url, r.source.country,
-             r.source.affiliation]
-            for r in reports
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-
-
-def _reports(text: str | None) -> tuple[Report, ...]:
-    if text is None:
-        return ()
-    return tuple(
-        Report(id=rid, source=Source(kind, name, surl, country, affiliation), url=url)
-        for rid, url, kind, name, surl, country, affiliation in json.loads(text)
-    )
-
-
-def pack_member(m: Member) -> bytes:
-    """A member as one bytes object (:func:`unpack_member` gives it back equal)."""
-    if len(m.rank) != 5:
-        raise ValueError(f"a member's rank has 5 fields (got {len(m.rank)})")
-    report, source = m.report, m.report.source
-    texts = (
-        *m.rank,
-        m.handle,
-        None if m.id == m.rank[2] else m.id,
-        m.file,
-        None if report.id == m.id else report.id,
-        None if source.url == m.rank[4] else source.url,
-        source.kind,
-        source.name,
-        source.country,
-        source.affiliation,
-        report.url,
-        m.url,
-        m.content,
-        _reports_text(m.reports),
-    )
-    forms, parts, sizes = 0, [], []
-    for n, text in enumerate(texts):
-        form, part = (_TEXT, b"") if text is None else _encode_text(text)
-        forms |= form << (2 * n)
-        parts.append(part)
-    longest = max(len(p) for p in parts)
-    wide = 0 if longest < 0xFF else 1 if longest < 0xFFFF else 2
-    code, none = _WIDE[wide]
-    sizes = [none if t is None else len(p) for t, p in zip(texts, parts, strict=True)]
-    head = struct.pack("<BI", wide, m.twins) + forms.to_bytes(5, "little")
-    return head + struct.pack(f"<{_TEXTS}{code}", *sizes) + b"".join(parts) + m.near
-
-
-def unpack_member(data: bytes) -> Member:
-    """Inverse of :func:`pack_member`."""
-    wide = data[0]
-    code, none = _WIDE[wide]
-    (twins,) = struct.unpack_from("<I", data, 1)
-    forms = int.from_bytes(data[5:10], "little")
-    sizes = struct.unpack_from(f"<{_TEXTS}{code}", data, 10)
-    at = 10 + struct.calcsize(f"<{_TEXTS}{code}")
-    texts: list[str | None] = []
-    for n, size in enumerate(sizes):
-        if size == none:
-            texts.append(None)
-            continue
-        texts.append(_decode_text((forms >> (2 * n)) & 3, data[at : at + size]))
-        at += size
-    (*rank_, handle_, item_id, file, report_id, source_url, kind, name, country, affiliation,
-     report_url, url, content, reports) = texts  # fmt: skip
-    rank_t = tuple(rank_)
-    item_id = rank_t[2] if item_id is None else item_id
-    source = Source(
-        kind, name, rank_t[4] if source_url is None else source_url, country, affiliation
-    )
-    return Member(
-        rank=rank_t,
-        handle=handle_,
-        id=item_id,
-        report=Report(
-            id=item_id if report_id is None else report_id, source=source, url=report_url
-        ),
-        reports=_reports(reports),
-        url=url,
-        content=content,
-        near=bytes(data[at:]),
-        twins=twins,
-        file=file,
-    )
-
-
-# The sizes' layout by width code, and the size that stands for None.
-_LAYOUTS = {
-    wide: (struct.Struct(f"<{_TEXTS}{code}"), none) for wide, (code, none) in _WIDE.items()
-}
-# The position of each field among a packed member's texts (see pack_member).
-_FIELDS = {"handle": 5, "id": 6, "file": 7, "url": 15, "content": 16, "reports": 17}
-
-
-def peek_member(data: bytes, *names: str) -> tuple:
-    """Some fields of a packed member without unpacking the rest.
-
-    ``names`` are among ``handle``, ``id``, ``file``, ``url``, ``content``,
-    ``twins`` and ``reports`` (the last only as whether there are any: a
-    bool). Each value is what :func:`unpack_member` would give for that field.
-    Most records of a pass only need their key, file and handle: this reads
-    them in about 60% of the time of a whole unpack.
-    """
-    layout, none = _LAYOUTS[data[0]]
-    sizes = layout.unpack_from(data, 10)
-    forms = int.from_bytes(data[5:10], "little")
-    out: list = []
-    for name in names:
-        if name == "twins":
-            out.append(int.from_bytes(data[1:5], "little"))
-            continue
-        if name == "reports":
-            out.append(sizes[17] != none)
-            continue
-        n = _FIELDS[name]
-        if sizes[n] == none and name == "id":
-            n = 2  # the id is the rank's when it is not written
-        size = sizes[n]
-        if size == none:
-            out.append(None)
-            continue
-        start = 10 + layout.size + sum(x for x in sizes[:n] if x != none)
-        out.append(_decode_text((forms >> (2 * n)) & 3, data[start : start + size]))
-    return tuple(out)
-
-
-def as_member(value: Member | bytes) -> Member:
-    """A member, from itself or from its packed form."""
-    return unpack_member(value) if isinstance(value, bytes | bytearray) else value
-
-
-def pack_record(record: tuple[bytes, Duplicate | None]) -> bytes:
-    """A pass's record (packed member, its duplicate or None) as one bytes object.
-
-    The duplicate comes first: a flag, then its similarity (8 bytes), the
-    sizes of its kind and representative id (2 and 4 bytes) and the two
-    strings; the packed member follows. :func:`unpack_record` gives it back.
-    """
-    packed, duplicate = record
-    if duplicate is None:
-        return b"\x00" + packed
-    kind = duplicate.kind.encode("utf-8", "surrogatepass")
-    of = duplicate.of.encode("utf-8", "surrogatepass")
-    head = struct.pack("<BdHI", 1, duplicate.similarity, len(kind), len(of))
-    return head + kind + of + packed
-
-
-def unpack_record(data: bytes) -> tuple[bytes, Duplicate | None]:
-    """Inverse of :func:`pack_record`."""
-    if data[0] == 0:
-        return bytes(data[1:]), None
-    _, similarity, kind_size, of_size = struct.unpack_from("<BdHI", data)
-    at = struct.calcsize("<BdHI")
-    kind = data[at : at + kind_size].decode("utf-8", "surrogatepass")
-    at += kind_size
-    of = data[at : at + of_size].decode("utf-8", "surrogatepass")
-    at += of_size
-    return bytes(data[at:]), Duplicate(of=of, kind=kind, similarity=similarity)
