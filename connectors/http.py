@@ -28,6 +28,8 @@ included) is handed to it with its request, and the response carries the
 archive record it was written to. Credentials (``Authorization``, cookies,
 API-key and token headers, passwords in URLs) never reach a
 :class:`Response`, so neither the archive nor a log sees them.
+
+Reading a body within the limits is in :mod:`connectors.http_body`.
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from connectors.decompress import BodyTooLarge, BoundedDecoder, DecodeError, content_codings
 from connectors.errors import PermanentError, TransientError
+from connectors.http_body import ACCEPT_ENCODING, BodyReader
 from connectors.httptypes import (
     DEFAULT_MAX_BYTES,
     VERSION,
@@ -71,25 +73,15 @@ __all__ = [
 ]
 
 _REDIRECTS = (301, 302, 303, 307, 308)
-ACCEPT_ENCODING = "gzip, deflate, br"
 # httpx honours the *_PROXY environment variables as urllib does.
 _PROXIES = bool(urllib.request.getproxies())
-
-
-# What is kept of the body of a response that is not a success.
-_ERROR_BODY = 64 * 1024
-
-
-def _truncate(chunks: list[bytes], limit: int) -> list[bytes]:
-    data = b"".join(chunks)
-    return [data[:limit]]
 
 
 def _now_rfc3339() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class Fetcher:
+class Fetcher(BodyReader):
     """The HTTP layer. Use as ``async with Fetcher(config) as fetcher:``.
 
     Args:
@@ -297,48 +289,6 @@ class Fetcher:
         self._last_start[host] = start
         if start > now:
             await asyncio.sleep(start - now)
-
-    async def _read_body(self, resp: httpx.Response, shown: str) -> list[bytes]:
-        """The decoded body in pieces, within both limits.
-
-        A success over a limit is an error. Any other status keeps at most
-        the first :data:`_ERROR_BODY` bytes, so an error page never turns a
-        503 with its Retry-After into a size error.
-        """
-        status = resp.status_code
-        success = 200 <= status < 300
-        limit = self.config.max_bytes if success else min(self.config.max_bytes, _ERROR_BODY)
-        announced = resp.headers.get("content-length", "")
-        if success and announced.isdigit() and int(announced) > limit:
-            raise PermanentError(
-                f"body over the limit of {limit} bytes (Content-Length {announced})",
-                url=shown,
-                status=status,
-            )
-        decoded = self.config.decoded_limit if success else limit
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            decoder = BoundedDecoder(content_codings(resp.headers.get("content-encoding")), decoded)
-            # Raw bytes, decoded here: httpx's own decoding would expand a
-            # whole network chunk before any limit could be checked.
-            async for raw in resp.aiter_raw():
-                size += len(raw)
-                if size > limit:
-                    raise BodyTooLarge(f"body over the limit of {limit} bytes")
-                chunks.extend(decoder.feed(raw))
-            chunks.extend(decoder.finish())
-        except BodyTooLarge as exc:
-            if success:
-                raise PermanentError(f"{exc} ({shown})", url=shown, status=status) from None
-            return _truncate(chunks, limit)
-        except DecodeError as exc:
-            if success:
-                raise PermanentError(
-                    f"undecodable body from {shown}: {exc}", url=shown, status=status
-                ) from None
-            return []
-        return chunks
 
     async def _stream(
         self,
