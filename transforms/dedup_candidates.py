@@ -1,4 +1,4 @@
-"""The near pass's candidate pairs in Beam: bucket entries in part files, pairs, verification.
+"""The near pass's candidate pairs in Beam: bucket entries in part files, then pairs.
 
 The steps :class:`transforms.dedup_near.NearDedup` wires between the
 survivors' packed entries and the verified pairs, on the pure functions of
@@ -11,10 +11,8 @@ survivors' packed entries and the verified pairs, on the pure functions of
 * :func:`part_pairs` (``Pairs``): one part's files read and grouped by coarse
   key in memory, about 1/parts of all entries, each key's bucket paired
   (:func:`~transforms.dedup_pairs.bucket_pairs`);
-* :func:`prints_of_file` (``Prints``), :func:`halves` and :func:`verified`
-  (``JoinEarlier``, ``JoinLater``, ``Verify``): the packed entries that some
-  pair needs meet their pairs by ref, once per side, and each pair is
-  verified once (:func:`~transforms.dedup_pairs.verify_pair`).
+
+and the pairs are verified in parts by :mod:`transforms.dedup_joins`.
 """
 
 from __future__ import annotations
@@ -29,10 +27,8 @@ from transforms.dedup_pairs import (
     bucket_pairs,
     candidate_entries,
     join_entries,
-    ref,
     split_entries,
     unpack_entry,
-    verify_pair,
 )
 from transforms.neardup import NearConfig
 from transforms.spill import PartWriters, part_of, read_frames
@@ -41,10 +37,7 @@ __all__ = [
     "FLUSH_BYTES",
     "CandidateFilesFn",
     "CandidatesFn",
-    "halves",
     "part_pairs",
-    "prints_of_file",
-    "verified",
 ]
 
 # Bytes of candidate entries a bundle buffers before it writes them joined
@@ -149,38 +142,3 @@ def part_pairs(part_files: tuple[int, Iterable[str]], spill_dir: str):
         yield from bucket_pairs(entry for data in joined for entry in split_entries(data))
     for file_id in files:
         yield beam.pvalue.TaggedOutput("done", file_id)
-
-
-def _print(packed_entry: bytes, involved: dict):
-    """An item's packed entry by its ref, if some candidate pair needs it."""
-    item_ref = ref(unpack_entry(packed_entry)[1])
-    if item_ref in involved:
-        yield item_ref, packed_entry
-
-
-def halves(joined):
-    """One item's packed entry, sent to each of its later partners."""
-    _, grouped = joined
-    for entry in grouped["print"]:
-        for partner in set(grouped["pair"]):
-            yield partner, entry
-
-
-def verified(joined, config: NearConfig):
-    """One item's packed entry and the earlier halves sent to it → its verified pairs."""
-    _, grouped = joined
-    for entry in grouped["print"]:
-        for half in set(grouped["half"]):
-            edge = verify_pair(half, entry, config)
-            if edge is not None:
-                yield edge
-
-
-def prints_of_file(file_id: str, spill_dir: str, involved: dict):
-    """The packed entries that some candidate pair needs, from one frame file of entries.
-
-    Then the file's id, tagged ``read``.
-    """
-    for entry in read_frames(spill_dir, file_id):
-        yield from _print(entry, involved)
-    yield beam.pvalue.TaggedOutput("read", file_id)

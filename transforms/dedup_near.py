@@ -19,9 +19,11 @@ input:
    of the entries; :func:`bucket_pairs` pairs each item with at most
    :data:`WINDOW` earlier ones per key (a headline repeated 10,000 times
    gives linearly many pairs, not 50 million);
-2. ``JoinEarlier`` / ``JoinLater``: each item's packed entry (rank, id,
-   fingerprint) meets its pairs by ref, once per side; a pair found under
-   several keys is verified once;
+2. ``JoinEarlier`` / ``JoinLater`` (:mod:`transforms.dedup_joins`): each
+   item's packed entry (rank, id, fingerprint) and the pairs wait in part
+   files by ref; per part of the earlier item its entry is sent to the
+   later one's part, and per part of the later one each pair is verified,
+   once, holding one part's entries at a time (only file ids are grouped);
 3. ``Components``: the verified pairs and the exact copies' links to their
    representatives are grouped by connected component
    (:class:`~transforms.dedup_components.GroupByComponent`, no global key),
@@ -38,16 +40,9 @@ from collections.abc import Iterable
 
 import apache_beam as beam
 
-from transforms.dedup_candidates import (
-    FLUSH_BYTES,
-    CandidateFilesFn,
-    CandidatesFn,
-    halves,
-    part_pairs,
-    prints_of_file,
-    verified,
-)
+from transforms.dedup_candidates import FLUSH_BYTES, CandidateFilesFn, CandidatesFn, part_pairs
 from transforms.dedup_components import GroupByComponent
+from transforms.dedup_joins import EntryPartsFn, HalvesFn, PairPartsFn, verify_part
 from transforms.dedup_member import as_member, pack_record, peek_member, unpack_record
 from transforms.dedup_pairs import (
     WINDOW,
@@ -235,7 +230,8 @@ class NearDedup(beam.PTransform):
         )
         near_input.done | "DeleteNearFrames" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
         entries = near_input.entries
-        entry_files = entries | "SpillEntries" >> beam.ParDo(FrameSpillFn(spill_dir))
+        # The entries wait in part files by their ref, for the verification.
+        entry_parts = entries | "EntryParts" >> beam.ParDo(EntryPartsFn(spill_dir, self._parts))
         # The candidate entries wait in files, a file per part and bundle;
         # each part is then read and paired in one step, which holds about
         # 1/parts of the entries at a time (a grouping of them would be held
@@ -247,31 +243,26 @@ class NearDedup(beam.PTransform):
             | "Pairs" >> beam.FlatMap(part_pairs, spill_dir).with_outputs("done", main="pairs")
         )
         paired.done | "DeleteCandidates" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
-        pairs = paired.pairs
-        # Only the fingerprints of items in some pair travel to the joins.
-        involved = (
-            pairs
-            | "Refs" >> beam.FlatMap(lambda pair: pair)
-            | "Involved" >> beam.Distinct()
-            | "InvolvedKeys" >> beam.Map(lambda item_ref: (item_ref, None))
-        )
-        # (Each collection of file ids is read by one step only: one read by
-        # two steps that wait for side inputs stalled FnApiRunner.)
-        read = entry_files | "Prints" >> beam.FlatMap(
-            prints_of_file, spill_dir, beam.pvalue.AsDict(involved)
-        ).with_outputs("read", main="prints")
-        read.read | "DeleteEntries" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
-        prints = read.prints
+        pair_parts = paired.pairs | "PairParts" >> beam.ParDo(PairPartsFn(spill_dir, self._parts))
+        # Each pair is verified in the part of its later item, where the
+        # earlier item's entry is sent from the part of the earlier one
+        # (transforms.dedup_joins): only file ids are grouped.
         sent = (
-            {"print": prints, "pair": pairs}
+            {"entry": entry_parts, "pair": pair_parts}
             | "JoinEarlier" >> beam.CoGroupByKey()
-            | "Halves" >> beam.FlatMap(halves)
+            | "Halves"
+            >> beam.ParDo(HalvesFn(spill_dir, self._parts)).with_outputs("done", main="halves")
         )
-        edges = (
-            {"print": prints, "half": sent}
+        sent.done | "DeletePairs" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
+        checked = (
+            {"entry": entry_parts, "half": sent.halves}
             | "JoinLater" >> beam.CoGroupByKey()
-            | "Verify" >> beam.FlatMap(verified, config)
-            | "Edges" >> beam.Map(lambda edge: (edge[1], edge[3], ("edge", *edge)))
+            | "Verify"
+            >> beam.FlatMap(verify_part, spill_dir, config).with_outputs("done", main="edges")
+        )
+        checked.done | "DeleteVerified" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
+        edges = checked.edges | "Edges" >> beam.Map(
+            lambda edge: (edge[1], edge[3], ("edge", *edge))
         )
         links = records | "Links" >> beam.FlatMap(_link)
         # A decision follows pairs and links only: each connected component
