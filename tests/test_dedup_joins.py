@@ -9,10 +9,9 @@ import pytest
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms.dedup_joins import EntryPartsFn, HalvesFn, PairPartsFn, verify_part
+from transforms.dedup_joins import EntryPartsFn, VerifyInParts
 from transforms.dedup_pairs import pack_entry, ref, verify_pair
 from transforms.neardup import NearConfig, fingerprint
-from transforms.spill import FRAMES_SUFFIX, DeleteSpill
 
 CONFIG = NearConfig()
 LEAD = (
@@ -38,31 +37,11 @@ def _entries() -> dict[str, bytes]:
 
 
 def _verify_in_parts(entries: dict[str, bytes], pairs: list[tuple[str, str]], spill, parts):
-    """The four steps as NearDedup wires them → the verified edges (files deleted after)."""
+    """The verification as NearDedup runs it → the verified edges (files deleted after)."""
     with beam.Pipeline(runner=FnApiRunner()) as p:
-        entry_parts = (
-            p
-            | "Entries" >> beam.Create(sorted(entries.values()))
-            | "EntryParts" >> beam.ParDo(EntryPartsFn(spill, parts))
-        )
-        pair_parts = (
-            p
-            | "Pairs" >> beam.Create([(ref(a), ref(b)) for a, b in pairs])
-            | "PairParts" >> beam.ParDo(PairPartsFn(spill, parts))
-        )
-        sent = (
-            {"entry": entry_parts, "pair": pair_parts}
-            | "JoinEarlier" >> beam.CoGroupByKey()
-            | "Halves" >> beam.ParDo(HalvesFn(spill, parts)).with_outputs("done", main="halves")
-        )
-        sent.done | "DeletePairs" >> DeleteSpill(spill, FRAMES_SUFFIX)
-        checked = (
-            {"entry": entry_parts, "half": sent.halves}
-            | "JoinLater" >> beam.CoGroupByKey()
-            | "Verify"
-            >> beam.FlatMap(verify_part, spill, CONFIG).with_outputs("done", main="edges")
-        )
-        checked.done | "DeleteVerified" >> DeleteSpill(spill, FRAMES_SUFFIX)
+        entry_values = p | "Entries" >> beam.Create(sorted(entries.values()))
+        pair_values = p | "Pairs" >> beam.Create([(ref(a), ref(b)) for a, b in pairs])
+        edges = (entry_values, pair_values) | VerifyInParts(spill, CONFIG, parts)
         expected = [
             edge
             for a, b in sorted(set(pairs))
@@ -70,7 +49,7 @@ def _verify_in_parts(entries: dict[str, bytes], pairs: list[tuple[str, str]], sp
             for edge in [verify_pair(entries[a], entries[b], CONFIG)]
             if edge is not None
         ]
-        assert_that(checked.edges, equal_to(expected))
+        assert_that(edges, equal_to(expected))
     return expected
 
 

@@ -35,9 +35,17 @@ from apache_beam.transforms.window import GlobalWindows
 
 from transforms.dedup_pairs import ref, unpack_entry, verify_pair
 from transforms.neardup import NearConfig
-from transforms.spill_frames import PartWriters, part_of, read_frames
+from transforms.spill_files import DeleteSpill
+from transforms.spill_frames import FRAMES_SUFFIX, PartWriters, part_of, read_frames
 
-__all__ = ["EntryPartsFn", "HalvesFn", "PairPartsFn", "read_entries", "verify_part"]
+__all__ = [
+    "EntryPartsFn",
+    "HalvesFn",
+    "PairPartsFn",
+    "VerifyInParts",
+    "read_entries",
+    "verify_part",
+]
 
 # Bytes of an item's ref in entries, pairs and halves (transforms.dedup_pairs.ref).
 _REF = 8
@@ -138,3 +146,44 @@ def verify_part(joined, spill_dir: str, config: NearConfig):
                         yield edge
     for file_id in (*entry_files, *half_files):
         yield beam.pvalue.TaggedOutput("done", file_id)
+
+
+class VerifyInParts(beam.PTransform):
+    """``(packed entries, candidate pairs)`` → the verified pairs, each distinct pair once.
+
+    The four steps above, with every entry, pair and half file deleted once read.
+
+    Args:
+        spill_dir: where the part files wait (any ``FileSystems`` path reached by every worker).
+        config: the decision's settings.
+        parts: how many parts the entries, pairs and halves are written in.
+    """
+
+    def __init__(self, spill_dir: str, config: NearConfig, parts: int) -> None:
+        super().__init__()
+        self._dir = spill_dir
+        self._config = config
+        self._parts = parts
+
+    def expand(self, inputs):
+        entries, pairs = inputs
+        spill_dir, parts = self._dir, self._parts
+        entry_parts = entries | "EntryParts" >> beam.ParDo(EntryPartsFn(spill_dir, parts))
+        pair_parts = pairs | "PairParts" >> beam.ParDo(PairPartsFn(spill_dir, parts))
+        sent = (
+            {"entry": entry_parts, "pair": pair_parts}
+            | "JoinEarlier" >> beam.CoGroupByKey()
+            | "Halves"
+            >> beam.ParDo(HalvesFn(spill_dir, parts)).with_outputs("done", main="halves")
+        )
+        sent.done | "DeletePairs" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
+        checked = (
+            {"entry": entry_parts, "half": sent.halves}
+            | "JoinLater" >> beam.CoGroupByKey()
+            | "Verify"
+            >> beam.FlatMap(verify_part, spill_dir, self._config).with_outputs(
+                "done", main="edges"
+            )
+        )
+        checked.done | "DeleteVerified" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
+        return checked.edges

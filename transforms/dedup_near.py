@@ -42,7 +42,7 @@ import apache_beam as beam
 
 from transforms.dedup_candidates import FLUSH_BYTES, CandidateFilesFn, CandidatesFn, part_pairs
 from transforms.dedup_components import GroupByComponent
-from transforms.dedup_joins import EntryPartsFn, HalvesFn, PairPartsFn, verify_part
+from transforms.dedup_joins import VerifyInParts
 from transforms.dedup_member import as_member, pack_record, peek_member, unpack_record
 from transforms.dedup_pairs import (
     WINDOW,
@@ -230,8 +230,6 @@ class NearDedup(beam.PTransform):
         )
         near_input.done | "DeleteNearFrames" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
         entries = near_input.entries
-        # The entries wait in part files by their ref, for the verification.
-        entry_parts = entries | "EntryParts" >> beam.ParDo(EntryPartsFn(spill_dir, self._parts))
         # The candidate entries wait in files, a file per part and bundle;
         # each part is then read and paired in one step, which holds about
         # 1/parts of the entries at a time (a grouping of them would be held
@@ -243,25 +241,13 @@ class NearDedup(beam.PTransform):
             | "Pairs" >> beam.FlatMap(part_pairs, spill_dir).with_outputs("done", main="pairs")
         )
         paired.done | "DeleteCandidates" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
-        pair_parts = paired.pairs | "PairParts" >> beam.ParDo(PairPartsFn(spill_dir, self._parts))
         # Each pair is verified in the part of its later item, where the
         # earlier item's entry is sent from the part of the earlier one
         # (transforms.dedup_joins): only file ids are grouped.
-        sent = (
-            {"entry": entry_parts, "pair": pair_parts}
-            | "JoinEarlier" >> beam.CoGroupByKey()
-            | "Halves"
-            >> beam.ParDo(HalvesFn(spill_dir, self._parts)).with_outputs("done", main="halves")
+        verified = (entries, paired.pairs) | "Verify" >> VerifyInParts(
+            spill_dir, config, self._parts
         )
-        sent.done | "DeletePairs" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
-        checked = (
-            {"entry": entry_parts, "half": sent.halves}
-            | "JoinLater" >> beam.CoGroupByKey()
-            | "Verify"
-            >> beam.FlatMap(verify_part, spill_dir, config).with_outputs("done", main="edges")
-        )
-        checked.done | "DeleteVerified" >> DeleteSpill(spill_dir, FRAMES_SUFFIX)
-        edges = checked.edges | "Edges" >> beam.Map(
+        edges = verified | "Edges" >> beam.Map(
             lambda edge: (edge[1], edge[3], ("edge", *edge))
         )
         links = records | "Links" >> beam.FlatMap(_link)
