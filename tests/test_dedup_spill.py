@@ -13,7 +13,8 @@ from apache_beam.testing.util import assert_that, equal_to
 import transforms.dedup as dedup_module
 from pipelines.cli import main
 from pipelines.summary import Summarise, check_identities
-from transforms.dedup import Dedup, _ApplyFileFn, handle, member, resolve_members
+from transforms.dedup import Dedup, handle, member, resolve_members
+from transforms.dedup_apply import ApplyFileFn
 from transforms.item import DEAD_LETTER_TAG, DeadLetter, Duplicate, Source, to_json
 from transforms.normalise import normalise_item
 from transforms.spill import (
@@ -114,7 +115,7 @@ def test_a_spill_line_that_cannot_be_read_is_a_dead_letter(make_item, tmp_path):
     good = normalise_item(make_item())
     path = Path(spill_path(spill, "f1"))
     path.write_text(f"{handle(good)}\t{to_json(good)}\nk\t{{not json\n", encoding="utf-8")
-    fn = _ApplyFileFn(spill)
+    fn = ApplyFileFn(spill)
     out = list(fn.process(("f1", {"file": [None], "decision": []})))
     assert out[0] == good
     assert isinstance(out[1].value, DeadLetter) and out[1].tag == DEAD_LETTER_TAG
@@ -132,7 +133,7 @@ def test_twins_in_one_spill_file_share_a_decision_and_in_two_are_copies(make_ite
     line = f"{handle(entry)}\t{to_json(entry)}\n"
     Path(spill_path(spill, "A")).write_text(line * 2, encoding="utf-8")
     decision = (Duplicate(of="earlier", kind="url"), (), rep.twins)
-    fn = _ApplyFileFn(spill)
+    fn = ApplyFileFn(spill)
     got = list(fn.process(("A", {"file": [None], "decision": [(handle(entry), decision)]})))
     assert [i.duplicate for i in got[:2]] == [
         Duplicate(of="earlier", kind="url"),

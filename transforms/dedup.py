@@ -25,7 +25,7 @@ is written to a spill file (:mod:`transforms.spill`) and becomes a
 file's id, a few hundred bytes. The passes group members; each copy and
 each representative with reports ends as a :data:`Decision` keyed by its
 spill file and handle; each spill file is then read back once, with only its
-own decisions in memory. The members themselves wait in frame files too: each
+own decisions in memory (:mod:`transforms.dedup_apply`). The members themselves wait in frame files too: each
 pass writes them to one file per part (by their key in that pass) and bundle,
 and reads, groups and resolves one part at a time (:class:`_ExactPasses`), so
 that no grouping of a record per item is held by a runner that keeps
@@ -44,43 +44,25 @@ from collections.abc import Iterable
 from functools import partial
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
-from transforms.dedup_exact import ExactPasses, Record, resolve_members
+from transforms.dedup_apply import ApplyFileFn, copy_decision, exact_decision, kept_decision
+from transforms.dedup_exact import ExactPasses, resolve_members
 from transforms.dedup_member import (
     MIN_CONTENT_CHARS,
     Decision,
     Member,
-    as_member,
     content_key,
     handle,
     member,
     pack_member,
-    peek_member,
     rank,
     unpack_member,
     url_dedup_key,
 )
 from transforms.dedup_near import NEAR_PARTS, NearDedup, assign_leaders, near_frame
-from transforms.item import (
-    DEAD_LETTER_TAG,
-    DeadLetter,
-    Duplicate,
-    Item,
-    Report,
-    failure_reason,
-    from_json,
-    item_dead_letter,
-)
+from transforms.item import DEAD_LETTER_TAG, Duplicate, Item, Report
 from transforms.neardup import NearConfig
-from transforms.spill import (
-    SPILL_FILES_TAG,
-    DeleteSpill,
-    SpillFn,
-    default_spill_dir,
-    read_spill,
-    spill_path,
-)
+from transforms.spill import SPILL_FILES_TAG, DeleteSpill, SpillFn, default_spill_dir
 
 __all__ = [
     "DUPLICATES_TAG",
@@ -161,79 +143,6 @@ def _spill_near_record(
     return m.handle, (pack_member(m._replace(near=b"")), frame)
 
 
-def _copy_decision(copied: tuple[bytes, Duplicate]) -> tuple[str, tuple[str, Decision]]:
-    copy, duplicate = as_member(copied[0]), copied[1]
-    return copy.file, (copy.handle, (duplicate, (), copy.twins))
-
-
-def _exact_decision(record: Record) -> Iterable[tuple[str, tuple[str, Decision]]]:
-    if record[1] is not None:
-        yield _copy_decision(record)
-
-
-def _kept_decision(record: Record) -> Iterable[tuple[str, tuple[str, Decision]]]:
-    packed, duplicate = record
-    if duplicate is not None or not any(peek_member(packed, "reports", "twins")):
-        return
-    m = as_member(packed)
-    yield m.file, (m.handle, (None, m.reports, m.twins))
-
-
-class _ApplyFileFn(beam.DoFn):
-    """One spill file and its decisions → its items, unique or marked; then the file's id.
-
-    Main output: every item of the file (copies marked ``duplicate``); tagged
-    ``done``: the file's id once it has been read; tagged dead letters: an
-    item whose line cannot be read or whose decision cannot be applied.
-    """
-
-    def __init__(self, spill_dir: str) -> None:
-        self._dir = spill_dir
-        self._dups = {
-            kind: Metrics.counter("newswatch", f"duplicates_{kind}")
-            for kind in ("id", "url", "content", "near")
-        }
-        self._failed = Metrics.counter("newswatch", "dedup_dead_letters")
-
-    def process(self, joined):
-        file_id, grouped = joined
-        decisions: dict[str, Decision] = dict(grouped["decision"])
-        taken: set[str] = set()
-        for key, data in read_spill(self._dir, file_id):
-            try:
-                item = from_json(data)
-            except Exception as exc:  # one entry's failure must not end the run
-                self._failed.inc()
-                path = spill_path(self._dir, file_id)
-                letter = DeadLetter("dedup", failure_reason(exc), path, raw=data[:2000])
-                yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, letter)
-                continue
-            try:
-                out = self.apply(item, key, decisions.get(key), taken)
-            except Exception as exc:  # noqa: BLE001 - as above
-                self._failed.inc()
-                letter = item_dead_letter("dedup", item, failure_reason(exc))
-                yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, letter)
-                continue
-            yield out
-        yield beam.pvalue.TaggedOutput("done", file_id)
-
-    def apply(self, item: Item, key: str, decision: Decision | None, taken: set[str]) -> Item:
-        """One item with its decision applied; ``taken``: handles whose twin took theirs."""
-        if decision is None:
-            return item
-        duplicate, reports, twins = decision
-        if twins:
-            if key in taken:
-                # A byte-identical repeat: the first of them took the decision.
-                duplicate, reports = Duplicate(of=item.id, kind="id"), ()
-            taken.add(key)
-        if duplicate is None:
-            return item.replace(also_reported_by=reports)
-        self._dups[duplicate.kind].inc()
-        return item.replace(duplicate=duplicate, also_reported_by=())
-
-
 def _temp_location(pipeline: beam.Pipeline) -> str | None:
     from apache_beam.options.pipeline_options import GoogleCloudOptions
 
@@ -288,22 +197,22 @@ class Dedup(beam.PTransform):
             SPILL_FILES_TAG, DEAD_LETTER_TAG, main="members"
         )
         records = spilled.members | "Exact" >> ExactPasses(spill_dir, self._near_parts)
-        exact_copies = records | "CopyDecisions" >> beam.FlatMap(_exact_decision)
+        exact_copies = records | "CopyDecisions" >> beam.FlatMap(exact_decision)
         decided = [exact_copies]
         files = spilled[SPILL_FILES_TAG] | "SpillFiles" >> beam.Map(lambda f: (f, None))
         if near is None:
-            decided.append(records | "KeptDecisions" >> beam.FlatMap(_kept_decision))
+            decided.append(records | "KeptDecisions" >> beam.FlatMap(kept_decision))
         else:
             kept, near_copies = (records, files, exact_copies) | "Dedup-near" >> NearDedup(
                 spill_dir, near, self._near_parts
             )
-            decided += [kept, near_copies | "NearDecisions" >> beam.Map(_copy_decision)]
+            decided += [kept, near_copies | "NearDecisions" >> beam.Map(copy_decision)]
         decisions = decided | "Decisions" >> beam.Flatten()
         applied = (
             {"file": files, "decision": decisions}
             | "ByFile" >> beam.CoGroupByKey()
             | "Apply"
-            >> beam.ParDo(_ApplyFileFn(spill_dir))
+            >> beam.ParDo(ApplyFileFn(spill_dir))
             .with_output_types(Item)
             .with_outputs("done", DEAD_LETTER_TAG, main="items")
         )
