@@ -28,8 +28,8 @@ spill file and handle; each spill file is then read back once, with only its
 own decisions in memory (:mod:`transforms.dedup_apply`). The members
 themselves wait in frame files too: each pass writes them to one file per
 part (by their key in that pass) and bundle, and reads, groups and resolves
-one part at a time (:class:`_ExactPasses`), so that no grouping of a record per item is held by a runner that keeps
-groupings in memory. Byte-identical repeats of one entry ("twins", which
+one part at a time (:class:`_ExactPasses`), so that no grouping of a
+record per item is held by a runner that keeps groupings in memory. Byte-identical repeats of one entry ("twins", which
 share a handle) in one spill file share one decision: the first takes it,
 the others are ``id`` copies; in two spill files they are ``id`` copies of
 each other like any repeat.
