@@ -19,20 +19,20 @@ runner. :mod:`transforms.streaming_dedup` makes the same decisions in a
 stream, as keyed state with a time-to-live.
 
 **Whole items never wait in memory** (a runner such as FnApiRunner holds
-each grouping, and whatever waits for a side input, in memory). Each item
-is written to a spill file (:mod:`transforms.spill`) and becomes a
+each grouping, and whatever waits for a side input, in memory). Each item is
+written to a spill file (:mod:`transforms.spill`) and becomes a
 :class:`Member`: its rank, a handle, its report, its keys and its spill
-file's id, a few hundred bytes. The passes group members; each copy and
-each representative with reports ends as a :data:`Decision` keyed by its
-spill file and handle; each spill file is then read back once, with only its
-own decisions in memory (:mod:`transforms.dedup_apply`). The members
-themselves wait in frame files too: each pass writes them to one file per
-part (by their key in that pass) and bundle, and reads, groups and resolves
-one part at a time (:class:`_ExactPasses`), so that no grouping of a
-record per item is held by a runner that keeps groupings in memory. Byte-identical repeats of one entry ("twins", which
-share a handle) in one spill file share one decision: the first takes it,
-the others are ``id`` copies; in two spill files they are ``id`` copies of
-each other like any repeat.
+file's id, a few hundred bytes. The passes group members; each copy and each
+representative with reports ends as a :data:`Decision` keyed by its spill
+file and handle; each spill file is then read back once, with only its own
+decisions in memory (:mod:`transforms.dedup_apply`). The members themselves
+wait in frame files too: each pass writes them to one file per part (by
+their key in that pass) and bundle, and reads, groups and resolves one part
+at a time (:class:`_ExactPasses`), so that no grouping of a record per item
+is held by a runner that keeps groupings in memory. Byte-identical repeats
+of one entry ("twins", which share a handle) in one spill file share one
+decision: the first takes it, the others are ``id`` copies; in two spill
+files they are ``id`` copies of each other like any repeat.
 
 An item whose member cannot be made, or whose decision cannot be applied,
 becomes a dead letter of stage ``dedup``; the others go on.
