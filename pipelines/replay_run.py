@@ -174,7 +174,7 @@ def _expands(paths: Sequence[str]) -> bool:
 
     Called for small local inputs only (it opens each file for two bytes).
     """
-    from connectors.files import not_regular
+    from connectors.input_paths import not_regular
     from connectors.warc import is_warc_path
 
     for path in paths:

@@ -127,7 +127,7 @@ def run(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
 
 def _run(args: argparse.Namespace, beam_args: Sequence[str], started: float, state: dict) -> int:
     # Imported here so that `newswatch --help` and argument errors are instant.
-    from connectors.files import expand_inputs
+    from connectors.input_paths import expand_inputs
     from pipelines.options import (
         check_output_dir,
         parse_size,
