@@ -21,12 +21,19 @@ Attribute values are strings, as Pub/Sub requires.
 from __future__ import annotations
 
 import dataclasses
-import json
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from connectors.pubsub_format import (
+    MAX_ATTRIBUTE_BYTES,
+    attribute,
+    decode_object,
+    json_bytes,
+    parse_subscription,
+    parse_topic,
+    rfc3339,
+)
 from transforms.item import (
     SCHEMA_VERSION,
     DeadLetter,
@@ -64,73 +71,6 @@ TRUNCATION_MARKER = "\n[… text truncated by newswatch: {kept} of {total} chara
 
 Message = tuple[bytes, dict[str, str]]
 
-_PROJECT = r"[a-z][-a-z0-9:.]{4,61}[a-z0-9]"
-_NAME = r"(?!goog)[A-Za-z][-A-Za-z0-9._~%+]{2,254}"
-_TOPIC_RE = re.compile(rf"projects/{_PROJECT}/topics/{_NAME}")
-_SUBSCRIPTION_RE = re.compile(rf"projects/{_PROJECT}/subscriptions/{_NAME}")
-
-
-def parse_topic(value: str) -> str:
-    """The topic path, validated.
-
-    Raises:
-        ValueError: ``value`` is not ``projects/<project>/topics/<topic>``.
-    """
-    if not isinstance(value, str) or not _TOPIC_RE.fullmatch(value):
-        raise ValueError(f"topic must look like projects/<p>/topics/<t> (got {value!r})")
-    return value
-
-
-def parse_subscription(value: str) -> str:
-    """The subscription path, validated.
-
-    Raises:
-        ValueError: ``value`` is not ``projects/<project>/subscriptions/<subscription>``.
-    """
-    if not isinstance(value, str) or not _SUBSCRIPTION_RE.fullmatch(value):
-        raise ValueError(
-            f"subscription must look like projects/<p>/subscriptions/<s> (got {value!r})"
-        )
-    return value
-
-
-def rfc3339(value: str | datetime) -> str:
-    """A time as RFC 3339 in UTC with a ``Z`` (``2026-03-10T09:00:00Z``), as Beam's
-    ``timestamp_attribute`` reads it; milliseconds are kept when there are any.
-
-    Raises:
-        ValueError: ``value`` is not an ISO 8601 time.
-    """
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    if moment.tzinfo is None:  # the item record's times are UTC by definition
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    millis = moment.microsecond // 1000
-    base = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{base}.{millis:03d}Z" if millis else f"{base}Z"
-
-
-# Pub/Sub refuses a message with an attribute value over 1024 bytes (the
-# emulator does not check); names come from feeds, so they are cut to fit.
-MAX_ATTRIBUTE_BYTES = 1024
-
-
-def _attribute(value: str) -> str:
-    data = value.encode("utf-8", "replace")
-    if len(data) <= MAX_ATTRIBUTE_BYTES:
-        return value
-    return data[:MAX_ATTRIBUTE_BYTES].decode("utf-8", "ignore")  # never half a character
-
-
-def _json_bytes(value: Mapping[str, Any]) -> bytes:
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        # A lone surrogate from a broken feed: escape it, so the body stays valid UTF-8 JSON.
-        return json.dumps(value, sort_keys=True, separators=(",", ":")).encode("ascii")
-
-
 def _raw_item_id(item: Item) -> str | None:
     if item.id:
         return item.id
@@ -160,15 +100,15 @@ def raw_item_message(item: Item, *, now: datetime | None = None) -> Message:
     else:
         fetched = rfc3339(now or datetime.now(UTC))
     attributes = {
-        "source_kind": _attribute(item.source.kind),
-        "source_name": _attribute(item.source.name),
+        "source_kind": attribute(item.source.kind),
+        "source_name": attribute(item.source.name),
         "schema_version": str(item.schema_version),
         "fetched": fetched,
     }
     identity = _raw_item_id(item)
     if identity:
         attributes["item_id"] = identity
-    return _json_bytes(to_dict(item)), attributes
+    return json_bytes(to_dict(item)), attributes
 
 
 def item_from_message(data: bytes, attributes: Mapping[str, str] | None = None) -> Item:
@@ -181,23 +121,11 @@ def item_from_message(data: bytes, attributes: Mapping[str, str] | None = None) 
     if kind != "item":
         raise ValueError(f"message kind must be 'item' (got {kind!r})")
     try:
-        return from_dict(_decode_object(data, "item"))
+        return from_dict(decode_object(data, "item"))
     except KeyError as exc:
         raise ValueError(f"item message lacks the field {exc}") from None
     except (TypeError, AttributeError) as exc:  # a field of the wrong JSON type
         raise ValueError(f"item message has a malformed field: {exc}") from None
-
-
-def _decode_object(data: bytes, what: str) -> dict[str, Any]:
-    try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{what} message body is not JSON: {exc}") from None
-    if not isinstance(value, dict):
-        # ValueError like every other refusal here: the caller dead-letters on it.
-        got = type(value).__name__
-        raise ValueError(f"{what} message body must be a JSON object (got {got})")  # noqa: TRY004
-    return value
 
 
 def _truncated(item: Item, cut: int) -> tuple[dict[str, Any], int]:
@@ -232,14 +160,14 @@ def flagged_message(item: Item, max_bytes: int = MAX_BODY_BYTES) -> Message:
     Raises:
         ValueError: the item does not fit even with an empty ``text``.
     """
-    body = _json_bytes(to_dict(item))
+    body = json_bytes(to_dict(item))
     truncated = False
     if len(body) > max_bytes:
         # The body grows with the cut, so the longest fitting cut is found by bisection.
         low, high, best = 0, len(item.text), None
         while low <= high:
             middle = (low + high) // 2
-            candidate = _json_bytes(_truncated(item, middle)[0])
+            candidate = json_bytes(_truncated(item, middle)[0])
             if len(candidate) <= max_bytes:
                 best, low = candidate, middle + 1
             else:
@@ -254,8 +182,8 @@ def flagged_message(item: Item, max_bytes: int = MAX_BODY_BYTES) -> Message:
         "kind": "item",
         "item_id": item.id,
         "schema_version": str(item.schema_version),
-        "language": _attribute(item.language or "und"),
-        "source_kind": _attribute(item.source.kind),
+        "language": attribute(item.language or "und"),
+        "source_kind": attribute(item.source.kind),
         "score": f"{max(scores, default=0.0):.3f}",
     }
     for flag in item.flags:
@@ -272,7 +200,7 @@ def update_message(update: ReportUpdate) -> Message:
         "item_id": update.representative_id,
         "schema_version": str(SCHEMA_VERSION),
     }
-    return _json_bytes(dataclasses.asdict(update)), attributes
+    return json_bytes(dataclasses.asdict(update)), attributes
 
 
 def update_from_dict(value: Mapping[str, Any]) -> ReportUpdate:
@@ -318,7 +246,7 @@ def decode_flagged(data: bytes, attributes: Mapping[str, str]) -> Item | ReportU
             raise ValueError("item message has no id")
         return item
     if kind == "update":
-        return update_from_dict(_decode_object(data, "update"))
+        return update_from_dict(decode_object(data, "update"))
     raise ValueError(f"message attribute kind must be 'item' or 'update' (got {kind!r})")
 
 
@@ -328,7 +256,7 @@ def dead_letter_message(dead_letter: DeadLetter, max_raw_chars: int = 64 * 1024)
     if len(dead_letter.raw) > max_raw_chars:
         body["raw"] = dead_letter.raw[:max_raw_chars]
         body["raw_truncated"] = True
-    return _json_bytes(body), {"kind": "dead_letter", "stage": _attribute(dead_letter.stage)}
+    return json_bytes(body), {"kind": "dead_letter", "stage": attribute(dead_letter.stage)}
 
 
 def __getattr__(name: str) -> Any:
