@@ -21,7 +21,7 @@ other URL (redirect targets, article links found in items) is refused when
 any address its host resolves to is not globally routable (private,
 loopback, link-local, CGNAT, multicast, reserved; IPv4 inside IPv6 mapped,
 6to4, Teredo or NAT64 addresses is checked as IPv4), unless
-``allow_private_addresses`` is set.
+``allow_private_addresses`` is set (:mod:`connectors.http_guard`).
 
 When an archive is attached, every response received (redirects and errors
 included) is handed to it with its request, and the response carries the
@@ -35,9 +35,6 @@ Reading a body within the limits is in :mod:`connectors.http_body`.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -57,6 +54,7 @@ from connectors.httptypes import (
     parse_retry_after,
     user_agent,
 )
+from connectors.http_guard import check_peer, guard_url
 from connectors.netguard import is_public_address, is_secret_header, redact_url
 
 __all__ = [
@@ -73,8 +71,6 @@ __all__ = [
 ]
 
 _REDIRECTS = (301, 302, 303, 307, 308)
-# httpx honours the *_PROXY environment variables as urllib does.
-_PROXIES = bool(urllib.request.getproxies())
 
 
 def _now_rfc3339() -> str:
@@ -194,36 +190,7 @@ class Fetcher(BodyReader):
         raise PermanentError(f"HTTP {status} from {response.url}", url=response.url, status=status)
 
     async def _guard(self, url: str, trusted: bool) -> None:
-        try:
-            parts = urlsplit(url)
-            host, port = parts.hostname, parts.port
-        except ValueError as exc:  # a bad port or bracketed host
-            raise PermanentError(f"bad URL {redact_url(url)!r}: {exc}", url=url) from None
-        if parts.scheme not in ("http", "https") or not host:
-            raise PermanentError(f"not an http(s) URL: {redact_url(url)!r}", url=redact_url(url))
-        if trusted or self.config.allow_private_addresses:
-            return
-        try:
-            addresses = [str(ipaddress.ip_address(host.split("%", 1)[0]))]
-        except ValueError:
-            # A name: every address it resolves to must be public, since the
-            # connection may use any of them.
-            try:
-                infos = await asyncio.get_running_loop().getaddrinfo(
-                    host, port or 0, type=socket.SOCK_STREAM
-                )
-            except (socket.gaierror, UnicodeError) as exc:
-                raise TransientError(
-                    f"cannot resolve {host}: {exc}", url=redact_url(url)
-                ) from None
-            addresses = sorted({str(info[4][0]) for info in infos})
-        for address in addresses:
-            if not is_public_address(address):
-                raise PermanentError(
-                    f"refused: {host} resolves to a non-public address {address}"
-                    " (use --allow_private_addresses to permit)",
-                    url=redact_url(url),
-                )
+        await guard_url(url, trusted or self.config.allow_private_addresses)
 
     async def _one(
         self,
@@ -260,24 +227,6 @@ class Fetcher(BodyReader):
                 raise PermanentError(f"bad URL {shown!r}: {exc}", url=shown) from None
             return response, loop.time() - start
 
-    @staticmethod
-    def _check_peer(resp: httpx.Response, shown: str) -> None:
-        # Second line of the guard: the address actually connected to. A name
-        # can resolve to a public address when checked and a private one when
-        # httpx connects (DNS rebinding); the response is then discarded
-        # before anything reads or archives it. Behind a proxy the peer is
-        # the proxy, so only the resolution check applies.
-        if _PROXIES:
-            return
-        stream = resp.extensions.get("network_stream")
-        peer = stream.get_extra_info("server_addr") if stream is not None else None
-        if peer and not is_public_address(str(peer[0])):
-            raise PermanentError(
-                f"refused: {shown} connected to a non-public address {peer[0]}"
-                " (use --allow_private_addresses to permit)",
-                url=shown,
-            )
-
     async def _pace(self, host: str) -> None:
         # Politeness: requests to one host start at least per_host_delay apart.
         # The slot is reserved before sleeping, so concurrent callers queue.
@@ -304,7 +253,7 @@ class Fetcher(BodyReader):
         async with self._client.stream("GET", url, headers=sent_headers) as resp:
             status = resp.status_code
             if guarded:
-                self._check_peer(resp, shown)
+                check_peer(resp, shown)
             chunks = await self._read_body(resp, shown)
             sent = tuple(
                 (k.lower(), v) for k, v in resp.request.headers.items() if not is_secret_header(k)

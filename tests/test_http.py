@@ -297,7 +297,7 @@ def test_rebinding_caught_at_the_connected_address(server, monkeypatch):
         async def _guard(self, url: str, trusted: bool) -> None:
             return None
 
-    monkeypatch.setattr("connectors.http._PROXIES", False)
+    monkeypatch.setattr("connectors.http_guard._PROXIES", False)
     server.route("/inner", lambda req: Reply(200, b"internal"))
     archive = Recorder()
 
