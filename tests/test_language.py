@@ -218,8 +218,8 @@ def test_cascade_says_und_with_low_confidence_when_lingua_is_unsure():
 def test_cascade_asks_lingua_once_per_text_it_keeps(monkeypatch):
     cascade = make_detector("cascade")
     asked = []
-    real = cascade._accurate.detect
-    monkeypatch.setattr(cascade._accurate, "detect", lambda text: asked.append(text) or real(text))
+    real = cascade._lingua
+    monkeypatch.setattr(cascade, "_lingua", lambda text: asked.append(text) or real(text))
     first = cascade.detect("Open Street Map")
     unsure = cascade.detect("ok ok ok")
     assert cascade.detect("Open Street Map") == first and cascade.detect("ok ok ok") == unsure
@@ -276,6 +276,62 @@ def test_cascade_checks_cld2_serbian_with_lingua():
     assert cascade._fast.detect_full(text)[::2] == ("sr", True)
     assert cascade.detect(text)[0] == "sr"
     assert (cascade.calls, cascade.fallbacks) == (1, 1)
+
+
+# Short texts that reach the fallback, written for these tests: titles, word
+# pairs, a status line; some where CLD2's best guess and lingua's
+# low-accuracy mode agree, some where they do not.
+FALLBACK_TEXTS = [
+    "Следователи опросили свидетелей.",
+    "Vojni zločini",
+    "Roblox\nStatus: Planned => Running",
+    "mass graves",
+    "Massengräber entdeckt",
+    "fosse commune",
+    "Open Street Map",
+    "Keynote slides",
+    "crímenes de guerra",
+    "A step on step path to a the vaccine",
+    "Він сказав, що завтра прийде.",
+    "zbrodnie wojenne",
+]
+
+
+def test_cascade_vote_is_quick_where_cld2_agrees_and_accurate_where_not():
+    vote = make_detector("cascade")
+    accurate = make_detector("cascade-accurate")
+    quick = make_detector("cascade-quick")
+    cld2 = make_detector("cld2")
+    routes = []
+    for text in FALLBACK_TEXTS:
+        before = vote.escalated
+        answer = vote.detect(text)
+        slow, fast = accurate.detect(text), quick.detect(text)
+        if vote.escalated != before:
+            routes.append("accurate")
+            assert answer == pytest.approx(slow, abs=1e-9), text
+        else:
+            routes.append("quick")
+            assert answer == pytest.approx(fast, abs=1e-9), text
+            assert answer[0] in (cld2.detect(text)[0], UNDETERMINED), text
+    n = len(FALLBACK_TEXTS)
+    assert vote.fallbacks == accurate.escalated == quick.fallbacks == n
+    assert quick.escalated == 0 and routes.count("accurate") == vote.escalated
+    assert 0 < vote.escalated < n  # both routes are taken
+
+
+def test_cascade_fallback_must_be_known():
+    with pytest.raises(ValueError, match="'slow'"):
+        CascadeDetector(fallback="slow")
+
+
+@pytest.mark.parametrize("title_chars", [0, 12, 998, 999, 1000, 1001, 2500])
+def test_detection_text_is_the_first_characters_of_title_and_text(make_item, title_chars):
+    from transforms.language import DETECT_CHARS, detection_text
+
+    item = make_item(title="t" * title_chars, text="x" * 3000)
+    assert detection_text(item) == (item.title + "\n" + item.text)[:DETECT_CHARS]
+    assert len(detection_text(item)) == DETECT_CHARS
 
 
 def test_detect_fn_counts_cascade_fallbacks(make_item):

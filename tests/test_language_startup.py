@@ -15,29 +15,44 @@ ROOT = Path(__file__).resolve().parents[1]
 _PROBE = """
 import json, sys
 from transforms.language import _DetectFn, make_detector
-fn = _DetectFn("cascade")
+fn = _DetectFn(sys.argv[1])
 fn.setup()
 cascade = fn._detector
 paragraph = (
     "Investigators said on Tuesday that they had gathered evidence of the deliberate "
     "shelling of a hospital, and witnesses described soldiers detaining civilians."
 )
-first = cascade.detect(paragraph)
-before = ("lingua" in sys.modules, cascade._accurate.loaded)
-second = cascade.detect("Vojni zločini")
-after = ("lingua" in sys.modules, cascade._accurate.loaded)
-print(json.dumps([first[0], before, second[0], after, cascade.fallbacks]))
+steps = []
+for text in (paragraph, "Следователи опросили свидетелей.", "Vojni zločini"):
+    code = cascade.detect(text)[0]
+    steps.append([code, "lingua" in sys.modules, *cascade.loaded, cascade.escalated])
+print(json.dumps(steps))
 """
 
 
-def test_cascade_loads_lingua_only_for_the_first_text_that_needs_it():
+def _probe(backend: str) -> list:
     # A fresh interpreter: other tests in this session have loaded lingua already.
     out = subprocess.run(
-        [sys.executable, "-c", _PROBE], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", _PROBE, backend], cwd=ROOT, capture_output=True, text=True,
+        check=True,
     ).stdout
-    first, before, second, after, fallbacks = json.loads(out.strip().splitlines()[-1])
-    assert first == "en" and before == [False, False]
-    assert second != "en" and after == [True, True] and fallbacks == 1
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_cascade_loads_lingua_only_for_the_first_text_that_needs_it():
+    paragraph, agreed, disputed = _probe("cascade")
+    assert paragraph == ["en", False, False, False, 0]
+    # CLD2's best guess agrees with the low-accuracy mode: its models alone load.
+    assert agreed == ["ru", True, True, False, 0]
+    # They disagree: the high-accuracy mode decides, and only now loads.
+    assert disputed[0] != "en" and disputed[1:] == [True, True, True, 1]
+
+
+def test_accurate_cascade_loads_only_the_high_accuracy_models():
+    paragraph, agreed, disputed = _probe("cascade-accurate")
+    assert paragraph == ["en", False, False, False, 0]
+    assert agreed == ["ru", True, False, True, 1]
+    assert disputed[1:] == [True, False, True, 2]
 
 
 def test_packs_compile_once_per_process_and_again_when_edited(tmp_path):

@@ -5,9 +5,14 @@ every language its model knows):
 
 * ``cascade`` (default) — see :class:`CascadeDetector`: a script that only
   one language writes decides alone; else CLD2 where it says it is reliable on
-  at least :data:`CASCADE_MIN_CHARS` characters; else lingua, answering
-  ``und`` when lingua's own confidence is below
-  :data:`ACCURATE_MIN_CONFIDENCE`;
+  at least :data:`CASCADE_MIN_CHARS` characters; else lingua's low-accuracy
+  mode where CLD2's best guess agrees with it, and lingua's high-accuracy
+  mode where they disagree (:data:`FALLBACKS` ``vote``), answering ``und``
+  when lingua's own confidence is below :data:`ACCURATE_MIN_CONFIDENCE`;
+* ``cascade-accurate`` — the same, but every fallback goes to lingua's
+  high-accuracy mode (the cascade before the vote);
+* ``cascade-quick`` — the same, but every fallback goes to lingua's
+  low-accuracy mode (cheapest, less accurate on a few words);
 * ``cld2`` — CLD2 via pycld2: tens of thousands of texts/s, names Armenian
   and Azerbaijani, reliable on paragraphs, weak on a few words;
 * ``lingua`` — lingua over its 75 languages: the most accurate on short
@@ -27,6 +32,8 @@ back on the hint.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -51,6 +58,7 @@ __all__ = [
     "CascadeDetector",
     "DetectLanguage",
     "Detector",
+    "FALLBACKS",
     "detection_text",
     "identify",
     "iso639_1",
@@ -79,14 +87,26 @@ MIN_LETTERS = 3
 # Over all 75 languages, lingua's answers on word pairs below this confidence
 # are wrong more often than right: say ``und`` instead.
 ACCURATE_MIN_CONFIDENCE = 0.2
-# lingua's mode for the cascade's fallback. Measured on the langid corpus
-# (cascade, mean accuracy over the 18 target languages, sentences / word
-# pairs): all 75 languages in high accuracy 0.991 / 0.925; in low accuracy
-# 0.986 / 0.851 (140 MB instead of 1.3 GB); restricted to the 18 targets
-# 0.996 / 0.972 but 0.826 / 0.123 on the other 57 languages. So: all
-# languages, high accuracy, built lazily (see CascadeDetector), with each
-# language's models loaded only when a text first could be in it.
-ACCURATE_LOW_ACCURACY = False
+# How the cascade's fallback uses lingua (measured with
+# ``python -m benchmarks.cascade_modes``; figures in the README):
+# * ``accurate``: lingua's high-accuracy mode over all 75 languages. Its first
+#   short Latin-script text loads every Latin-script language's 1- to 5-gram
+#   models (about 10 CPU s and 1 GB per process).
+# * ``quick``: lingua's low-accuracy mode (trigrams only: under 1 s and 83 MB),
+#   clearly less accurate on a few words (word pairs of the 18 target
+#   languages 0.851 against 0.925).
+# * ``vote`` (default): the low-accuracy answer where CLD2's best guess names
+#   the same language, the high-accuracy answer where they differ. As accurate
+#   as ``accurate`` on the langid corpus and the labelled items, with about
+#   half the fallbacks spared the high-accuracy call; the high-accuracy models
+#   load only when a text first needs them (a run whose fallbacks all agree
+#   never loads them; a run of thousands of items still does).
+# Restricting lingua to the 18 targets scores 0.826 / 0.123 on the other 57
+# languages, and restricting its high-accuracy pass to the low-accuracy
+# pass's top candidates saves nothing on a real run: their union covers 54 to
+# 57 languages, so all but a few models load anyway.
+FALLBACKS = ("vote", "accurate", "quick")
+CASCADE_FALLBACK = "vote"
 # The fallback's answers for this many recent texts are kept: a title that
 # several feeds carry alike (60 of the 254 real items that reach lingua) costs
 # one lingua call (about half a millisecond), not one per copy.
@@ -94,7 +114,12 @@ FALLBACK_CACHE = 4096
 
 
 def detection_text(item: Item) -> str:
-    return (item.title + "\n" + item.text)[:DETECT_CHARS]
+    """The first :data:`DETECT_CHARS` characters of title, newline and text."""
+    title = item.title
+    if len(title) >= DETECT_CHARS:
+        return title[:DETECT_CHARS]
+    # Cut the text before joining: real texts run to thousands of characters.
+    return title + "\n" + item.text[: DETECT_CHARS - len(title) - 1]
 
 
 class CascadeDetector:
@@ -106,28 +131,39 @@ class CascadeDetector:
     2. CLD2 when the text has :data:`CASCADE_MIN_CHARS` characters or more
        and CLD2 calls its answer reliable (unless in :data:`CLD2_DOUBTFUL`);
     3. otherwise a *fallback*: fewer than :data:`MIN_LETTERS` letters →
-       ``und`` at confidence 0; else lingua's answer and confidence, or
-       ``und`` with that low confidence below :data:`ACCURATE_MIN_CONFIDENCE`.
+       ``und`` at confidence 0; else lingua's answer and confidence (how lingua
+       is asked: ``fallback``), or ``und`` with that low confidence below
+       :data:`ACCURATE_MIN_CONFIDENCE`.
 
     ``calls``, ``shortcuts`` and ``fallbacks`` count the routes taken;
     ``cached`` counts the fallbacks answered from the answers kept for the
-    last :data:`FALLBACK_CACHE` texts (the same text always gets the same answer).
+    last :data:`FALLBACK_CACHE` texts (the same text always gets the same
+    answer); ``escalated`` counts the fallbacks that asked lingua's
+    high-accuracy mode.
+
+    Args:
+        fallback: one of :data:`FALLBACKS` (see :data:`CASCADE_FALLBACK`).
+
+    Raises:
+        ValueError: an unknown ``fallback``.
     """
 
     name = "cascade"
 
-    def __init__(
-        self, low_accuracy: bool = ACCURATE_LOW_ACCURACY, languages: tuple[str, ...] | None = None
-    ) -> None:
+    def __init__(self, fallback: str = CASCADE_FALLBACK) -> None:
+        if fallback not in FALLBACKS:
+            raise ValueError(f"cascade fallback must be one of {FALLBACKS} (got {fallback!r})")
+        self.fallback = fallback
         self._fast = Cld2Detector()
-        # Built on the first fallback, not here: most runs never need it (see
-        # ACCURATE_LOW_ACCURACY for what it costs when they do).
-        self._accurate = LinguaDetector(low_accuracy=low_accuracy, languages=languages, lazy=True)
+        # Both built on their first call, not here: most runs never need them.
+        self._quick = LinguaDetector(low_accuracy=True, lazy=True)
+        self._accurate = LinguaDetector(low_accuracy=False, lazy=True)
         self._recent: dict[str, tuple[str, float]] = {}
         self.calls = 0
         self.shortcuts = 0
         self.fallbacks = 0
         self.cached = 0
+        self.escalated = 0
 
     @property
     def fallback_rate(self) -> float:
@@ -150,12 +186,33 @@ class CascadeDetector:
         if answer is not None:
             self.cached += 1
             return answer
-        code, confidence = self._accurate.detect(text)
+        code, confidence = self._lingua(text)
         answer = (UNDETERMINED if confidence < ACCURATE_MIN_CONFIDENCE else code), confidence
         if len(self._recent) >= FALLBACK_CACHE:
             del self._recent[next(iter(self._recent))]  # the oldest
         self._recent[text] = answer
         return answer
+
+    def _lingua(self, text: str) -> tuple[str, float]:
+        """lingua's answer for a fallback text, asked as :attr:`fallback` says."""
+        if self.fallback != "accurate":
+            ranked = self._quick.ranked(text, top=2)
+            if self.fallback == "quick":
+                return ranked[0] if ranked and ranked[0][1] > 0.0 else (UNDETERMINED, 0.0)
+            if ranked and ranked[0][1] > 0.0:
+                # One candidate: lingua's letter rules decided, as they would
+                # in high-accuracy mode; else CLD2's best guess must agree.
+                if len(ranked) < 2 or ranked[1][1] <= 0.0:
+                    return ranked[0]
+                if ranked[0][0] == self._fast.detect(text)[0]:
+                    return ranked[0]
+        self.escalated += 1
+        return self._accurate.detect(text)
+
+    @property
+    def loaded(self) -> tuple[bool, bool]:
+        """Whether lingua's low- and high-accuracy models have been asked for yet."""
+        return self._quick.loaded, self._accurate.loaded
 
     def clear_cache(self) -> None:
         """Forget the fallback answers kept (benchmarks start each pass cold)."""
@@ -164,6 +221,8 @@ class CascadeDetector:
 
 BACKENDS = {
     "cascade": CascadeDetector,
+    "cascade-accurate": partial(CascadeDetector, fallback="accurate"),
+    "cascade-quick": partial(CascadeDetector, fallback="quick"),
     "cld2": Cld2Detector,
     "lingua": LinguaDetector,
     "langid": LangidDetector,
