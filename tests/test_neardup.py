@@ -12,7 +12,7 @@ from pathlib import Path
 import mmh3
 import pytest
 
-from transforms import neardup
+from transforms import neardup, neardup_hashes
 from transforms.dedup import assign_leaders
 from transforms.dedup_state import DedupState, dedup_keys
 from transforms.item import Duplicate, Item, Source
@@ -168,7 +168,7 @@ def test_title_sample_in_the_fingerprint_is_the_title_hashes():
 def test_long_texts_signature_in_chunks_is_the_same(monkeypatch):
     hashes = shingle_hashes([f"w{i}" for i in range(1300)])
     chunked = signature(hashes)
-    monkeypatch.setattr(neardup, "_CHUNK", 10**6)
+    monkeypatch.setattr(neardup_hashes, "_CHUNK", 10**6)
     assert signature(hashes) == chunked
     assert signature(hashes[:600]) != chunked
 

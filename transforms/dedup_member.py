@@ -28,7 +28,8 @@ from transforms.dedup_packed import (
 )
 from transforms.folding import fold
 from transforms.item import Item, Report, sha256_hex
-from transforms.neardup import NearConfig, fingerprint
+from transforms.neardup import Fingerprint, NearConfig, fingerprint
+from transforms.neardup_fast import fast_keys
 from transforms.normalise import url_key
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "content_key",
     "handle",
     "member",
+    "near_and_content",
     "pack_member",
     "pack_record",
     "peek_member",
@@ -76,6 +78,18 @@ def content_key(item: Item) -> str | None:
     return sha256_hex(content)[:32]
 
 
+def near_and_content(item: Item) -> tuple[Fingerprint, str | None]:
+    """``(fingerprint(item.title, item.text), content_key(item))``, from one fold of the text.
+
+    The fast path (:func:`transforms.neardup_fast.fast_keys`) gives both at
+    once for most texts; the others take the two functions in turn.
+    """
+    both = fast_keys(item.title, item.text, MIN_CONTENT_CHARS)
+    if both is None:
+        return fingerprint(item.title, item.text), content_key(item)
+    return both
+
+
 def url_dedup_key(item: Item) -> str | None:
     """The key of the ``url`` pass (None without a canonical URL)."""
     return url_key(item.canonical_url)
@@ -96,8 +110,10 @@ def _digest(key: str | None) -> str | None:
 def member(item: Item, near: NearConfig | None = NearConfig(), file: str = "") -> Member:
     """The :class:`Member` of an item (its fingerprint only when ``near`` is set)."""
     packed = b""
-    if near is not None:
-        fp = fingerprint(item.title, item.text)
+    if near is None:
+        content = content_key(item)
+    else:
+        fp, content = near_and_content(item)
         # candidate_keys(fp, near) is empty exactly when the text is too short
         # (there is always at least one band): the keys are made later, once.
         packed = fp.pack() if fp.size >= near.min_shingles else b""
@@ -108,7 +124,7 @@ def member(item: Item, near: NearConfig | None = NearConfig(), file: str = "") -
         report=Report(id=item.id, source=item.source, url=item.url),
         reports=tuple(item.also_reported_by),
         url=_digest(url_dedup_key(item)),
-        content=content_key(item),
+        content=content,
         near=packed,
         file=file,
     )

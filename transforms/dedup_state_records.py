@@ -14,9 +14,9 @@ import re
 import struct
 from dataclasses import dataclass
 
-from transforms.dedup import content_key, url_dedup_key
+from transforms.dedup_member import near_and_content, url_dedup_key
 from transforms.item import Item
-from transforms.neardup import Fingerprint, fingerprint
+from transforms.neardup import Fingerprint
 
 __all__ = ["DedupKeys", "decode_record", "dedup_keys", "encode_record"]
 
@@ -57,12 +57,12 @@ def _hash64(text: str) -> int:
 def dedup_keys(item: Item) -> DedupKeys:
     """The :class:`DedupKeys` of an item (the same keys the batch passes group on)."""
     url = url_dedup_key(item)
-    content = content_key(item)
+    near, content = near_and_content(item)
     return DedupKeys(
         id=item.id,
         url=None if url is None else _hash64(url),
         content=None if content is None else _hash64(content),
-        near=fingerprint(item.title, item.text),
+        near=near,
         flagged=item.flagged,
     )
 

@@ -33,11 +33,13 @@ is what the pipeline decides.
   ("kills 3" / "kills 5") are never merged.
 
 Where the parts live: the tokens in :mod:`transforms.neardup_tokens`; token
-and shingle hashes and the title and figure samples in
-:mod:`transforms.neardup_hashes`; :class:`Fingerprint` and
-:class:`NearConfig` in :mod:`transforms.neardup_record`. This module builds
-the MinHash signature and the fingerprint and makes the decision; every name
-in its ``__all__`` is importable from here.
+and shingle hashes, the MinHash signature and the title and figure samples
+in :mod:`transforms.neardup_hashes`; :class:`Fingerprint` and
+:class:`NearConfig` in :mod:`transforms.neardup_record`; the fast path that
+builds a fingerprint (and the content key) from one fold of the text, for
+the texts it can take, in :mod:`transforms.neardup_fast`. This module
+builds the fingerprint and makes the decision; every name in its
+``__all__`` is importable from here.
 """
 
 from __future__ import annotations
@@ -45,18 +47,18 @@ from __future__ import annotations
 import hashlib
 import itertools
 import struct
-from collections.abc import Sequence
 
 import numpy as np
 
+from transforms.neardup_fast import fast_keys
 from transforms.neardup_hashes import (
-    _constants,
     _shingles_of,
     _smallest16,
     _token_hashes,
     figures,
     figures_differ,
     shingle_hashes,
+    signature,
     title_similarity,
 )
 from transforms.neardup_record import (
@@ -106,41 +108,6 @@ _COLLIDE = 1.0 / 256.0
 
 # ---------------------------------------------------------------- MinHash
 
-# Multiply-add hashing of the 32-bit shingle hashes in 32-bit arithmetic
-# (numpy's uint32 wrap-around is the mod 2**32; odd multipliers make each a
-# permutation). The inputs are already well-mixed hashes, so the minimum of
-# each permutation is a uniformly drawn shingle, as MinHash needs. Bits 8-15
-# of the minimum are kept: they depend on the low 16 bits of the minimal
-# shingle and on the permutation, where the lowest 8 would depend on the
-# shingle's low 8 bits alone, the same in every permutation.
-_A = (_constants("a") & np.uint64(0xFFFFFFFF)).astype(np.uint32) | np.uint32(1)
-_B = (_constants("b") & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-_KEEP = np.uint32(8)
-_CHUNK = 512
-
-
-def signature(hashes: Sequence[int] | np.ndarray) -> bytes:
-    """The b-bit MinHash signature (:data:`NUM_PERM` bytes) of a set of 32-bit hashes."""
-    if not len(hashes):
-        return bytes(NUM_PERM)
-    values = np.asarray(hashes, dtype=np.uint32)
-    if len(values) <= _CHUNK:
-        matrix = values[:, None] * _A
-        matrix += _B
-        mins = matrix.min(axis=0)
-    else:
-        # Chunks bound the temporary matrix for long texts.
-        mins = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
-        buffer = np.empty((_CHUNK, NUM_PERM), dtype=np.uint32)
-        for start in range(0, len(values), _CHUNK):
-            chunk = values[start : start + _CHUNK, None]
-            out = buffer[: len(chunk)]
-            np.multiply(chunk, _A, out=out)
-            np.add(out, _B, out=out)
-            np.minimum(mins, out.min(axis=0), out=mins)
-    return ((mins >> _KEEP) & np.uint32(0xFF)).astype(np.uint8).tobytes()
-
-
 def jaccard(a: bytes, b: bytes) -> float:
     """Estimated Jaccard similarity of the two shingle sets behind two signatures."""
     agree = (
@@ -160,6 +127,13 @@ def containment(similarity: float, size_a: int, size_b: int) -> float:
 
 def fingerprint(title: str, text: str) -> Fingerprint:
     """The :class:`Fingerprint` of an item's title and text."""
+    fast = fast_keys(title, text, 0)
+    return _general_fingerprint(title, text) if fast is None else fast[0]
+
+
+def _general_fingerprint(title: str, text: str) -> Fingerprint:
+    # What fast_keys gives when it takes the text, word by word; the
+    # reference its tests compare with, and the path for the texts it refuses.
     title_words = tokens(title)
     text_words = tokens(text)
     # Each token is hashed once; the title's words are the first hashes.

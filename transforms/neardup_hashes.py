@@ -5,7 +5,7 @@ on versions). Each token is hashed once (MurmurHash3, 64 bits); a shingle's
 32-bit hash is a multiply-add of its tokens' hashes; titles and figures are
 kept as bottom-k samples of their tokens' low 16 bits, next to the
 comparisons that read them. The MinHash signature over the shingles is built
-in :mod:`transforms.neardup`.
+here too, so that :mod:`transforms.neardup_fast` builds the same one.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ __all__ = [
     "figures",
     "figures_differ",
     "shingle_hashes",
+    "signature",
     "title_similarity",
 ]
 
@@ -72,9 +73,22 @@ def _shingles_of(hashes: np.ndarray, k: int = SHINGLE) -> np.ndarray:
         raise ValueError(f"shingles of at most {len(_POSITION)} tokens (got {k})")
     rows = max(n - k + 1, 1)
     total = hashes[:rows] * _POSITION[0]
+    term = np.empty(rows, dtype=np.uint64)
     for j in range(1, min(k, n)):
-        total += hashes[j : rows + j] * _POSITION[j]
-    return np.unique((total >> _HIGH).astype(np.uint32))
+        total += np.multiply(hashes[j : rows + j], _POSITION[j], out=term)
+    total >>= _HIGH
+    return _distinct(total.astype(np.uint32))
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` of a fresh 1-d array (sorted in place), without its per-call cost."""
+    values.sort()
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 def _shingle_array(words: Sequence[str], k: int = SHINGLE) -> np.ndarray:
@@ -88,6 +102,43 @@ def shingle_hashes(words: Sequence[str], k: int = SHINGLE) -> list[int]:
         ValueError: if ``k`` is more than :data:`SHINGLE`.
     """
     return _shingle_array(words, k).tolist()
+
+
+# ---------------------------------------------------------------- MinHash
+
+# Multiply-add hashing of the 32-bit shingle hashes in 32-bit arithmetic
+# (numpy's uint32 wrap-around is the mod 2**32; odd multipliers make each a
+# permutation). The inputs are already well-mixed hashes, so the minimum of
+# each permutation is a uniformly drawn shingle, as MinHash needs. Bits 8-15
+# of the minimum are kept: they depend on the low 16 bits of the minimal
+# shingle and on the permutation, where the lowest 8 would depend on the
+# shingle's low 8 bits alone, the same in every permutation.
+_A = (_constants("a") & np.uint64(0xFFFFFFFF)).astype(np.uint32) | np.uint32(1)
+_B = (_constants("b") & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+_KEEP = np.uint32(8)
+_CHUNK = 512
+
+
+def signature(hashes: Sequence[int] | np.ndarray) -> bytes:
+    """The b-bit MinHash signature (:data:`NUM_PERM` bytes) of a set of 32-bit hashes."""
+    if not len(hashes):
+        return bytes(NUM_PERM)
+    values = np.asarray(hashes, dtype=np.uint32)
+    if len(values) <= _CHUNK:
+        matrix = values[:, None] * _A
+        matrix += _B
+        mins = matrix.min(axis=0)
+    else:
+        # Chunks bound the temporary matrix for long texts.
+        mins = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+        buffer = np.empty((_CHUNK, NUM_PERM), dtype=np.uint32)
+        for start in range(0, len(values), _CHUNK):
+            chunk = values[start : start + _CHUNK, None]
+            out = buffer[: len(chunk)]
+            np.multiply(chunk, _A, out=out)
+            np.add(out, _B, out=out)
+            np.minimum(mins, out.min(axis=0), out=mins)
+    return ((mins >> _KEEP) & np.uint32(0xFF)).astype(np.uint8).tobytes()
 
 
 # ---------------------------------------------------------------- titles and figures
