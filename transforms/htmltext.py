@@ -60,11 +60,20 @@ _TO_ASCII_LETTER = str.maketrans(_CASE_BLIND_ASCII, "iisk")
 _CASED_NAME = rf"[/a-z0-9]*+[A-Z{_CASE_BLIND_ASCII}]"
 _CASED_TAG = re.compile(f"<{_CASED_NAME}")
 _COMMENT_OR_CASED = re.compile(f"<(?:(!)|{_CASED_NAME})")
+# One scan for what makes _strip_tags do more than its two exact-case passes
+# (besides a CDATA end): a comment or declaration, a tag name that needs the
+# case-blind pass, or a skipped element's opening. Most texts hold none.
+# (A pattern that starts with a literal is scanned several times faster than
+# one that starts with a choice: "]]>" is looked for apart.)
+_NEEDS_MORE = re.compile(rf"<(?:!|{_CASED_NAME}|(?:{_SKIPPED})\b)")
 _SKIPPED_OPEN_LOWER = re.compile(rf"<({_SKIPPED})\b[^<>]*+>")
 _SKIPPED_CLOSE_LOWER = {name: re.compile(rf"</{name}\b[^<>]*+>") for name in _SKIPPED_NAMES}
 _BLOCK_TAG_LOWER = re.compile(rf"</?(?:{_by_first_letter(_BLOCK)})\b[^<>]*+>")
 # "</>" and "</ x>" are what a browser drops (or reads as a bogus comment).
-_ANY_TAG = re.compile(r"</?[a-zA-Z][^<>]*+>|<![^<>]*+>|<\?[^<>]*+>|</(?![a-zA-Z])[^<>]*+>")
+# A tag is "<", a letter, "/", "!" or "?", and what follows up to the first ">",
+# never past a "<" (written as one branch: a pattern that starts with a
+# literal is scanned faster than one that starts with a choice).
+_ANY_TAG = re.compile(r"<[a-zA-Z/!?][^<>]*+>")
 # What is left of a tag that never closed: a browser reads it as a tag up to
 # the next ">", so it is markup, not text.
 _BROKEN_TAG = re.compile(r"<[a-zA-Z/!?][^<>]*+>?")
@@ -118,6 +127,28 @@ _JOINER_AT_SPACE = re.compile(
 # Anything remove_invisible or the unusual-space work of _tidy would act on:
 # one scan of a text decides that neither has work to do.
 _SPECIAL = re.compile(f"[{_INVISIBLE_CHARS}\u200c\u200d{_UNUSUAL_SPACE_CHARS}]")
+_ASCII_SPECIAL = tuple(chr(cp) for cp in (*range(0x0A), *range(0x0B, 0x20), 0x7F))
+# What remove_invisible acts on: one scan tells it has nothing to do.
+_INVISIBLE_OR_JOINER = re.compile(f"[{_INVISIBLE_CHARS}\u200c\u200d]")
+
+
+def _is_plain(text: str) -> bool:
+    """Whether ``text`` holds no character that :data:`_SPECIAL` finds.
+
+    Every such character is one that ``str.isprintable`` refuses, and that
+    test costs a fraction of a scan with the pattern, so the pattern only
+    looks at texts holding a non-printable character other than a line break.
+    In ASCII text (``isascii`` reads a flag) the special characters are the
+    controls but "\n": one C-speed ``in`` each is cheaper still.
+    """
+    if text.isascii():
+        for char in _ASCII_SPECIAL:
+            if char in text:
+                return False
+        return True
+    if text.replace("\n", " ").isprintable():  # "\n" is not special
+        return True
+    return not _SPECIAL.search(text)
 
 
 def _replace_each(
@@ -140,6 +171,8 @@ def _replace_each(
 
 def remove_invisible(text: str) -> str:
     """Remove control and invisible formatting characters (see the table above)."""
+    if not _INVISIBLE_OR_JOINER.search(text):
+        return text
     text = _replace_each(text, _INVISIBLE_RE, _REPLACEMENT, _INVISIBLE)
     if "\u200c" in text or "\u200d" in text:
         text = _JOINER_AT_SPACE.sub("", text)
@@ -149,7 +182,8 @@ def remove_invisible(text: str) -> str:
 def _tidy(text: str, plain: bool = False) -> str:
     # plain: the text is known to hold no _UNUSUAL_SPACE character (NFC
     # makes none from other characters; the test suite checks every code point).
-    text = unicodedata.normalize("NFC", text)
+    if not text.isascii():  # ASCII is NFC already; isascii() reads a flag
+        text = unicodedata.normalize("NFC", text)
     if not plain and _UNUSUAL_SPACE.search(text):
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -209,6 +243,8 @@ def _strip_tags(markup: str) -> str:
     # tag name needs the case-blind pass. Removing comments and skipped
     # elements only removes text and puts spaces in, so it makes no tag name
     # that this scan of the input did not see.
+    if not _NEEDS_MORE.search(markup) and "]]>" not in markup:
+        return _ANY_TAG.sub("", _BLOCK_TAG_LOWER.sub("\n", markup))
     comment = False
     found = _COMMENT_OR_CASED.search(markup)
     if found and found.group(1):
@@ -241,7 +277,7 @@ def html_to_text(markup: str) -> str:
         # Invisible characters go with the entities, before any tag test:
         # "<\u00adscript>" is a tag once the soft hyphen is gone.
         decoded = html.unescape(markup)
-        plain = not _SPECIAL.search(decoded)
+        plain = _is_plain(decoded)
         if not plain:
             decoded = remove_invisible(decoded)
         unchanged = decoded == markup
