@@ -6,8 +6,8 @@ split it into words and work word by word in Python. :func:`fast_keys`
 gives both from one fold of ``title + " " + text``, encoded once to UTF-8
 and split as bytes: each token's hash reads its bytes directly (no string
 and no encoding per token), the content key is the words joined with
-single spaces, and the numbers among the words are found by a regular
-expression over the bytes instead of a test of every word.
+single spaces, and the numbers among the words are found from the positions of
+the digit bytes instead of a test of every word.
 
 That is only equal to the general path when
 
@@ -18,18 +18,18 @@ That is only equal to the general path when
 * every digit of the folded text is an ASCII digit (a few digits, such as
   Ethiopic ones, have no decimal value and stay as they are).
 
-A per-code-point table (:data:`_GENERAL`, filled lazily like the folds)
-marks the characters that break one of these; a text with one of them
-returns None and takes the general path. Every ASCII text qualifies, and
-most others do. ``tests/test_neardup_fast.py`` checks the fast path
-against the general one.
+The fold the fast path uses (:data:`_FAST_FOLD`, filled lazily like the
+others) marks the characters that break one of these instead of folding
+them; a text with one of them returns None and takes the general path.
+Every ASCII text qualifies, and most others do (all but 0.6% of the
+generated replay items). ``tests/test_neardup_fast.py`` checks the fast
+path against the general one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-import re
 
 import numpy as np
 
@@ -44,16 +44,15 @@ from transforms.neardup_hashes import (
     signature,
 )
 from transforms.neardup_record import FIGURES, MAX_TOKENS, TITLE_WORDS, Fingerprint
-from transforms.neardup_tokens import _DENSE, _TOKEN_FOLD, _token_fold
+from transforms.neardup_tokens import _DENSE, _token_fold
 
 __all__ = ["fast_keys"]
 
-# A code point at or above this in CodeTable.codes() output is a deleted character.
-_ABOVE_UNICODE = 0x110000
-# A number's word: from its first digit to the end of the word (the letters
-# before the digit are found with rfind). The pattern starts with a digit so
-# that the search skips to the next digit at C speed.
-_NUMBER_TAIL = re.compile(rb"[0-9][^ ]*")
+# ASCII "0": bytes minus it below 10 are digits (uint8 wraps the others above).
+_ZERO = np.uint8(ord("0"))
+# No character folds to U+FFFF (a noncharacter folds to a space), so it can
+# mark the characters the fast path refuses in the fold itself.
+_REFUSED = "\uffff"
 
 
 def _general_only(ch: str) -> str:
@@ -66,28 +65,36 @@ def _general_only(ch: str) -> str:
     return ""
 
 
-_GENERAL = CodeTable(_general_only)
+def _fast_fold(ch: str) -> str:
+    # The token fold, or the mark of a refused character: one table lookup
+    # per character both folds and checks.
+    return _REFUSED if _general_only(ch) else _token_fold(ch)
 
 
-def _fast_path_takes(text: str) -> bool:
-    if text.isascii():
-        return True
-    _, marks = _GENERAL.codes(text)
-    return bool(marks.min() >= _ABOVE_UNICODE)
+_FAST_FOLD = CodeTable(_fast_fold)
 
 
 def _number_words(data: bytes, start: int) -> set[bytes]:
     # The words of data[start:] with a digit, leading zeros stripped (as
-    # figures() keeps them). Each match runs to its word's end, so the next
-    # match lies in a later word.
-    numbers = set()
-    for match in _NUMBER_TAIL.finditer(data, start):
-        begin = data.rfind(b" ", 0, match.start()) + 1
-        numbers.add(data[begin : match.end()].lstrip(b"0") or b"0")
+    # figures() keeps them). numpy finds the digits (a regular expression's
+    # scan of every byte costs more); each word is cut once, at its first.
+    codes = np.frombuffer(data, dtype=np.uint8)[start:] - _ZERO
+    numbers: set[bytes] = set()
+    end = -1
+    for at in (np.flatnonzero(codes < 10) + start).tolist():
+        if at < end:
+            continue
+        begin = data.rfind(b" ", 0, at) + 1
+        end = data.find(b" ", at)
+        if end < 0:
+            end = len(data)
+        numbers.add(data[begin:end].lstrip(b"0") or b"0")
     return numbers
 
 
-def fast_keys(title: str, text: str, min_content_chars: int) -> tuple[Fingerprint, str | None] | None:
+def fast_keys(
+    title: str, text: str, min_content_chars: int
+) -> tuple[Fingerprint, str | None] | None:
     """The fingerprint and the content key of a title and text, or None if the fast path cannot.
 
     Args:
@@ -99,12 +106,12 @@ def fast_keys(title: str, text: str, min_content_chars: int) -> tuple[Fingerprin
         ``(fingerprint(title, text), content key)``, each equal to what the
         general path gives; None when the text needs the general path.
     """
-    full = title + " " + text
-    if not _fast_path_takes(full):
+    folded = _FAST_FOLD.translate(title + " " + text)
+    if _REFUSED in folded:
         return None
-    folded_title = _TOKEN_FOLD.translate(title)
+    folded_title = _FAST_FOLD.translate(title)
     title_words = folded_title.split()
-    data = _TOKEN_FOLD.translate(full).encode("utf-8")
+    data = folded.encode("utf-8")
     words = data.split()
     k = len(title_words)
     # Each token is hashed once; the title's words are the first hashes.
