@@ -260,6 +260,15 @@ def test_unique_script_language(text, expected):
     assert unique_script_language(text) == expected
 
 
+def test_unique_scripts_are_all_outside_ascii():
+    # unique_script_language answers None for ASCII text without looking: exact only
+    # while no script range reaches below U+0080.
+    from transforms.langid_backends import _UNIQUE_SCRIPTS
+
+    ends = [ord(ch) for _, ranges in _UNIQUE_SCRIPTS for ch in ranges if ch != "-"]
+    assert min(ends) >= 0x80
+
+
 def test_cascade_takes_the_script_shortcut_without_cld2_or_lingua():
     cascade = make_detector("cascade")
     assert cascade.detect(SHORT["hy"]) == ("hy", 1.0)
