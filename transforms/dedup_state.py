@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
 from transforms.dedup_state_records import (
     DedupKeys,
     _Entry,
@@ -24,7 +26,7 @@ from transforms.dedup_state_records import (
     encode_record,
 )
 from transforms.item import Duplicate
-from transforms.neardup import Fingerprint, NearConfig, candidate_keys, near_similarity
+from transforms.neardup import NUM_PERM, Fingerprint, NearConfig, _title_digest, near_similarity
 
 __all__ = [
     "DEFAULT_TTL_SECONDS",
@@ -230,8 +232,29 @@ class DedupState:
                     self._near[key] = found[0]
 
     def _near_keys(self, fp: Fingerprint) -> list[int]:
-        # The candidate keys as ints: in memory they cost half as much as strings.
-        return [
-            int(k[1:], 16) | _TITLE_KEY if k[0] == "t" else int(k, 16)
-            for k in candidate_keys(fp, self.config)
-        ]
+        # The candidate keys as ints: in memory they cost half as much as
+        # strings. Each is int(key, 16) of its candidate_keys() string, made
+        # from the signature's bytes without the string.
+        config = self.config
+        if fp.size < config.min_shingles:
+            return []
+        keys = _band_ints(fp.signature, config.bands, config.rows)
+        digest = _title_digest(fp)
+        if digest is not None:
+            keys.append(int.from_bytes(digest, "big") | _TITLE_KEY)
+        return keys
+
+
+# Band numbers above a 4-byte band's value: the common layout, done with numpy.
+_BANDS_OF_4 = np.arange(NUM_PERM, dtype=np.uint64) << np.uint64(32)
+
+
+def _band_ints(signature: bytes, bands: int, rows: int) -> list[int]:
+    """int(band key, 16) of each LSH band key: the band number, then the band's bytes (big-endian)."""
+    if rows == 4:
+        values = np.frombuffer(signature, dtype=">u4", count=bands).astype(np.uint64)
+        return (values | _BANDS_OF_4[:bands]).tolist()
+    return [
+        band << (8 * rows) | int.from_bytes(signature[band * rows : (band + 1) * rows], "big")
+        for band in range(bands)
+    ]

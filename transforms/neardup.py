@@ -174,10 +174,15 @@ def title_key(fp: Fingerprint) -> str | None:
 
     None for a title of fewer than two words.
     """
+    digest = _title_digest(fp)
+    return None if digest is None else "t" + digest.hex()
+
+
+def _title_digest(fp: Fingerprint) -> bytes | None:
+    # The 8 bytes of the title key (the streaming state keeps them as an int).
     if len(fp.title) < 2:
         return None
-    digest = hashlib.blake2b(struct.pack(f"<{len(fp.title)}H", *fp.title), digest_size=8)
-    return "t" + digest.hexdigest()
+    return hashlib.blake2b(struct.pack(f"<{len(fp.title)}H", *fp.title), digest_size=8).digest()
 
 
 def near_similarity(

@@ -94,22 +94,35 @@ class Fingerprint:
     text_figures: tuple[int, ...] = ()
 
     def pack(self) -> bytes:
-        """A compact binary form (see :meth:`unpack`)."""
-        parts = (self.title[:TITLE_WORDS], self.figures[:FIGURES], self.text_figures[:FIGURES])
-        head = struct.pack("<HBBB", min(self.size, 0xFFFF), *(len(p) for p in parts))
-        return head + b"".join(struct.pack(f"<{len(p)}H", *p) for p in parts) + self.signature
+        """A compact binary form (see :meth:`unpack`).
+
+        The size and the three samples' lengths (``<HBBB``), the samples as
+        little-endian 16-bit values, then the signature.
+        """
+        title, figures, text = (
+            self.title[:TITLE_WORDS], self.figures[:FIGURES], self.text_figures[:FIGURES]
+        )
+        counts = len(title), len(figures), len(text)
+        return (
+            _HEAD.pack(min(self.size, 0xFFFF), *counts)
+            + _SHORTS[sum(counts)].pack(*title, *figures, *text)
+            + self.signature
+        )
 
     @classmethod
     def unpack(cls, data: bytes) -> Fingerprint:
-        size, *counts = struct.unpack_from("<HBBB", data)
-        at, parts = 5, []
-        for n in counts:
-            parts.append(struct.unpack_from(f"<{n}H", data, at))
-            at += 2 * n
+        size, a, b, c = _HEAD.unpack_from(data)
+        values = _SHORTS[a + b + c].unpack_from(data, _HEAD.size)
         return cls(
-            signature=bytes(data[at:]),
+            signature=bytes(data[_HEAD.size + 2 * (a + b + c) :]),
             size=size,
-            title=parts[0],
-            figures=parts[1],
-            text_figures=parts[2],
+            title=values[:a],
+            figures=values[a : a + b],
+            text_figures=values[a + b :],
         )
+
+
+# The packed head, and the packed samples by their number of values: made
+# once, not parsed on every call (struct's own cache holds 100 formats).
+_HEAD = struct.Struct("<HBBB")
+_SHORTS = tuple(struct.Struct(f"<{n}H") for n in range(TITLE_WORDS + 2 * FIGURES + 1))
