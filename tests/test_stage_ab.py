@@ -26,3 +26,30 @@ def test_every_stage_of_a_loop_report_is_read(tmp_path, capsys):
     assert abs(sum(seconds[s] for s in STAGES) - seconds["all stages"]) < 0.05
     assert run(tmp_path / "in", tmp_path / "again")["items"] == 1
     assert (tmp_path / "out" / "flagged.jsonl").read_text().count("\n") == 1
+
+
+def test_same_lines_ignores_order_and_sees_a_changed_line(tmp_path):
+    from benchmarks.replay_ab import same_lines
+
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    a.write_bytes(b'{"id": 1}\n{"id": 2}\n')
+    b.write_bytes(b'{"id": 2}\n{"id": 1}\n')
+    c.write_bytes(b'{"id": 2}\n{"id": 3}\n')
+    assert same_lines(a, b)
+    assert not same_lines(a, c)
+
+
+def test_replay_ab_runs_both_trees_and_compares_their_outputs(tmp_path, capsys):
+    from pathlib import Path
+
+    from benchmarks.replay_ab import main as replay_ab
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "feed.xml").write_text(FEED, encoding="utf-8")
+    tree = str(Path(__file__).resolve().parents[1])
+    args = [tree, tree, str(tmp_path / "in"), "--repeat", "1", "--runs", "FnApiRunner"]
+    assert replay_ab(args) == 0
+    report = capsys.readouterr().out
+    assert "newswatch replay of 1 items" in report
+    assert "FnApiRunner, old" in report and "FnApiRunner, new" in report
+    assert '"items.jsonl": true, "flagged.jsonl": true' in report
