@@ -79,7 +79,13 @@ _TEXTS = 18
 _TEXT, _HEX, _DATE = 0, 1, 2
 _HEX_TEXT = re.compile(r"(?:[0-9a-f]{2})+")
 _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}")
-_DATE_DIGITS = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
+_HEX_DIGITS = "0123456789abcdef"
+# The sizes' layout by width code, and the size that stands for None.
+_LAYOUTS = {
+    wide: (struct.Struct(f"<{_TEXTS}{code}"), none) for wide, (code, none) in _WIDE.items()
+}
+_TWINS = struct.Struct("<BI")
+_U32 = struct.Struct("<I")
 
 
 def stamp_bytes(text: str) -> bytes | None:
@@ -89,13 +95,18 @@ def stamp_bytes(text: str) -> bytes | None:
     does not start so. The bytes sort as the 19
     characters do; what follows them (a fraction, ``Z``) is the caller's.
     """
-    if not _DATE_TEXT.match(text):
+    # The dash test turns most other texts away before the regular expression.
+    if len(text) < 19 or text[4] != "-" or not _DATE_TEXT.match(text):
         return None
-    return int("".join(text[a:b] for a, b in _DATE_DIGITS)).to_bytes(6, "big")
+    digits = text[0:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19]
+    return int(digits).to_bytes(6, "big")
 
 
 def _encode_text(text: str) -> tuple[int, bytes]:
-    if _HEX_TEXT.fullmatch(text):
+    # Lowercase hex of even length (what _HEX_TEXT matches): stripping the hex
+    # digits leaves nothing, in C, where most other texts stop at their first
+    # character.
+    if text and not len(text) & 1 and not text.strip(_HEX_DIGITS):
         return _HEX, bytes.fromhex(text)
     stamp = stamp_bytes(text)
     if stamp is not None:
@@ -107,7 +118,7 @@ def _decode_text(form: int, data: bytes) -> str:
     if form == _HEX:
         return data.hex()
     if form == _DATE:
-        d = f"{int.from_bytes(data[:6], 'big'):014d}"
+        d = "%014d" % int.from_bytes(data[:6], "big")
         stamp = f"{d[:4]}-{d[4:6]}-{d[6:8]}T{d[8:10]}:{d[10:12]}:{d[12:14]}"
         return stamp + data[6:].decode("utf-8", "surrogatepass")
     return data.decode("utf-8", "surrogatepass")
@@ -157,34 +168,45 @@ def pack_member(m: Member) -> bytes:
         m.content,
         _reports_text(m.reports),
     )
-    forms, parts, sizes = 0, [], []
-    for n, text in enumerate(texts):
-        form, part = (_TEXT, b"") if text is None else _encode_text(text)
-        forms |= form << (2 * n)
-        parts.append(part)
-    longest = max(len(p) for p in parts)
+    forms, shift, parts, sizes = 0, 0, [], []
+    for text in texts:
+        if text is None:
+            sizes.append(None)
+        else:
+            form, part = _encode_text(text)
+            forms |= form << shift
+            parts.append(part)
+            sizes.append(len(part))
+        shift += 2
+    longest = max(map(len, parts), default=0)
     wide = 0 if longest < 0xFF else 1 if longest < 0xFFFF else 2
-    code, none = _WIDE[wide]
-    sizes = [none if t is None else len(p) for t, p in zip(texts, parts, strict=True)]
-    head = struct.pack("<BI", wide, m.twins) + forms.to_bytes(5, "little")
-    return head + struct.pack(f"<{_TEXTS}{code}", *sizes) + b"".join(parts) + m.near
+    layout, none = _LAYOUTS[wide]
+    head = _TWINS.pack(wide, m.twins) + forms.to_bytes(5, "little")
+    sized = layout.pack(*[none if size is None else size for size in sizes])
+    return head + sized + b"".join(parts) + m.near
 
 
 def unpack_member(data: bytes) -> Member:
     """Inverse of :func:`pack_member`."""
     wide = data[0]
-    code, none = _WIDE[wide]
-    (twins,) = struct.unpack_from("<I", data, 1)
+    layout, none = _LAYOUTS[wide]
+    (twins,) = _U32.unpack_from(data, 1)
     forms = int.from_bytes(data[5:10], "little")
-    sizes = struct.unpack_from(f"<{_TEXTS}{code}", data, 10)
-    at = 10 + struct.calcsize(f"<{_TEXTS}{code}")
+    sizes = layout.unpack_from(data, 10)
+    at = 10 + layout.size
     texts: list[str | None] = []
-    for n, size in enumerate(sizes):
+    for size in sizes:
         if size == none:
             texts.append(None)
-            continue
-        texts.append(_decode_text((forms >> (2 * n)) & 3, data[at : at + size]))
-        at += size
+        else:
+            form = forms & 3
+            part = data[at : at + size]
+            # Text is most fields; hex and dates take _decode_text.
+            texts.append(part.decode("utf-8", "surrogatepass") if form == _TEXT else (
+                _decode_text(form, part)
+            ))
+            at += size
+        forms >>= 2
     (*rank_, handle_, item_id, file, report_id, source_url, kind, name, country, affiliation,
      report_url, url, content, reports) = texts  # fmt: skip
     rank_t = tuple(rank_)
@@ -208,10 +230,6 @@ def unpack_member(data: bytes) -> Member:
     )
 
 
-# The sizes' layout by width code, and the size that stands for None.
-_LAYOUTS = {
-    wide: (struct.Struct(f"<{_TEXTS}{code}"), none) for wide, (code, none) in _WIDE.items()
-}
 # The position of each field among a packed member's texts (see pack_member).
 _FIELDS = {"handle": 5, "id": 6, "file": 7, "url": 15, "content": 16, "reports": 17}
 
