@@ -176,3 +176,17 @@ def test_fold_is_the_per_character_fold(original):
 )
 def test_folded_offsets_on_long_and_edge_texts(original):
     assert_like_reference(original)
+
+
+def test_every_whitespace_character_folds_to_a_space():
+    # The array path marks whitespace in one table and turns the mark into a space.
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    assert max(spaces) <= "\u3000"
+    assert {fold_char(ch) for ch in spaces} == {" "}
+
+
+def test_long_texts_reach_code_points_not_yet_in_the_table():
+    # Each text brings characters no earlier text had: the table grows on demand.
+    for start in (0x0530, 0x10A0, 0x1E00, 0xA640, 0x1D400):
+        original = "".join(chr(c) for c in range(start, start + 90)) + " x" * 40 + "\u2029"
+        assert_like_reference(original)

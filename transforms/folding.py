@@ -135,8 +135,31 @@ _FOLD = CodeTable(fold_char)
 _TABLE = _FOLD.table
 _WHITESPACE_RUN = re.compile(r"\s{2,}")
 # str.isspace (the same set as the regex \s) by code point; none lies above U+3000.
+_SPACES = [cp for cp in range(0x3001) if chr(cp).isspace()]
 _IS_SPACE = np.zeros(0x110000, dtype=bool)
-_IS_SPACE[[cp for cp in range(0x3001) if chr(cp).isspace()]] = True
+_IS_SPACE[_SPACES] = True
+
+# Folded's own table: the fold's code point, or a mark above every code point
+# for whitespace (which folds to a space and collapses in runs), for a deleted
+# character, and for a code point not yet computed. Their order matters: one
+# maximum over a text's entries says which marks it holds. A code point fits
+# in 21 bits, and _SPACE's low 21 bits are a space: one AND with _LOW turns
+# every whitespace mark into the space it folds to and leaves the rest.
+_SPACE = np.uint32(0x80000000 | 32)
+_UNKNOWN = np.uint32(0xFFFFFFFF)
+_LOW = np.uint32(0x1FFFFF)
+_MARKED = np.full(0x110000, _UNKNOWN, dtype=np.uint32)
+
+
+def _mark(codepoints: np.ndarray) -> None:
+    """Compute the ``_MARKED`` entries of ``codepoints`` from the fold's table."""
+    values = [_TABLE[cp] for cp in codepoints.tolist()]
+    _MARKED[codepoints] = [ord(v) if v else _DELETED for v in values]
+    # Every whitespace character folds to a space (tested): marking it keeps that fold.
+    _MARKED[np.intersect1d(codepoints, _SPACES)] = _SPACE
+
+
+_mark(np.union1d(np.arange(_WARM, dtype=np.uint32), _SPACES).astype(np.uint32))
 
 
 class Folded:
@@ -182,10 +205,23 @@ class Folded:
     def _array_fold(self, original: str) -> str:
         # What __init__ and _slow do, on arrays: drop deleted characters, then
         # every whitespace character that follows a kept whitespace character.
-        source, out = _FOLD.codes(original)
-        if out.max() >= _DELETED:
+        # One lookup in _MARKED gives each character's fold with whitespace,
+        # deletions and code points not yet computed marked, and one maximum
+        # tells which of them the text holds.
+        source = np.frombuffer(original.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        out = _MARKED.take(source, mode="clip")
+        top = out.max()
+        if top == _UNKNOWN:
+            _mark(np.unique(source[out == _UNKNOWN]))
+            out = _MARKED.take(source, mode="clip")
+            top = out.max()
+        if top < _SPACE:
+            return _decode(out)  # not one whitespace character
+        space = out == _SPACE
+        if top >= _DELETED:
+            out[space] = 32
             return self._array_delete(original, source, out)
-        space = _IS_SPACE.take(source, mode="clip")
+        np.bitwise_and(out, _LOW, out=out)
         repeat = space[1:] & space[:-1]
         if not repeat.any():
             return _decode(out)
