@@ -28,19 +28,24 @@ def _number_words(text: str, occurrences: list[_Occurrence]) -> None:
 
     A word starts where a space is followed by a non-space (``text`` is
     folded: only spaces separate words, and it begins with a space). The
-    starts up to the last occurrence are counted once, with numpy, and each
-    occurrence reads its count: no string is cut or split per occurrence.
+    word starts up to the last occurrence are found once, with numpy, and
+    each occurrence's count is a binary search among them: no string is cut
+    or split per occurrence, and no count is kept per character.
     """
     if not occurrences:
         return
     last = occurrences[-1].start
-    codes = np.frombuffer(text[: last + 1].encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    head = text[: last + 1]
+    if head.isascii():  # the usual folded text: one byte per character
+        codes = np.frombuffer(head.encode("ascii"), dtype=np.uint8)
+    else:
+        codes = np.frombuffer(head.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     space = codes == 32
-    # before[p] = the words starting at offsets 1..p (the padding space at 0 starts none).
-    before = np.zeros(last + 1, dtype=np.int64)
-    np.cumsum(space[:-1] & ~space[1:], out=before[1:])
-    starts = np.fromiter((occ.start for occ in occurrences), dtype=np.int64, count=len(occurrences))
-    for occ, words in zip(occurrences, before[starts].tolist()):
+    # Offsets p >= 1 where a word starts (the padding space at 0 starts none).
+    starts = np.flatnonzero(space[:-1] & ~space[1:]) + 1
+    where = np.fromiter((occ.start for occ in occurrences), dtype=np.int64, count=len(occurrences))
+    counts = np.searchsorted(starts, where, side="right")
+    for occ, words in zip(occurrences, counts.tolist()):
         occ.word = words - 1
 
 
