@@ -23,6 +23,7 @@ from transforms.rules import (
     _Occurrence,
     _segments,
 )
+from transforms.rules_match import _trie_order
 
 # ---------------------------------------------------------------- near-dup tokens
 
@@ -199,3 +200,24 @@ def test_word_numbers_on_a_long_text_beyond_latin():
     occurrences = [_Occurrence("t", s, s) for s in starts]
     _number_words(text, occurrences)
     assert [o.word for o in occurrences] == reference_words(text, starts)
+
+
+def test_the_trie_order_changes_no_hit():
+    # Keys enter the automaton in _trie_order; the same keys in pack order find the same.
+    import ahocorasick
+
+    from transforms.rules import RuleEngine
+
+    engine = RuleEngine.load()
+    compiled = engine._pack("en")
+    plain = ahocorasick.Automaton()
+    for key, value in sorted(compiled.automaton.items()):
+        plain.add_word(key, value)
+    plain.make_automaton()
+    text = Folded(
+        "War crimes, investigators said: the UN probe into killings of civilians in Bucha "
+        "and the mass graves found near Izium goes on. " * 5
+    ).text
+    assert sorted(compiled.automaton.iter(text)) == sorted(plain.iter(text))
+    assert len(list(plain.iter(text))) > 20
+    assert _trie_order("the") < _trie_order("zoo") < _trie_order("война")
