@@ -88,6 +88,8 @@ class Evaluation:
 
     @property
     def other_categories(self) -> tuple[str, ...]:
+        if not self.candidates:  # most items
+            return ()
         flagged = {f.category for f in self.flags}
         return tuple(c.category for c in self.candidates if c.category not in flagged)
 
@@ -208,6 +210,8 @@ class RuleEngine:
         for occ in occurrences:
             by_term[occ.term].append(occ)
         candidates_idx = sorted({i for term in by_term for i in compiled.triggers.get(term, ())})
+        if not candidates_idx:  # terms found, but none a rule needs first: nothing fires
+            return Evaluation(lang, (), ())
         rules = [compiled.pack.rules[i] for i in candidates_idx]
         if any(r.within is not None or r.none_within is not None for r in rules):
             _number_words(folded.text, occurrences)
