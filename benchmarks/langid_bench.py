@@ -101,7 +101,7 @@ def load_word_pairs(corpora: Path) -> list[tuple[str, str]]:
 
 
 def measure(detector: Any, texts: list[str], repeat: int) -> dict[str, float]:
-    """Best texts per CPU second over ``repeat`` passes, with the CPU/wall ratio and fallback rate."""
+    """Best texts per CPU second over ``repeat`` passes, with CPU/wall ratio and fallback rate."""
     best = 0.0
     cpu_share = 0.0
     calls = getattr(detector, "calls", 0)
