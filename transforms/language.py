@@ -103,7 +103,7 @@ ACCURATE_MIN_CONFIDENCE = 0.2
 #   never loads them; a run of thousands of items still does).
 # Restricting lingua to the 18 targets scores 0.826 / 0.123 on the other 57
 # languages, and restricting its high-accuracy pass to the low-accuracy
-# pass's top candidates saves nothing on a real run: their union covers 54 to
+# pass's top candidates saves nothing on a real run: their union covers 56 or
 # 57 languages, so all but a few models load anyway.
 FALLBACKS = ("vote", "accurate", "quick")
 CASCADE_FALLBACK = "vote"
