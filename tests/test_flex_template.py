@@ -51,7 +51,10 @@ EXAMPLES = {
     "dedup_ttl_seconds": (["604800"], ["0", "7d"]),
     "timestamp_attribute": (["fetched"], ["published", "Fetched"]),
     "id_label": (["item_id"], ["id", "item_id "]),
-    "language_backend": (["cascade", "cld2", "lingua"], ["fasttext", ""]),
+    "language_backend": (
+        ["cascade", "cascade-accurate", "cascade-quick", "cld2", "lingua"],
+        ["fasttext", "", "cascade-"],
+    ),
     "thresholds": (
         ["investigation=0.6", "war_crime_allegation=0.5,investigation=1", "investigation=0"],
         ["investigation=1.5", "crime=0.5", "investigation=0.5,", "investigation"],

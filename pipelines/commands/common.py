@@ -40,7 +40,10 @@ def add_stage_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--language_backend",
         default="cascade",
-        help="cascade (default: script, then CLD2, then lingua), cld2, lingua, langid or langdetect",
+        help=(
+            "cascade (default: script, then CLD2, then lingua), cascade-accurate, cascade-quick,"
+            " cld2, lingua, langid or langdetect"
+        ),
     )
     parser.add_argument(
         "--packs_dir",
