@@ -9,6 +9,7 @@ import time
 BENCHMARKS = (
     "flag_bench",
     "langid_bench",
+    "cascade_modes",
     "dedup_bench",
     "startup_bench",
     "replay_bench",
