@@ -73,7 +73,8 @@ def _child(conn: Any, memory_bytes: int) -> None:
         del data
         # The newest protocol: about half the time of the default one both
         # ways on item lists (0.12 + 0.25 s against 0.29 + 0.36 s for 25,077
-        # items of real length).
+        # items of real length). Items pickle as their field values
+        # (Item.__reduce__): 1.6x fewer instructions again, dump and load.
         conn.send_bytes(pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL))
 
 
