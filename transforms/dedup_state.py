@@ -250,7 +250,7 @@ _BANDS_OF_4 = np.arange(NUM_PERM, dtype=np.uint64) << np.uint64(32)
 
 
 def _band_ints(signature: bytes, bands: int, rows: int) -> list[int]:
-    """int(band key, 16) of each LSH band key: the band number, then the band's bytes (big-endian)."""
+    """int(key, 16) of each LSH band key: the band number, then the band's bytes, big-endian."""
     if rows == 4:
         values = np.frombuffer(signature, dtype=">u4", count=bands).astype(np.uint64)
         return (values | _BANDS_OF_4[:bands]).tolist()
