@@ -190,3 +190,18 @@ def test_long_texts_reach_code_points_not_yet_in_the_table():
     for start in (0x0530, 0x10A0, 0x1E00, 0xA640, 0x1D400):
         original = "".join(chr(c) for c in range(start, start + 90)) + " x" * 40 + "\u2029"
         assert_like_reference(original)
+
+
+@pytest.mark.parametrize(
+    "original",
+    [
+        # Two lone surrogates that would make a pair in UTF-16: still two characters.
+        "War \ud83d\ude00 crimes, " * 20,
+        # A real character beyond the BMP: the text is read as UTF-32.
+        "War \U0001f600 crimes, " * 20,
+        # Latin-1 only (one byte a character in memory), long.
+        "Exécutions sommaires à Boutcha. " * 10,
+    ],
+)
+def test_long_texts_inside_and_beyond_the_bmp(original):
+    assert_like_reference(original)

@@ -208,7 +208,14 @@ class Folded:
         # One lookup in _MARKED gives each character's fold with whitespace,
         # deletions and code points not yet computed marked, and one maximum
         # tells which of them the text holds.
-        source = np.frombuffer(original.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        # Within the BMP a UTF-16 code unit is the code point, and encoding a
+        # text stored two bytes a character is a copy; beyond it (a surrogate
+        # pair) the text takes UTF-32. A lone surrogate is one unit either way.
+        units = original.encode("utf-16-le", "surrogatepass")
+        if len(units) == 2 * len(original):
+            source = np.frombuffer(units, dtype=np.uint16)
+        else:
+            source = np.frombuffer(original.encode("utf-32-le", "surrogatepass"), np.uint32)
         out = _MARKED.take(source, mode="clip")
         top = out.max()
         if top == _UNKNOWN:
