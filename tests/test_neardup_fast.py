@@ -92,6 +92,7 @@ def test_fast_keys_equal_the_general_path(title, text):
     assert got is not None
     assert got == general(title, text)
     assert fingerprint(title, text) == got[0]
+    assert fast_keys(title, text, None) == (got[0], None)
 
 
 @pytest.mark.parametrize("trap", ["서울에서", "東京で会議", "atro\u00adcity", "٢٠٢٤", "\u1369"])

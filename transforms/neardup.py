@@ -127,7 +127,7 @@ def containment(similarity: float, size_a: int, size_b: int) -> float:
 
 def fingerprint(title: str, text: str) -> Fingerprint:
     """The :class:`Fingerprint` of an item's title and text."""
-    fast = fast_keys(title, text, 0)
+    fast = fast_keys(title, text, None)
     return _general_fingerprint(title, text) if fast is None else fast[0]
 
 

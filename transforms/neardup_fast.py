@@ -93,14 +93,15 @@ def _number_words(data: bytes, start: int) -> set[bytes]:
 
 
 def fast_keys(
-    title: str, text: str, min_content_chars: int
+    title: str, text: str, min_content_chars: int | None
 ) -> tuple[Fingerprint, str | None] | None:
     """The fingerprint and the content key of a title and text, or None if the fast path cannot.
 
     Args:
         title: the item's title.
         text: the item's text.
-        min_content_chars: a content shorter than this (in characters) has no key.
+        min_content_chars: a content shorter than this (in characters) has no
+            key; None for the fingerprint alone (the key is then None).
 
     Returns:
         ``(fingerprint(title, text), content key)``, each equal to what the
@@ -126,6 +127,8 @@ def fast_keys(
         figures=figures(title_words),
         text_figures=_smallest16(_token_hashes(numbers), FIGURES) if numbers else (),
     )
+    if min_content_chars is None:
+        return fp, None
     content = b" ".join(words)
     # Characters, not bytes, count: a UTF-8 character takes at most 4 bytes.
     if len(content) < min_content_chars or (
