@@ -208,8 +208,8 @@ class Folded:
         # One lookup in _MARKED gives each character's fold with whitespace,
         # deletions and code points not yet computed marked, and one maximum
         # tells which of them the text holds.
-        # Within the BMP a UTF-16 code unit is the code point, and encoding a
-        # text stored two bytes a character is a copy; beyond it (a surrogate
+        # Within the BMP a UTF-16 code unit is the code point, in half the
+        # bytes of UTF-32 to write and to index with; beyond it (a surrogate
         # pair) the text takes UTF-32. A lone surrogate is one unit either way.
         units = original.encode("utf-16-le", "surrogatepass")
         if len(units) == 2 * len(original):
