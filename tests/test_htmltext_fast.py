@@ -14,7 +14,6 @@ from __future__ import annotations
 import html
 import re
 import sys
-import unicodedata
 
 import pytest
 from hypothesis import given, settings
@@ -22,6 +21,7 @@ from hypothesis import strategies as st
 
 from connectors.feeds import parse_feed
 from transforms import htmltext
+from tests.test_normalise import _tidy_reference
 from transforms.htmltext import html_to_text
 
 _ANY_TAG_BRANCHES = re.compile(
@@ -35,16 +35,6 @@ def _strip_tags_reference(markup: str) -> str:
     markup = htmltext._drop_skipped(markup, lower=False)
     markup = htmltext._BLOCK_TAG.sub("\n", markup)
     return _ANY_TAG_BRANCHES.sub("", markup)
-
-
-def _tidy_reference(text: str) -> str:
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    if re.search(r"[\r\x1c-\x1f\x85\u1680\u2028\u2029]", text):
-        text = re.sub(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+", " ", text)
-        lines = [line.strip() for line in text.split("\n")]
-    else:
-        lines = [" ".join(line.split()) for line in text.split("\n")]
-    return re.sub(r"\n\s*\n\s*", "\n\n", "\n".join(lines)).strip()
 
 
 def _html_to_text_reference(markup: str) -> str:
