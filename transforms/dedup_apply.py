@@ -31,16 +31,19 @@ __all__ = ["ApplyFileFn", "copy_decision", "exact_decision", "kept_decision"]
 
 
 def copy_decision(copied: tuple[bytes, Duplicate]) -> tuple[str, tuple[str, Decision]]:
+    """A copy's decision, keyed by its spill file: ``(file, (handle, decision))``."""
     copy, duplicate = as_member(copied[0]), copied[1]
     return copy.file, (copy.handle, (duplicate, (), copy.twins))
 
 
 def exact_decision(record: Record) -> Iterable[tuple[str, tuple[str, Decision]]]:
+    """The decision of an exact pass's record if it is a copy; nothing for one it kept."""
     if record[1] is not None:
         yield copy_decision(record)
 
 
 def kept_decision(record: Record) -> Iterable[tuple[str, tuple[str, Decision]]]:
+    """A kept record's decision when it has reports or twins to pass on; else nothing."""
     packed, duplicate = record
     if duplicate is not None or not any(peek_member(packed, "reports", "twins")):
         return
