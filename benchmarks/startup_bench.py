@@ -1,6 +1,6 @@
 """Start-up cost: a one-item replay against a trivial Beam pipeline, same runner, same run.
 
-    python -m benchmarks.startup_bench [--corpora DIR] [--repeat N] [--no-slow]
+    python -m benchmarks.startup_bench [--corpora DIR] [--repeat N] [--no-slow] [--workers N]
 
 The commands below, each in a fresh interpreter, interleaved, ``--repeat``
 times (the figure is the best of them):
@@ -14,7 +14,11 @@ times (the figure is the best of them):
   what parsing the packs' YAML costs when the cache is cold;
 * **replay, slow route**: the same with one item too short for CLD2, which
   the cascade sends to lingua: what the model costs when it does load
-  (``--no-slow`` skips it).
+  (``--no-slow`` skips it);
+* with ``--workers N``, the trivial pipeline and the fast route again on
+  ``DirectRunner`` with N worker processes (``multi_processing``): the fixed
+  cost that a replay with workers pays before its first item, which bounds
+  the items per second any replay of a given size can reach on that runner.
 
 Wall time is measured around the subprocess; CPU time is user + system of
 the process tree (on a shared machine it moves less with the load than wall
@@ -49,8 +53,8 @@ _TRIVIAL = """
 import sys
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
-RUNNER = "--runner=apache_beam.runners.portability.fn_api_runner.FnApiRunner"
-with beam.Pipeline(options=PipelineOptions([RUNNER])) as p:
+RUNNER = ["--runner=apache_beam.runners.portability.fn_api_runner.FnApiRunner"]
+with beam.Pipeline(options=PipelineOptions(sys.argv[2:] or RUNNER)) as p:
     p | beam.Create(["x"]) | beam.Map(str.upper) | beam.io.WriteToText(sys.argv[1])
 """
 
@@ -169,15 +173,26 @@ UNCACHED = "  the same, pack cache off"
 TRIVIAL = "trivial Beam pipeline"
 
 
-def _replay(work: Path, route: str) -> list[str]:
+def worker_args(workers: int) -> list[str]:
+    """Beam's options for ``DirectRunner`` with ``workers`` processes."""
     return [
-        sys.executable,
-        *("-m", "pipelines.cli", "replay", str(work / route)),
-        *("--output", str(work / f"out-{route}"), "--quiet"),
+        "--runner=DirectRunner",
+        "--direct_running_mode=multi_processing",
+        f"--direct_num_workers={workers}",
     ]
 
 
-def _commands(work: Path, slow: bool) -> dict[str, tuple[list[str], dict[str, str] | None]]:
+def _replay(work: Path, route: str, runner: list[str] = (), out: str = "") -> list[str]:
+    return [
+        sys.executable,
+        *("-m", "pipelines.cli", "replay", str(work / route)),
+        *("--output", str(work / f"out-{route}{out}"), "--quiet", *runner),
+    ]
+
+
+def _commands(
+    work: Path, slow: bool, workers: int = 0
+) -> dict[str, tuple[list[str], dict[str, str] | None]]:
     """Name → (argv, environment) of each command measured."""
     no_cache = dict(os.environ, NEWSWATCH_CACHE="off")
     commands = {
@@ -187,6 +202,11 @@ def _commands(work: Path, slow: bool) -> dict[str, tuple[list[str], dict[str, st
     }
     if slow:
         commands[SLOW] = (_replay(work, "slow"), None)
+    if workers:
+        runner = worker_args(workers)
+        trivial = [sys.executable, "-c", _TRIVIAL, str(work / "trivial-workers"), *runner]
+        commands[f"{TRIVIAL}, {workers} workers"] = (trivial, None)
+        commands[f"{FAST}, {workers} workers"] = (_replay(work, "fast", runner, "-w"), None)
     return commands
 
 
@@ -216,6 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-slow", action="store_true", help="skip the slow route (the lingua model's cost)"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="also measure both on DirectRunner with this many worker processes",
+    )
     args = parser.parse_args(argv)
     compile_bytecode()
     load_before = os.getloadavg()[0]
@@ -225,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         (work / "slow").mkdir()
         (work / "fast" / "one.xml").write_bytes(one_item_feed("Mass grave found", _LONG_TEXT))
         (work / "slow" / "one.xml").write_bytes(one_item_feed(_SHORT_TEXT, ""))
-        commands = _commands(work, not args.no_slow)
+        commands = _commands(work, not args.no_slow, args.workers)
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
         for _ in range(args.repeat):
             for name, (command, env) in commands.items():
@@ -242,18 +268,23 @@ def main(argv: list[str] | None = None) -> int:
     peak = {name: min(r["tree_mb"] for r in results) for name, results in runs.items()}
     base, base_cpu = best[TRIVIAL]["seconds"], cpu[TRIVIAL]
     print(
-        f"start-up, best of {args.repeat} (fresh interpreters, FnApiRunner, interleaved; "
+        f"start-up, best of {args.repeat} (fresh interpreters, FnApiRunner unless named, "
+        f"interleaved; "
         f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after; "
         f"{os.cpu_count()} cores)"
     )
     print(
-        f"  {'':<32}{'wall s':>8}{'x trivial':>11}{'CPU s':>8}{'x trivial':>11}"
+        f"  {'':<40}{'wall s':>8}{'x trivial':>11}{'CPU s':>8}{'x trivial':>11}"
         f"{'peak tree MB':>14}{'own MB':>9}"
     )
+    worker_base = f"{TRIVIAL}, {args.workers} workers"
     for name, result in best.items():
+        # Each row against the trivial pipeline on its own runner.
+        against = worker_base if name.endswith(" workers") else TRIVIAL
+        wall_x = result["seconds"] / best[against]["seconds"]
         print(
-            f"  {name:<32}{result['seconds']:>8.2f}{result['seconds'] / base:>11.2f}"
-            f"{cpu[name]:>8.2f}{cpu[name] / base_cpu:>11.2f}"
+            f"  {name:<40}{result['seconds']:>8.2f}{wall_x:>11.2f}"
+            f"{cpu[name]:>8.2f}{cpu[name] / cpu[against]:>11.2f}"
             f"{peak[name]:>14.0f}{min(r['own_mb'] for r in runs[name]):>9.0f}"
         )
     fast = best[FAST]
@@ -272,6 +303,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  the slow model, when an item needs it: "
             f"+{best[SLOW]['seconds'] - fast['seconds']:.2f} s, +{peak[SLOW] - peak[FAST]:.0f} MB"
+        )
+    if args.workers:
+        trivial = best[f"{TRIVIAL}, {args.workers} workers"]["seconds"]
+        print(
+            f"  with {args.workers} workers, a trivial pipeline takes {trivial:.2f} s: a replay of "
+            f"N items cannot pass N / {trivial:.2f} items/s there (25,077 items: "
+            f"{25077 / trivial:,.0f} items/s)"
         )
     return 0
 
