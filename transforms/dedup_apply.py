@@ -25,6 +25,7 @@ from transforms.item import (
     from_json,
     item_dead_letter,
 )
+from transforms.item_json import remember_json
 from transforms.spill import read_spill, spill_path
 
 __all__ = ["ApplyFileFn", "copy_decision", "exact_decision", "kept_decision"]
@@ -87,6 +88,10 @@ class ApplyFileFn(beam.DoFn):
                 letter = item_dead_letter("dedup", item, failure_reason(exc))
                 yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, letter)
                 continue
+            if out is item:
+                # Unchanged (most items): the sinks fused after this step
+                # write the line as read instead of encoding the item again.
+                remember_json(item, data)
             yield out
         yield beam.pvalue.TaggedOutput("done", file_id)
 

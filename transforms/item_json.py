@@ -30,7 +30,15 @@ from transforms.item_records import (
     Source,
 )
 
-__all__ = ["dead_letter_from_dict", "from_dict", "from_json", "to_dict", "to_json"]
+__all__ = [
+    "dead_letter_from_dict",
+    "forget_json",
+    "from_dict",
+    "from_json",
+    "remember_json",
+    "to_dict",
+    "to_json",
+]
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
@@ -80,6 +88,34 @@ def to_dict(record: Item | DeadLetter) -> dict[str, Any]:
     return out
 
 
+# Records whose JSON is already known: id(record) -> (record, its to_json
+# text). Batch dedup reads most items back from its spill files unchanged
+# (:class:`transforms.dedup_apply.ApplyFileFn`), and the sinks fused after it
+# would write the same text again (about 12 µs an item). Holding the record
+# keeps its id from being reused while it is here; records are immutable, so
+# the text stays theirs. Bounded: cleared when full, a miss only recomputes.
+_KNOWN: dict[int, tuple[object, str]] = {}
+_KNOWN_MAX = 256
+
+
+def remember_json(record: Item | DeadLetter, text: str) -> None:
+    """Tell :func:`to_json` that ``text`` is ``to_json(record)`` for this very object.
+
+    For a caller that has just read ``record`` from ``text``
+    (``from_json(text)``, which ``to_json`` gives back exactly, as tested);
+    the next serialisations of the same object then skip the encoding. A
+    later equal but distinct object is encoded as usual.
+    """
+    if len(_KNOWN) >= _KNOWN_MAX:
+        _KNOWN.clear()
+    _KNOWN[id(record)] = (record, text)
+
+
+def forget_json() -> None:
+    """Forget every remembered text (:func:`remember_json`)."""
+    _KNOWN.clear()
+
+
 def to_json(record: Item | DeadLetter) -> str:
     """One JSON line, keys sorted so equal records give equal bytes.
 
@@ -87,8 +123,12 @@ def to_json(record: Item | DeadLetter) -> str:
     sort_keys=True, separators=(",", ":"))``; orjson writes them about five
     times faster wherever it writes the same (everything but the floats
     marked by :func:`_plain`, lone surrogates and integers past 64 bits,
-    which it refuses, so json writes those records).
+    which it refuses, so json writes those records). A record given to
+    :func:`remember_json` gets its remembered text.
     """
+    known = _KNOWN.get(id(record))
+    if known is not None and known[0] is record:
+        return known[1]
     data = to_dict(record)
     try:
         return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
@@ -154,6 +194,12 @@ def from_json(line: str | bytes) -> Item:
         data = orjson.loads(line)
     except orjson.JSONDecodeError:
         data = json.loads(line)
+    else:
+        if type(data.get("views")) is float:
+            # orjson reads an integer past 64 bits as a float (json wrote
+            # it, as an integer); ``views`` is the one integer a source
+            # sets, and never a float: json reads it exactly.
+            data = json.loads(line)
     return from_dict(data)
 
 
