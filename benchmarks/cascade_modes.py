@@ -70,7 +70,7 @@ def fallback_texts(input_dir: Path) -> list[str]:
 
     probe = CascadeDetector()
     # Only the routing is wanted here: a fallback that never asks lingua.
-    probe._lingua = lambda text: (UNDETERMINED, 0.0)  # type: ignore[method-assign]
+    probe._lingua = lambda text, full=None: (UNDETERMINED, 0.0)  # type: ignore[method-assign]
     texts = []
     for path in sorted(p for p in input_dir.rglob("*") if p.is_file()):
         for raw in parse_feed(path.name, path.read_bytes()).items:

@@ -157,6 +157,7 @@ def test_detect_language_composite(pipeline, make_item):
 # --- lingua backend, the cascade's routes, the accuracy evaluation ------------------------------
 
 from transforms.langid_backends import unique_script_language
+from transforms.langid_backends import Cld2Detector
 from transforms.language import CascadeDetector
 from transforms.language_eval import format_language_table, language_accuracy
 
@@ -219,7 +220,9 @@ def test_cascade_asks_lingua_once_per_text_it_keeps(monkeypatch):
     cascade = make_detector("cascade")
     asked = []
     real = cascade._lingua
-    monkeypatch.setattr(cascade, "_lingua", lambda text: asked.append(text) or real(text))
+    monkeypatch.setattr(
+        cascade, "_lingua", lambda text, full=None: asked.append(text) or real(text, full)
+    )
     first = cascade.detect("Open Street Map")
     unsure = cascade.detect("ok ok ok")
     assert cascade.detect("Open Street Map") == first and cascade.detect("ok ok ok") == unsure
@@ -409,3 +412,35 @@ def test_language_accuracy_refuses_unknown_backends_and_missing_files(tiny_langi
         language_accuracy(tiny_langid, ["nope"], ["en"])
     with pytest.raises(FileNotFoundError, match="no langid corpus file for 'fr' sentences"):
         language_accuracy(tiny_langid, ["cld2"], ["fr"])
+
+
+def test_cld2_guess_from_a_given_answer_is_the_guess_it_makes_alone():
+    cld2 = Cld2Detector()
+    texts = [
+        "Kiev Kyiv Kiew Kijów\nKiev Kyiv Kiew Kijów Kiev",
+        "Mariupol theatre strike\nMariupol theatre strike.",
+        "Tribunal hearing adjourned\nTribunal hearing adjourned.",
+        "ok ok ok",
+        "",
+    ]
+    for text in texts:
+        assert cld2.detect(text, cld2.detect_full(text)) == cld2.detect(text)
+
+
+def test_cascade_asks_cld2_once_for_a_long_text_that_reaches_the_vote(monkeypatch):
+    cascade = make_detector("cascade")
+    raw = cascade._fast._raw
+    asked = []
+
+    def spy(text, best_effort):
+        asked.append(best_effort)
+        return raw(text, best_effort)
+
+    monkeypatch.setattr(cascade._fast, "_raw", spy)
+    # Long enough for CLD2, which is unsure: the vote asks for its guess.
+    text = "Kiev Kyiv Kiew Kijów\nKiev Kyiv Kiew Kijów Kiev"
+    alone = make_detector("cascade").detect(text)
+    code, confidence = cascade.detect(text)
+    # lingua's confidences may differ in the last bits between calls; items keep 4 places.
+    assert (code, round(confidence, 4)) == (alone[0], round(alone[1], 4))
+    assert asked == [False, True]  # the sure pass once, then the best-effort guess

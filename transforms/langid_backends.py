@@ -157,8 +157,15 @@ class Cld2Detector:
             return UNDETERMINED, 0.0, False
         return iso639_1(best[1]), best[2] / 100.0, reliable
 
-    def detect(self, text: str) -> tuple[str, float]:
-        code, share, reliable = self.detect_full(text)
+    def detect(
+        self, text: str, full: tuple[str, float, bool] | None = None
+    ) -> tuple[str, float]:
+        """CLD2's answer, or its best-effort guess at half the share when it is unsure.
+
+        ``full``: :meth:`detect_full`'s answer for this same text, when the
+        caller has it already (CLD2 is then asked only for its guess).
+        """
+        code, share, reliable = full if full is not None else self.detect_full(text)
         if not reliable:
             # Its best-effort guess, marked as unsure.
             _, best = self._raw(text, best_effort=True)

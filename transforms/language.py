@@ -175,8 +175,10 @@ class CascadeDetector:
         if script is not None:
             self.shortcuts += 1
             return script
+        full = None
         if len(text) >= CASCADE_MIN_CHARS:
-            code, share, reliable = self._fast.detect_full(text)
+            full = self._fast.detect_full(text)
+            code, share, reliable = full
             if reliable and code != UNDETERMINED and code not in CLD2_DOUBTFUL:
                 return code, share
         self.fallbacks += 1
@@ -186,15 +188,22 @@ class CascadeDetector:
         if answer is not None:
             self.cached += 1
             return answer
-        code, confidence = self._lingua(text)
+        code, confidence = self._lingua(text, full)
         answer = (UNDETERMINED if confidence < ACCURATE_MIN_CONFIDENCE else code), confidence
         if len(self._recent) >= FALLBACK_CACHE:
             del self._recent[next(iter(self._recent))]  # the oldest
         self._recent[text] = answer
         return answer
 
-    def _lingua(self, text: str) -> tuple[str, float]:
-        """lingua's answer for a fallback text, asked as :attr:`fallback` says."""
+    def _lingua(
+        self, text: str, full: tuple[str, float, bool] | None = None
+    ) -> tuple[str, float]:
+        """lingua's answer for a fallback text, asked as :attr:`fallback` says.
+
+        ``full``: CLD2's :meth:`~Cld2Detector.detect_full` answer for the
+        text, when the cascade asked it (texts of :data:`CASCADE_MIN_CHARS`
+        or more): the vote's CLD2 guess starts from it.
+        """
         if self.fallback != "accurate":
             ranked = self._quick.ranked(text, top=2)
             if self.fallback == "quick":
@@ -204,7 +213,7 @@ class CascadeDetector:
                 # in high-accuracy mode; else CLD2's best guess must agree.
                 if len(ranked) < 2 or ranked[1][1] <= 0.0:
                     return ranked[0]
-                if ranked[0][0] == self._fast.detect(text)[0]:
+                if ranked[0][0] == self._fast.detect(text, full)[0]:
                     return ranked[0]
         self.escalated += 1
         return self._accurate.detect(text)
