@@ -444,3 +444,19 @@ def test_cascade_asks_cld2_once_for_a_long_text_that_reaches_the_vote(monkeypatc
     # lingua's confidences may differ in the last bits between calls; items keep 4 places.
     assert (code, round(confidence, 4)) == (alone[0], round(alone[1], 4))
     assert asked == [False, True]  # the sure pass once, then the best-effort guess
+
+
+def test_comparison_backends_import_from_either_module_in_any_order():
+    import subprocess
+    import sys
+
+    script = (
+        "import transforms.langid_compare as c\n"
+        "from transforms.langid_backends import LangdetectDetector, LangidDetector\n"
+        "assert LangidDetector is c.LangidDetector and LangdetectDetector is c.LangdetectDetector\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    import transforms.langid_backends as backends
+
+    with pytest.raises(AttributeError):
+        backends.NoSuchDetector  # noqa: B018

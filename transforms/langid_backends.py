@@ -9,9 +9,8 @@ picked for our tests, and returns ISO 639-1 codes (``und`` when undecided):
   short text, about 1k sentences/s; its models take about 1 GB and 10 s to
   load, so one instance is shared by the whole process (:func:`lingua_model`),
   and the cascade builds it only when a text first needs it;
-* :class:`LangidDetector` — py3langid over its 97 languages;
-* :class:`LangdetectDetector` — kept for comparison: no Armenian,
-  Azerbaijani, Georgian, Kazakh or Belarusian model, about 100 texts/s.
+* py3langid and langdetect, kept for comparison, are in
+  :mod:`transforms.langid_compare`.
 
 :func:`unique_script_language` names the language of a text written in a
 script that only one language uses (Armenian, Georgian, ...).
@@ -27,8 +26,6 @@ __all__ = [
     "UNDETERMINED",
     "Cld2Detector",
     "Detector",
-    "LangdetectDetector",
-    "LangidDetector",
     "LinguaDetector",
     "iso639_1",
     "letter_count",
@@ -287,37 +284,11 @@ class LinguaDetector:
         return ranked[0]
 
 
-class LangidDetector:
-    name = "langid"
+def __getattr__(name: str) -> Any:
+    # The backends kept for comparison moved to transforms.langid_compare
+    # (which imports this module); their old import path still works.
+    if name in ("LangidDetector", "LangdetectDetector"):
+        from transforms import langid_compare
 
-    def __init__(self) -> None:
-        from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
-
-        self._identifier = LanguageIdentifier.from_modelpath(
-            MODEL_DIR / MODEL_FILE, norm_probs=True
-        )
-
-    def detect(self, text: str) -> tuple[str, float]:
-        if not any(ch.isalpha() for ch in text):
-            return UNDETERMINED, 0.0
-        code, prob = self._identifier.classify(text)
-        return iso639_1(code), float(prob)
-
-
-class LangdetectDetector:
-    name = "langdetect"
-
-    def __init__(self) -> None:
-        from langdetect import DetectorFactory, detect_langs
-        from langdetect.lang_detect_exception import LangDetectException
-
-        DetectorFactory.seed = 0  # langdetect is random without a seed
-        self._detect_langs = detect_langs
-        self._error = LangDetectException
-
-    def detect(self, text: str) -> tuple[str, float]:
-        try:
-            best = self._detect_langs(text)[0]
-        except self._error:
-            return UNDETERMINED, 0.0
-        return iso639_1(best.lang), float(best.prob)
+        return getattr(langid_compare, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

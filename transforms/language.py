@@ -43,13 +43,12 @@ from transforms.langid_backends import (
     UNDETERMINED,
     Cld2Detector,
     Detector,
-    LangdetectDetector,
-    LangidDetector,
     LinguaDetector,
     iso639_1,
     letter_count,
     unique_script_language,
 )
+from transforms.langid_compare import LangdetectDetector, LangidDetector
 
 __all__ = [
     "BACKENDS",
