@@ -39,6 +39,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindows
 
+from transforms.batching import BatchedDoFn
 from transforms.item import DEAD_LETTER_TAG, Item, failure_reason, item_dead_letter, to_json
 from transforms.spill_files import DeleteSpill, default_spill_dir, spill_path
 from transforms.spill_frames import (
@@ -87,7 +88,7 @@ def read_spill(spill_dir: str, file_id: str) -> Iterator[tuple[str, str]]:
                 yield key, data
 
 
-class SpillFn(beam.DoFn):
+class SpillFn(BatchedDoFn):
     """Items → their small records (main output); the items themselves go to spill files.
 
     Tagged outputs: :data:`SPILL_FILES_TAG`, the id of each file written (at
@@ -101,6 +102,9 @@ class SpillFn(beam.DoFn):
             beside the item and given back by :func:`read_spill`.
         stage: the stage named in dead letters.
         roll_items: items per file.
+        batch: items taken in before they are described and written
+            (:class:`~transforms.batching.BatchedDoFn`; the same outputs;
+            default 1, each at once).
         frames: when set, ``describe`` gives ``(key, (record, frame))``: the
             record goes downstream and the frame (bytes, or None for none)
             to a frame file of the same id as the spill file
@@ -114,7 +118,9 @@ class SpillFn(beam.DoFn):
         stage: str,
         roll_items: int = ROLL_ITEMS,
         frames: bool = False,
+        batch: int = 1,
     ) -> None:
+        super().__init__(batch)
         if roll_items <= 0:
             raise ValueError(f"roll_items must be positive (got {roll_items!r})")
         self._dir = spill_dir
@@ -136,8 +142,9 @@ class SpillFn(beam.DoFn):
         # A file left open by a failed bundle attempt is abandoned, never read.
         self._close()
         self._written = []
+        super().start_bundle()
 
-    def process(self, item: Item):
+    def one(self, item: Item):
         if self._out is None or self._count >= self._roll:
             self._open()
         try:
@@ -159,6 +166,7 @@ class SpillFn(beam.DoFn):
         yield record
 
     def finish_bundle(self):
+        yield from super().finish_bundle()
         self._close()
         for file_id in self._written:
             yield beam.pvalue.TaggedOutput(SPILL_FILES_TAG, GlobalWindows.windowed_value(file_id))
