@@ -113,3 +113,50 @@ def _lines(folder: Path) -> list[tuple[str, str]]:
     for path in folder.rglob("*.spill"):
         out.extend(read_spill(str(path.parent), path.stem))
     return out
+
+
+def _raw_items(corpora: Path, limit: int = 300) -> list:
+    from connectors.feeds import parse_feed
+
+    items: list = []
+    paths = sorted(p for p in (corpora / "feeds" / "real").rglob("*") if p.is_file())
+    for path in paths:
+        items.extend(parse_feed(path.name, path.read_bytes()).items)
+        if len(items) >= limit:
+            break
+    return items
+
+
+def test_normalise_and_flagging_in_batches_give_what_they_give_one_at_a_time(
+    pipeline, corpora, make_item
+):
+    from transforms.flagging import Flagging
+    from transforms.item import to_json
+    from transforms.normalise_stage import Normalise
+
+    raws = _raw_items(corpora)
+    # One entry empty after its markup is removed: a dead letter on both paths.
+    raws.insert(7, make_item(title="<b></b>", text="<p> </p>", url="", guid=""))
+    with pipeline as p:
+        created = p | beam.Create(raws)
+        outs = {}
+        for batch in (1, 5):
+            normal = created | f"Normalise{batch}" >> Normalise(batch=batch)
+            flagged = normal["items"] | f"Flag{batch}" >> Flagging(dead_letters=True, batch=batch)
+            lines = flagged["items"] | f"Json{batch}" >> beam.Map(to_json)
+            dead = normal[DEAD_LETTER_TAG] | f"Dead{batch}" >> beam.Map(lambda d: d.reason)
+            outs[batch] = (lines, dead)
+        for batch, (lines, dead) in outs.items():
+            assert_that(dead, equal_to(["entry is empty after removing markup"]),
+                        label=f"dead {batch}")
+        # The general path's lines, gathered, against the batched path's.
+        general = outs[1][0] | "All1" >> beam.combiners.ToList() | beam.Map(sorted)
+        batched = outs[5][0] | "All5" >> beam.combiners.ToList() | "Sort5" >> beam.Map(sorted)
+        pair = (
+            (general | "K1" >> beam.Map(lambda v: ("x", v)),
+             batched | "K5" >> beam.Map(lambda v: ("x", v)))
+            | beam.Flatten()
+            | beam.GroupByKey()
+            | beam.MapTuple(lambda _, both: len(both[0]) > 300 and both[0] == both[1])
+        )
+        assert_that(pair, equal_to([True]), label="same items")
