@@ -39,7 +39,7 @@ FUNCTIONS = (
     ("transforms.dedup_apply", "from_json"),
     ("connectors.sinks", "to_json"),
 )
-_METHODS = ("process", "finish_bundle", "setup", "start_bundle", "one")
+_METHODS = ("process", "finish_bundle", "setup", "start_bundle")
 
 
 def _timed_generator(fn: Callable, label: str) -> Callable:
@@ -91,7 +91,6 @@ def instrument() -> None:
                     inspect.isclass(obj)
                     and issubclass(obj, beam.DoFn)
                     and obj.__module__ == module.__name__
-                    and obj.__name__ != "BatchedDoFn"  # its subclasses' ``one`` is timed
                 ):
                     continue
                 for name in _METHODS:

@@ -28,6 +28,6 @@ def test_a_one_item_replay_reports_its_stages_and_writes_its_outputs(tmp_path):
     calls = dict(
         (label, int(n)) for n, label in re.findall(r"s +(\d+) calls  (\S+)", report)
     )
-    assert calls.get("normalise_stage._NormaliseFn.one") == 1
-    assert calls.get("flagging._FlagFn.one") == 1
+    assert calls.get("normalise_stage._NormaliseFn.process") == 1
+    assert calls.get("flagging._FlagFn.process") == 1
     assert calls.get("flag_item()@flagging") == 1

@@ -45,7 +45,6 @@ from functools import partial
 
 import apache_beam as beam
 
-from transforms.batching import DEFAULT_BATCH
 from transforms.dedup_apply import ApplyFileFn, copy_decision, exact_decision, kept_decision
 from transforms.dedup_exact import ExactPasses, resolve_members
 from transforms.dedup_member import (
@@ -191,10 +190,9 @@ class Dedup(beam.PTransform):
         near = self._near
         spill_dir = self._spill_dir or default_spill_dir(_temp_location(items.pipeline))
         if near is None:
-            spill = SpillFn(spill_dir, _spill_record, "dedup", batch=DEFAULT_BATCH)
+            spill = SpillFn(spill_dir, _spill_record, "dedup")
         else:
-            describe = partial(_spill_near_record, near)
-            spill = SpillFn(spill_dir, describe, "dedup", frames=True, batch=DEFAULT_BATCH)
+            spill = SpillFn(spill_dir, partial(_spill_near_record, near), "dedup", frames=True)
         spilled = items | "Spill" >> beam.ParDo(spill).with_outputs(
             SPILL_FILES_TAG, DEAD_LETTER_TAG, main="members"
         )

@@ -9,7 +9,6 @@ from pathlib import Path
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.batching import DEFAULT_BATCH, BatchedDoFn
 from transforms.item import DEAD_LETTER_TAG, Item, failure_reason, item_dead_letter
 from transforms.language import UNDETERMINED
 from transforms.rules import CATEGORIES, PACKS_DIR, RuleEngine
@@ -63,15 +62,10 @@ def flag_item(engine: RuleEngine, item: Item) -> Item:
     )
 
 
-class _FlagFn(BatchedDoFn):
+class _FlagFn(beam.DoFn):
     def __init__(
-        self,
-        packs_dir: str,
-        thresholds: Mapping[str, float],
-        isolate: bool = False,
-        batch: int = 1,
+        self, packs_dir: str, thresholds: Mapping[str, float], isolate: bool = False
     ) -> None:
-        super().__init__(batch)
         self._packs_dir = packs_dir
         self._thresholds = dict(thresholds)
         self._isolate = isolate
@@ -82,7 +76,7 @@ class _FlagFn(BatchedDoFn):
     def setup(self) -> None:
         self._engine = shared_engine(self._packs_dir, self._thresholds)
 
-    def one(self, item: Item):
+    def process(self, item: Item):
         try:
             out = flag_item(self._engine, item)
         except Exception as exc:  # any one item's failure must not end the run
@@ -106,9 +100,6 @@ class Flagging(beam.PTransform):
         dead_letters: isolate each item: an item whose flagging raises becomes
             a dead letter (stage ``flag``) and the output is
             ``{"items", "dead_letter"}``; otherwise the error ends the run.
-        batch: items flagged one after the other
-            (:class:`~transforms.batching.BatchedDoFn`: the same outputs,
-            with the rules' code and tables warm); 1 for each at once.
     """
 
     def __init__(
@@ -117,10 +108,8 @@ class Flagging(beam.PTransform):
         thresholds: Mapping[str, float] | None = None,
         *,
         dead_letters: bool = False,
-        batch: int = DEFAULT_BATCH,
     ):
         super().__init__()
-        self._batch = batch
         self._packs_dir = str(packs_dir or PACKS_DIR)
         self._thresholds = dict(thresholds or {})
         self._isolate = dead_letters
@@ -128,7 +117,7 @@ class Flagging(beam.PTransform):
         shared_engine(self._packs_dir, self._thresholds)
 
     def expand(self, items):
-        fn = _FlagFn(self._packs_dir, self._thresholds, self._isolate, self._batch)
+        fn = _FlagFn(self._packs_dir, self._thresholds, self._isolate)
         flag = beam.ParDo(fn).with_output_types(Item)
         if not self._isolate:
             return items | "Flag" >> flag

@@ -39,7 +39,6 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindows
 
-from transforms.batching import BatchedDoFn
 from transforms.item import DEAD_LETTER_TAG, Item, failure_reason, item_dead_letter, to_json
 from transforms.spill_files import DeleteSpill, default_spill_dir, spill_path
 from transforms.spill_frames import (
@@ -88,7 +87,7 @@ def read_spill(spill_dir: str, file_id: str) -> Iterator[tuple[str, str]]:
                 yield key, data
 
 
-class SpillFn(BatchedDoFn):
+class SpillFn(beam.DoFn):
     """Items → their small records (main output); the items themselves go to spill files.
 
     Tagged outputs: :data:`SPILL_FILES_TAG`, the id of each file written (at
@@ -102,9 +101,6 @@ class SpillFn(BatchedDoFn):
             beside the item and given back by :func:`read_spill`.
         stage: the stage named in dead letters.
         roll_items: items per file.
-        batch: items taken in before they are described and written
-            (:class:`~transforms.batching.BatchedDoFn`; the same outputs;
-            default 1, each at once).
         frames: when set, ``describe`` gives ``(key, (record, frame))``: the
             record goes downstream and the frame (bytes, or None for none)
             to a frame file of the same id as the spill file
@@ -118,9 +114,7 @@ class SpillFn(BatchedDoFn):
         stage: str,
         roll_items: int = ROLL_ITEMS,
         frames: bool = False,
-        batch: int = 1,
     ) -> None:
-        super().__init__(batch)
         if roll_items <= 0:
             raise ValueError(f"roll_items must be positive (got {roll_items!r})")
         self._dir = spill_dir
@@ -142,9 +136,8 @@ class SpillFn(BatchedDoFn):
         # A file left open by a failed bundle attempt is abandoned, never read.
         self._close()
         self._written = []
-        super().start_bundle()
 
-    def one(self, item: Item):
+    def process(self, item: Item):
         if self._out is None or self._count >= self._roll:
             self._open()
         try:
@@ -166,7 +159,6 @@ class SpillFn(BatchedDoFn):
         yield record
 
     def finish_bundle(self):
-        yield from super().finish_bundle()
         self._close()
         for file_id in self._written:
             yield beam.pvalue.TaggedOutput(SPILL_FILES_TAG, GlobalWindows.windowed_value(file_id))
