@@ -14,7 +14,10 @@ the language model if an item needs it), interleaved, ``--repeat`` times:
   normalise, language, flag, dedup, write;
 * **FnApiRunner**: ``newswatch replay`` (the default runner);
 * **2 workers**: ``newswatch replay --runner=DirectRunner
-  --direct_running_mode=multi_processing --direct_num_workers=2``.
+  --direct_running_mode=multi_processing --direct_num_workers=2``;
+* with ``--cld2-bound``, **2 w, CLD2**: the two workers with
+  ``--language_backend cld2`` (no lingua, so no model load, and short texts
+  named worse): a bound on what any cheaper language stage could give.
 
 Each is also run on a prefix of the same files holding about a fifth of the
 items (``--prefix``), and wall time is taken as linear in the items: the
@@ -57,13 +60,22 @@ _WORKERS = [
 ]
 
 
-def _commands(inputs: Path, out: Path) -> dict[str, list[str]]:
+BOUND = "2 w, CLD2"
+
+
+def _commands(inputs: Path, out: Path, bound: bool = False) -> dict[str, list[str]]:
     replay = [sys.executable, "-m", "pipelines.cli", "replay", str(inputs), "--quiet"]
-    return {
+    commands = {
         "plain loop": [sys.executable, "-m", "benchmarks.replay_loop", str(inputs), str(out / "loop")],
         "FnApiRunner": [*replay, "--output", str(out / "fnapi")],
         "2 workers": [*replay, "--output", str(out / "workers"), *_WORKERS],
     }
+    if bound:
+        # Not the replay's result (no lingua: short texts are named worse):
+        # what the two workers would reach if language ID cost CLD2 alone.
+        cld2 = ["--language_backend", "cld2"]
+        commands[BOUND] = [*replay, "--output", str(out / "workers-cld2"), *_WORKERS, *cld2]
+    return commands
 
 
 def _items_in(path: Path) -> int:
@@ -107,6 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--prefix", type=float, default=0.2, help="share of the items in the smaller run"
     )
+    parser.add_argument(
+        "--cld2-bound",
+        action="store_true",
+        help=f"also run the two workers with CLD2 as the only language ID ({BOUND!r}): "
+        "a bound on what a cheaper language stage could give, not a replay result",
+    )
     args = parser.parse_args(argv)
     work = Path(args.workdir or tempfile.mkdtemp(prefix="replay-bench-"))
     inputs = work / f"feeds-{args.items}-g{GENERATION}"
@@ -115,8 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     prefix = work / f"prefix-{args.items}-g{GENERATION}-{args.prefix:g}"
     small = _write_prefix(inputs, prefix, args.prefix)
     out = work / "out"
-    full = _commands(inputs, out)
-    start = _commands(prefix, work / "out-prefix")
+    full = _commands(inputs, out, args.cld2_bound)
+    start = _commands(prefix, work / "out-prefix", args.cld2_bound)
     runs: dict[str, list] = {name: [] for name in full}
     starts: dict[str, list] = {name: [] for name in full}
     loads = []
