@@ -1,4 +1,4 @@
-"""Language-ID backends kept for comparison with the cascade (``--language-backend``).
+"""Language-ID backends kept for comparison with the cascade (``--language_backend``).
 
 * :class:`LangidDetector` — py3langid over its 97 languages;
 * :class:`LangdetectDetector` — langdetect: no Armenian, Azerbaijani,
