@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.realgen import GENERATION, load_templates, write_feeds
-from benchmarks.startup_bench import measure
+from benchmarks.proctree import measure
 from pipelines.commands.common import corpora_dir
 
 __all__ = ["GOAL_MB_AT_1M", "main"]

@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.startup_bench import measure
+from benchmarks.proctree import measure
 
 __all__ = ["RUNS", "main", "same_lines"]
 

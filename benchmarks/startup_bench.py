@@ -20,11 +20,11 @@ times (the figure is the best of them):
   cost that a replay with workers pays before its first item, which bounds
   the items per second any replay of a given size can reach on that runner.
 
-Wall time is measured around the subprocess; CPU time is user + system of
-the process tree (on a shared machine it moves less with the load than wall
-time); peak memory is the peak RSS of the process tree (the replay's parse
-worker included), sampled from ``/proc`` every 20 ms, and the child's own
-``ru_maxrss`` from ``wait4``.
+Each command is measured by :func:`benchmarks.proctree.measure`: wall time
+around the subprocess, CPU time as user + system of the process tree (on a
+shared machine it moves less with the load than wall time), the peak RSS of
+the process tree (the replay's parse worker included) and the child's own
+``ru_maxrss``.
 Goals (issue 9): fast route <= 1.5x the trivial pipeline's wall time, and
 <= 350 MB peak.
 """
@@ -37,11 +37,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from benchmarks.proctree import measure, tree_rss_kb
 from pipelines.commands.common import corpora_dir
 
 __all__ = ["GOAL_RATIO", "GOAL_RSS_MB", "measure", "one_item_feed", "tree_rss_kb"]
@@ -81,90 +80,6 @@ def one_item_feed(title: str, text: str) -> bytes:
         f"<guid>https://bench.example/a/1</guid><description>{escape(text)}</description>"
         "<pubDate>Tue, 01 Dec 2026 10:00:00 GMT</pubDate></item></channel></rss>"
     ).encode()
-
-
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _tree(root: int) -> dict[int, tuple[int, float]]:
-    """``pid → (VmRSS kB, CPU seconds)`` for ``root`` and its descendants (Linux ``/proc``)."""
-    children: dict[int, list[int]] = {}
-    seen: dict[int, tuple[int, float]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            status = Path(f"/proc/{entry}/status").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        pid = int(entry)
-        children.setdefault(int(fields[1]), []).append(pid)
-        rss = next(
-            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
-        )
-        seen[pid] = (rss, (int(fields[11]) + int(fields[12])) / _TICKS)
-    tree, todo = {}, [root]
-    while todo:
-        pid = todo.pop()
-        if pid in seen:
-            tree[pid] = seen[pid]
-        todo.extend(children.get(pid, ()))
-    return tree
-
-
-def tree_rss_kb(root: int) -> int:
-    """Sum of VmRSS over ``root`` and its descendants, in kB (Linux ``/proc``)."""
-    return sum(rss for rss, _ in _tree(root).values())
-
-
-def measure(argv: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
-    """Run ``argv``: wall seconds, peak tree RSS (MB), own ``ru_maxrss`` (MB), CPU seconds.
-
-    CPU is the larger of what ``wait4`` reports (the process and the children
-    it waited for) and the sum over every process of the tree last seen in
-    ``/proc`` (children that were never waited for included).
-
-    Raises:
-        RuntimeError: the command failed.
-    """
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=os.getcwd()
-    )
-    peak = 0
-    cpu_seen: dict[int, float] = {}
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            tree = _tree(proc.pid)
-            peak = max(peak, sum(rss for rss, _ in tree.values()))
-            for pid, (_, cpu) in tree.items():
-                cpu_seen[pid] = max(cpu, cpu_seen.get(pid, 0.0))
-            done.wait(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    stderr = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"{argv[:4]} exited {proc.returncode}: {stderr.decode(errors='replace')[-500:]}"
-        )
-    cpu = max(usage.ru_utime + usage.ru_stime, sum(cpu_seen.values()))
-    return {
-        "seconds": seconds,
-        "tree_mb": peak / 1024,
-        "own_mb": usage.ru_maxrss / 1024,
-        "cpu": cpu,
-    }
 
 
 FAST = "one-item replay, fast route"
