@@ -17,13 +17,14 @@ figure for 40 files).
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from benchmarks.two_trees import tree_parser, tree_paths
 
 __all__ = ["STEPS", "main"]
 
@@ -75,13 +76,10 @@ def _items(tree: Path, folder: Path, files: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("old", type=Path)
-    parser.add_argument("new", type=Path)
-    parser.add_argument("input", type=Path)
+    parser = tree_parser(__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=40)
     args = parser.parse_args(argv)
-    trees = {"old": args.old.resolve(), "new": args.new.resolve()}
+    trees = tree_paths(args)
     folder = args.input.resolve()
     items = _items(trees["new"], folder, args.files)
     print(f"instructions per item, first {args.files} files of {folder} ({items} items)")

@@ -17,7 +17,6 @@ in the same run are figures.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -26,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.proctree import measure
+from benchmarks.two_trees import tree_parser, tree_paths
 
 __all__ = ["RUNS", "main", "same_lines"]
 
@@ -57,14 +57,11 @@ def _replay(tree: Path, input_dir: Path, out: Path, extra: list[str]) -> dict[st
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("old", type=Path)
-    parser.add_argument("new", type=Path)
-    parser.add_argument("input", type=Path)
+    parser = tree_parser(__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--runs", nargs="+", choices=sorted(RUNS), default=list(RUNS))
     args = parser.parse_args(argv)
-    trees = {"old": args.old.resolve(), "new": args.new.resolve()}
+    trees = tree_paths(args)
     input_dir = args.input.resolve()
     results: dict[tuple[str, str], list[dict[str, float]]] = {}
     loads = [os.getloadavg()[0]]

@@ -15,7 +15,6 @@ in the same run are figures.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -23,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from benchmarks.two_trees import tree_parser, tree_paths
 
 __all__ = ["main", "stage_seconds"]
 
@@ -45,13 +46,10 @@ def _run(tree: Path, input_dir: Path, out: Path) -> tuple[dict[str, float], dict
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("old", type=Path)
-    parser.add_argument("new", type=Path)
-    parser.add_argument("input", type=Path)
+    parser = tree_parser(__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
-    trees = {"old": args.old.resolve(), "new": args.new.resolve()}
+    trees = tree_paths(args)
     best: dict[str, dict[str, float]] = {"old": {}, "new": {}}
     counts: dict[str, dict] = {}
     loads = [os.getloadavg()[0]]
