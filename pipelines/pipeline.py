@@ -38,6 +38,9 @@ class StageConfig:
     language_backend: str = "cascade"
     packs_dir: str | None = None
     thresholds: dict[str, float] = field(default_factory=dict)
+    # A tag: the worker processes on one machine share lingua's high-accuracy
+    # models (transforms.language_shared); None: each process loads its own.
+    shared_models: str | None = None
 
 
 def build(
@@ -77,7 +80,7 @@ def build(
     # Each stage isolates each item: one that breaks a stage becomes that
     # stage's dead letter, and the run goes on.
     identified = normalised["items"] | "Language" >> DetectLanguage(
-        config.language_backend, dead_letters=True
+        config.language_backend, dead_letters=True, shared=config.shared_models
     )
     flagged_all = identified["items"] | "Flagging" >> Flagging(
         config.packs_dir, config.thresholds, dead_letters=True

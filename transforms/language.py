@@ -142,6 +142,9 @@ class CascadeDetector:
 
     Args:
         fallback: one of :data:`FALLBACKS` (see :data:`CASCADE_FALLBACK`).
+        accurate: the high-accuracy detector to ask; lingua's, in this
+            process, when None (a Beam stage with several worker processes
+            passes a :class:`~transforms.language_shared.SharedAccurate`).
 
     Raises:
         ValueError: an unknown ``fallback``.
@@ -149,14 +152,16 @@ class CascadeDetector:
 
     name = "cascade"
 
-    def __init__(self, fallback: str = CASCADE_FALLBACK) -> None:
+    def __init__(
+        self, fallback: str = CASCADE_FALLBACK, accurate: Detector | None = None
+    ) -> None:
         if fallback not in FALLBACKS:
             raise ValueError(f"cascade fallback must be one of {FALLBACKS} (got {fallback!r})")
         self.fallback = fallback
         self._fast = Cld2Detector()
         # Both built on their first call, not here: most runs never need them.
         self._quick = LinguaDetector(low_accuracy=True, lazy=True)
-        self._accurate = LinguaDetector(low_accuracy=False, lazy=True)
+        self._accurate = accurate or LinguaDetector(low_accuracy=False, lazy=True)
         self._recent: dict[str, tuple[str, float]] = {}
         self.calls = 0
         self.shortcuts = 0
@@ -238,18 +243,25 @@ BACKENDS = {
 }
 
 
-def make_detector(name: str) -> Detector:
+def make_detector(name: str, shared: str | None = None) -> Detector:
     """Build a detector by backend name.
+
+    Args:
+        name: one of :data:`BACKENDS`.
+        shared: a cascade's high-accuracy model is the one shared on this
+            machine under this tag (:mod:`transforms.language_shared`);
+            None: its own.
 
     Raises:
         ValueError: unknown backend name.
     """
-    try:
-        return BACKENDS[name]()
-    except KeyError:
-        raise ValueError(
-            f"language backend must be one of {sorted(BACKENDS)} (got {name!r})"
-        ) from None
+    if name not in BACKENDS:
+        raise ValueError(f"language backend must be one of {sorted(BACKENDS)} (got {name!r})")
+    if shared is not None and name.startswith("cascade"):
+        from transforms.language_shared import SharedAccurate
+
+        return BACKENDS[name](accurate=SharedAccurate(shared))
+    return BACKENDS[name]()
 
 
 def identify(detector: Detector, item: Item) -> Item:
@@ -259,17 +271,20 @@ def identify(detector: Detector, item: Item) -> Item:
 
 
 class _DetectFn(beam.DoFn):
-    def __init__(self, backend: str, isolate: bool = False) -> None:
+    def __init__(self, backend: str, isolate: bool = False, shared: str | None = None) -> None:
         self._backend = backend
         self._isolate = isolate
+        self._shared = shared
         self._detector: Detector | None = None
         self._undetermined = Metrics.counter("newswatch", "language_undetermined")
         self._fallbacks = Metrics.counter("newswatch", "language_fallback")
         self._failed = Metrics.counter("newswatch", "language_dead_letters")
+        # Copies of the shared high-accuracy model made (one per machine when shared).
+        self._copies = Metrics.counter("newswatch", "language_accurate_copies")
 
     def setup(self) -> None:
         # lingua's models load here, once per process, never at import.
-        self._detector = make_detector(self._backend)
+        self._detector = make_detector(self._backend, self._shared)
 
     def process(self, item: Item):
         before = getattr(self._detector, "fallbacks", 0)
@@ -288,6 +303,14 @@ class _DetectFn(beam.DoFn):
             self._undetermined.inc()
         yield out
 
+    def finish_bundle(self) -> None:
+        if self._shared is not None:
+            from transforms.language_shared import take_copies
+
+            made = take_copies()
+            if made:
+                self._copies.inc(made)
+
 
 class DetectLanguage(beam.PTransform):
     """Items → items with ``language`` and ``language_confidence``.
@@ -297,9 +320,14 @@ class DetectLanguage(beam.PTransform):
         dead_letters: isolate each item: an item whose identification raises
             becomes a dead letter (stage ``language``) and the output is
             ``{"items", "dead_letter"}``; otherwise the error ends the run.
+        shared: a tag (:func:`transforms.language_shared.new_tag`): the
+            worker processes on one machine share one copy of lingua's
+            high-accuracy models; None: each process loads its own.
     """
 
-    def __init__(self, backend: str = "cascade", *, dead_letters: bool = False) -> None:
+    def __init__(
+        self, backend: str = "cascade", *, dead_letters: bool = False, shared: str | None = None
+    ) -> None:
         super().__init__()
         if backend not in BACKENDS:
             raise ValueError(
@@ -307,9 +335,11 @@ class DetectLanguage(beam.PTransform):
             )
         self._backend = backend
         self._isolate = dead_letters
+        self._shared = shared
 
     def expand(self, items):
-        detect = beam.ParDo(_DetectFn(self._backend, self._isolate)).with_output_types(Item)
+        detect = beam.ParDo(_DetectFn(self._backend, self._isolate, self._shared))
+        detect = detect.with_output_types(Item)
         if not self._isolate:
             return items | "DetectLanguage" >> detect
         out = items | "DetectLanguage" >> detect.with_outputs(DEAD_LETTER_TAG, main="items")
