@@ -52,7 +52,7 @@ def stream_config(values: Mapping[str, str | None]):
     from pipelines.pipeline import StageConfig
     from pipelines.streaming import StreamConfig
     from transforms.flagging import shared_engine
-    from transforms.language_shared import new_tag
+    from transforms.language_shared import process_tag
     from transforms.rules import PackError
 
     def get(name: str) -> str | None:
@@ -86,8 +86,8 @@ def stream_config(values: Mapping[str, str | None]):
         ttl_seconds=positive_int(get("dedup_ttl_seconds")),
         timestamp_attribute=get("timestamp_attribute"),
         id_label=get("id_label"),
-        # The job's worker processes on one machine share lingua's high-accuracy models.
-        stages=StageConfig(backend, packs_dir, thresholds, new_tag()),
+        # The job's processes on one machine ask one server for lingua's high-accuracy answers.
+        stages=StageConfig(backend, packs_dir, thresholds, process_tag()),
     )
 
 
@@ -198,10 +198,6 @@ def run_stream(
         _restore_signals(previous)
         if exporter:
             exporter.close()
-        if config.stages.shared_models and local:
-            from transforms.language_shared import forget
-
-            forget(config.stages.shared_models)
 
 
 def _cancel(result, timeout: float = 60.0) -> None:

@@ -25,7 +25,7 @@ from connectors.sinks import WriteShards, shard_folder
 from pipelines.summary import dead_letter_keys, file_key, item_keys, read_key
 from transforms.dedup import Dedup
 from transforms.flagging import Flagging
-from transforms.language import DetectLanguage
+from transforms.language_stage import DetectLanguage
 from transforms.normalise_stage import DEAD_LETTER_TAG, Normalise
 
 __all__ = ["OUTPUT_FILES", "StageConfig", "build", "summary_file", "write_files"]
@@ -38,8 +38,9 @@ class StageConfig:
     language_backend: str = "cascade"
     packs_dir: str | None = None
     thresholds: dict[str, float] = field(default_factory=dict)
-    # A tag: the worker processes on one machine share lingua's high-accuracy
-    # models (transforms.language_shared); None: each process loads its own.
+    # A tag: the processes on one machine ask one server for lingua's
+    # high-accuracy answers (transforms.language_shared), without waiting for
+    # them; None: each process loads its own copy and waits.
     shared_models: str | None = None
 
 

@@ -52,15 +52,14 @@ def _run_pipeline(args, beam_args, inputs, output, paths, settings, state):
     from pipelines.summary import check_identities, render
     from transforms.dedup import Dedup, near_parts_for
     from transforms.dedup_small import DedupInOneGroup, one_group_fits
-    from transforms.language_shared import forget, new_tag
+    from transforms.language_shared import process_tag
 
     beam_args = runner_args(beam_args)
     options = PipelineOptions(list(beam_args))
     in_process = not any("multi_processing" in a for a in beam_args)
-    # Worker processes of their own (or a runner elsewhere): those on one
-    # machine share one copy of lingua's high-accuracy models.
-    shared = None if in_process and _runner(options) == DEFAULT_RUNNER else new_tag()
-    config = StageConfig(args.language_backend, args.packs_dir, thresholds, shared)
+    # lingua's high-accuracy models load in a server process, one per machine
+    # for this process's runs; it ends with the process that started it.
+    config = StageConfig(args.language_backend, args.packs_dir, thresholds, process_tag())
     started = state["started"]
     print(f"newswatch: replaying {total or 'the matched'} file(s) into {output}", file=sys.stderr)
     try:
@@ -99,8 +98,6 @@ def _run_pipeline(args, beam_args, inputs, output, paths, settings, state):
         from connectors.parse_worker import discard_spares
 
         discard_spares()  # a child prestarted that no parse step took
-        if shared is not None:
-            forget(shared)
     elapsed = time.monotonic() - started
     print(render(counts))
     print(f"took          {elapsed:.1f} s")

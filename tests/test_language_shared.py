@@ -1,4 +1,4 @@
-"""One copy of lingua's high-accuracy models per machine: real processes, real sockets, real texts.
+"""One model server per machine for lingua's high-accuracy answers: real processes and texts.
 
 The texts are word pairs of the langid corpus on which CLD2 and lingua's
 low-accuracy mode disagree, so the cascade asks the high-accuracy model;
@@ -18,10 +18,20 @@ import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.util import assert_that, equal_to
+from apache_beam.transforms.window import FixedWindows, TimestampedValue
 
 from transforms.langid_backends import LinguaDetector
-from transforms.language import CascadeDetector, DetectLanguage
-from transforms.language_shared import SharedAccurate, forget, new_tag, shared_dir, take_copies
+from transforms.language import CascadeDetector
+from transforms.language_shared import (
+    SharedAccurate,
+    forget,
+    new_tag,
+    paths,
+    shared_dir,
+    take_copies,
+)
+from transforms import language_shared, language_stage
+from transforms.language_stage import MAX_WAITING, DetectLanguage
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,11 +48,12 @@ print(json.dumps({"out": out, "copies": take_copies(), "local": shared.is_local,
 
 _HOLDER = """
 import sys
-from transforms.language_shared import SharedAccurate
+from transforms.language_shared import SharedAccurate, forget
 shared = SharedAccurate(sys.argv[1])
-shared.detect(sys.argv[2])
+shared.detect(sys.argv[2])  # starts the server, as this process's child
 print("holding", flush=True)
 sys.stdin.read()  # until the test closes it
+forget(sys.argv[1])  # ends the server and waits for it
 """
 
 
@@ -88,20 +99,43 @@ def _client(tag: str, texts: list[str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_a_second_process_asks_the_first_ones_copy_and_loads_none(tag, disputed):
+def test_a_second_process_asks_the_same_server_and_loads_none(tag, disputed):
     take_copies()
-    holder = SharedAccurate(tag)
-    here = _rounded(holder.detect(text) for text in disputed)
-    assert take_copies() == 1 and not holder.is_local
+    shared = SharedAccurate(tag)
+    here = _rounded(shared.detect(text) for text in disputed)
+    assert take_copies() == 1 and not shared.is_local
     assert here == _answers(disputed)
     other = _client(tag, disputed)
-    # The same answers, from this process's copy: the other built no lingua model at all.
+    # The same answers, from the same server: the other process built no lingua model.
     assert {**other, "out": _rounded(other["out"])} == {
         "out": here, "copies": 0, "local": False, "models": 0
     }
 
 
-def test_when_the_holder_ends_the_next_caller_holds_a_new_copy(tag, disputed):
+def test_submitted_texts_are_answered_in_order(tag, disputed):
+    shared = SharedAccurate(tag)
+    for text in disputed:
+        shared.submit(text)
+    assert shared.waiting == len(disputed)
+    answers = [shared.take() for _ in disputed]
+    assert shared.waiting == 0 and not shared.ready()
+    assert _rounded(answers) == _answers(disputed)
+    with pytest.raises(IndexError):
+        shared.take()
+
+
+def test_the_servers_failure_on_a_text_is_raised_for_that_text(tag, disputed):
+    shared = SharedAccurate(tag)
+    shared.submit(disputed[0])
+    shared.submit(None)  # not a text: lingua fails on it in the server
+    shared.submit(disputed[1])
+    assert _rounded([shared.take()]) == _answers(disputed[:1])
+    with pytest.raises(RuntimeError, match="language model server: .*Error"):
+        shared.take()
+    assert _rounded([shared.take()]) == _answers(disputed[1:2])
+
+
+def test_when_the_server_ends_the_caller_starts_a_new_one(tag, disputed):
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, tag, disputed[0]], cwd=ROOT, text=True,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -110,21 +144,23 @@ def test_when_the_holder_ends_the_next_caller_holds_a_new_copy(tag, disputed):
         assert holder.stdout.readline().strip() == "holding"
         take_copies()
         shared = SharedAccurate(tag)
-        first = list(shared.detect(disputed[1]))
+        first = shared.detect(disputed[1])
         assert take_copies() == 0 and shared.reconnects == 0
     finally:
         holder.stdin.close()
         holder.wait(timeout=60)
     assert holder.returncode == 0
-    # The holder is gone: one reconnect, and this process now holds the copy.
-    second = list(shared.detect(disputed[2]))
+    assert not any(os.path.exists(path) for path in paths(tag))  # the server cleaned up
+    # Its server is gone: one reconnect, which starts a new server from this process.
+    second = shared.detect(disputed[2])
     assert shared.reconnects == 1 and take_copies() == 1 and not shared.is_local
     assert _rounded([first, second]) == _answers(disputed[1:3])
 
 
-def test_a_share_that_cannot_be_made_falls_back_to_an_own_copy(tag, disputed):
-    # The lock file's place is taken by a folder: no process can hold the share.
-    os.mkdir(os.path.join(shared_dir(), tag + ".lock"))
+def test_a_server_that_cannot_start_falls_back_to_an_own_copy(tag, disputed):
+    # The lock file's place is taken by a folder: no server can be started.
+    lock, _ = paths(tag)
+    os.mkdir(lock)
     try:
         take_copies()
         shared = SharedAccurate(tag)
@@ -132,23 +168,28 @@ def test_a_share_that_cannot_be_made_falls_back_to_an_own_copy(tag, disputed):
         assert shared.is_local and take_copies() == 1
         assert answers == _answers(disputed[:5])
     finally:
-        os.rmdir(os.path.join(shared_dir(), tag + ".lock"))
+        os.rmdir(lock)
 
 
-def test_forget_removes_the_runs_files(disputed):
+def test_forget_ends_the_server_and_removes_its_files(disputed):
     made = new_tag()
     SharedAccurate(made).detect(disputed[0])
-    base = os.path.join(shared_dir(), made)
-    assert os.path.exists(base + ".address") and os.path.exists(base + ".lock")
+    server = language_shared._started[made][0]
+    assert all(os.path.exists(path) for path in paths(made))
     forget(made)
-    assert not os.path.exists(base + ".address") and not os.path.exists(base + ".lock")
+    assert server.returncode == 0
+    assert not any(os.path.exists(path) for path in paths(made))
     forget(made)  # twice is harmless
+    assert os.path.isdir(shared_dir())
 
 
-def test_two_worker_processes_load_one_copy(tag, disputed, make_item):
-    items = [make_item(guid=f"g{i}", title=text, text="") for i, text in enumerate(disputed)]
+def _expected(items, texts) -> list[tuple[str, str]]:
     cascade = CascadeDetector()
-    expected = [(item.guid, cascade.detect(text)[0]) for item, text in zip(items, disputed)]
+    return [(item.guid, cascade.detect(text)[0]) for item, text in zip(items, texts)]
+
+
+def test_two_worker_processes_ask_one_server(tag, disputed, make_item):
+    items = [make_item(guid=f"g{i}", title=text, text="") for i, text in enumerate(disputed)]
     options = PipelineOptions(
         ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
     )
@@ -160,10 +201,35 @@ def test_two_worker_processes_load_one_copy(tag, disputed, make_item):
         # Workers are fresh interpreters: nothing from this module may go to them.
         | beam.Map(operator.attrgetter("guid", "language"))
     )
-    assert_that(out, equal_to(expected))
+    assert_that(out, equal_to(_expected(items, disputed)))
     result = p.run()
     result.wait_until_finish()
     copies = result.metrics().query(
         beam.metrics.MetricsFilter().with_name("language_accurate_copies")
     )["counters"]
     assert sum(c.committed for c in copies) == 1
+
+
+class _WindowStart(beam.DoFn):
+    def process(self, item, window=beam.DoFn.WindowParam):
+        yield item.guid, item.language, int(window.start)
+
+
+@pytest.mark.parametrize("waiting", [MAX_WAITING, 2])
+def test_items_that_wait_for_the_server_keep_their_windows(
+    tag, disputed, make_item, pipeline, monkeypatch, waiting
+):
+    monkeypatch.setattr(language_stage, "MAX_WAITING", waiting)
+    plain = "Investigators gathered evidence of the deliberate shelling of a hospital."
+    texts = [text for pair in zip(disputed[:30], [plain] * 30) for text in pair]
+    items = [make_item(guid=f"g{i}", title=text, text="") for i, text in enumerate(texts)]
+    expected = [(guid, code, i * 10) for i, (guid, code) in enumerate(_expected(items, texts))]
+    with pipeline as p:
+        out = (
+            p
+            | beam.Create([TimestampedValue(item, i * 10) for i, item in enumerate(items)])
+            | beam.WindowInto(FixedWindows(10))
+            | DetectLanguage(shared=tag, dead_letters=True)
+        )
+        assert_that(out["items"] | beam.ParDo(_WindowStart()), equal_to(expected))
+        assert_that(out["dead_letter"], equal_to([]), label="no dead letters")

@@ -35,10 +35,7 @@ from __future__ import annotations
 
 from functools import partial
 
-import apache_beam as beam
-from apache_beam.metrics import Metrics
-
-from transforms.item import DEAD_LETTER_TAG, Item, failure_reason, item_dead_letter
+from transforms.item import DEAD_LETTER_TAG, Item
 from transforms.langid_backends import (
     UNDETERMINED,
     Cld2Detector,
@@ -55,13 +52,13 @@ __all__ = [
     "DEAD_LETTER_TAG",
     "UNDETERMINED",
     "CascadeDetector",
-    "DetectLanguage",
     "Detector",
     "FALLBACKS",
     "detection_text",
     "identify",
     "iso639_1",
     "make_detector",
+    "with_language",
 ]
 
 
@@ -174,6 +171,18 @@ class CascadeDetector:
         return self.fallbacks / self.calls if self.calls else 0.0
 
     def detect(self, text: str) -> tuple[str, float]:
+        answer = self.route(text)
+        if answer is None:
+            answer = self.settle(text, self._accurate.detect(text))
+        return answer
+
+    def route(self, text: str) -> tuple[str, float] | None:
+        """The answer, or None when it is the high-accuracy model's to give.
+
+        :meth:`detect` is ``route``, and for None :meth:`settle` with the
+        model's answer; the language stage uses the two to go on with other
+        texts while the model answers (:attr:`accurate` then has the text).
+        """
         self.calls += 1
         script = unique_script_language(text, min_letters=MIN_LETTERS)
         if script is not None:
@@ -192,21 +201,35 @@ class CascadeDetector:
         if answer is not None:
             self.cached += 1
             return answer
-        code, confidence = self._lingua(text, full)
+        answer = self._lingua(text, full)
+        if answer is None:
+            self.escalated += 1
+            return None
+        return self.settle(text, answer)
+
+    def settle(self, text: str, answer: tuple[str, float]) -> tuple[str, float]:
+        """The cascade's answer for a fallback text, from lingua's: ``und`` below the bar; kept."""
+        code, confidence = answer
         answer = (UNDETERMINED if confidence < ACCURATE_MIN_CONFIDENCE else code), confidence
         if len(self._recent) >= FALLBACK_CACHE:
             del self._recent[next(iter(self._recent))]  # the oldest
         self._recent[text] = answer
         return answer
 
+    @property
+    def accurate(self) -> Detector:
+        """The high-accuracy detector the cascade asks (lingua's, or a shared one)."""
+        return self._accurate
+
     def _lingua(
         self, text: str, full: tuple[str, float, bool] | None = None
-    ) -> tuple[str, float]:
+    ) -> tuple[str, float] | None:
         """lingua's answer for a fallback text, asked as :attr:`fallback` says.
 
-        ``full``: CLD2's :meth:`~Cld2Detector.detect_full` answer for the
-        text, when the cascade asked it (texts of :data:`CASCADE_MIN_CHARS`
-        or more): the vote's CLD2 guess starts from it.
+        None when the high-accuracy model must answer. ``full``: CLD2's
+        :meth:`~Cld2Detector.detect_full` answer for the text, when the
+        cascade asked it (texts of :data:`CASCADE_MIN_CHARS` or more): the
+        vote's CLD2 guess starts from it.
         """
         if self.fallback != "accurate":
             ranked = self._quick.ranked(text, top=2)
@@ -219,8 +242,7 @@ class CascadeDetector:
                     return ranked[0]
                 if ranked[0][0] == self._fast.detect(text, full)[0]:
                     return ranked[0]
-        self.escalated += 1
-        return self._accurate.detect(text)
+        return None
 
     @property
     def loaded(self) -> tuple[bool, bool]:
@@ -266,81 +288,20 @@ def make_detector(name: str, shared: str | None = None) -> Detector:
 
 def identify(detector: Detector, item: Item) -> Item:
     """The item with the detector's language and confidence for its title and text."""
-    code, confidence = detector.detect(detection_text(item))
+    return with_language(item, detector.detect(detection_text(item)))
+
+
+def with_language(item: Item, answer: tuple[str, float]) -> Item:
+    """The item with a detector's ``(code, confidence)`` for it."""
+    code, confidence = answer
     return item.replace(language=code, language_confidence=round(confidence, 4))
 
 
-class _DetectFn(beam.DoFn):
-    def __init__(self, backend: str, isolate: bool = False, shared: str | None = None) -> None:
-        self._backend = backend
-        self._isolate = isolate
-        self._shared = shared
-        self._detector: Detector | None = None
-        self._undetermined = Metrics.counter("newswatch", "language_undetermined")
-        self._fallbacks = Metrics.counter("newswatch", "language_fallback")
-        self._failed = Metrics.counter("newswatch", "language_dead_letters")
-        # Copies of the shared high-accuracy model made (one per machine when shared).
-        self._copies = Metrics.counter("newswatch", "language_accurate_copies")
+def __getattr__(name: str):
+    # The Beam stage lives in transforms.language_stage, so that the detectors
+    # load without Beam; its names are still found here.
+    if name in ("DetectLanguage", "_DetectFn"):
+        from transforms import language_stage
 
-    def setup(self) -> None:
-        # lingua's models load here, once per process, never at import.
-        self._detector = make_detector(self._backend, self._shared)
-
-    def process(self, item: Item):
-        before = getattr(self._detector, "fallbacks", 0)
-        try:
-            out = identify(self._detector, item)
-        except Exception as exc:  # any one item's failure must not end the run
-            if not self._isolate:
-                raise
-            self._failed.inc()
-            letter = item_dead_letter("language", item, failure_reason(exc))
-            yield beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, letter)
-            return
-        if getattr(self._detector, "fallbacks", 0) != before:
-            self._fallbacks.inc()
-        if out.language == UNDETERMINED:
-            self._undetermined.inc()
-        yield out
-
-    def finish_bundle(self) -> None:
-        if self._shared is not None:
-            from transforms.language_shared import take_copies
-
-            made = take_copies()
-            if made:
-                self._copies.inc(made)
-
-
-class DetectLanguage(beam.PTransform):
-    """Items → items with ``language`` and ``language_confidence``.
-
-    Args:
-        backend: one of :data:`BACKENDS`.
-        dead_letters: isolate each item: an item whose identification raises
-            becomes a dead letter (stage ``language``) and the output is
-            ``{"items", "dead_letter"}``; otherwise the error ends the run.
-        shared: a tag (:func:`transforms.language_shared.new_tag`): the
-            worker processes on one machine share one copy of lingua's
-            high-accuracy models; None: each process loads its own.
-    """
-
-    def __init__(
-        self, backend: str = "cascade", *, dead_letters: bool = False, shared: str | None = None
-    ) -> None:
-        super().__init__()
-        if backend not in BACKENDS:
-            raise ValueError(
-                f"language backend must be one of {sorted(BACKENDS)} (got {backend!r})"
-            )
-        self._backend = backend
-        self._isolate = dead_letters
-        self._shared = shared
-
-    def expand(self, items):
-        detect = beam.ParDo(_DetectFn(self._backend, self._isolate, self._shared))
-        detect = detect.with_output_types(Item)
-        if not self._isolate:
-            return items | "DetectLanguage" >> detect
-        out = items | "DetectLanguage" >> detect.with_outputs(DEAD_LETTER_TAG, main="items")
-        return {"items": out["items"], DEAD_LETTER_TAG: out[DEAD_LETTER_TAG]}
+        return getattr(language_stage, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

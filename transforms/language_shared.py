@@ -1,143 +1,296 @@
-"""lingua's high-accuracy models, loaded once per machine instead of once per worker process.
+"""lingua's high-accuracy models in a process of their own: one per machine, asked without waiting.
 
 The cascade's vote sends the texts where CLD2 and lingua's low-accuracy mode
 disagree to lingua's high-accuracy mode, whose first Latin-script text loads
-about 1 GB of models in 5–10 CPU s. A runner with several SDK worker
-processes on one machine (DirectRunner's ``multi_processing`` mode, the
-processes of a Dataflow VM or a Flink task manager) would pay that in every
-process. :class:`SharedAccurate` asks one copy instead, through Beam's
-:class:`~apache_beam.utils.multi_process_shared.MultiProcessShared`: the
-first process to need the model holds it and serves the others' calls over a
-local socket (about a tenth of a millisecond a call, against about a
-millisecond for the call itself); that process calls it directly.
+about 1 GB of models in 5–10 CPU s, holding the interpreter's lock all the
+while. Loaded in a worker, that stalls the worker; loaded in every worker
+process of a machine (DirectRunner's ``multi_processing`` mode, the
+processes of a Dataflow VM or a Flink task manager), it costs that much
+memory and CPU again in each.
 
-Each run has its own tag (:func:`new_tag`), so two runs never share a model
-whose holder may end with the other run. The tag names a lock file and an
-address file in :func:`shared_dir`; :func:`forget` removes them when the run
-is over. If the holder cannot be reached (it ended, or the socket broke), the
-caller asks again once, and after that loads its own copy: a broken share
-costs memory, never answers.
+So the model lives in a *model server*: a child process (``python -m
+transforms.language_server TAG``) that the first process to need it starts,
+and that every process on the machine given the same tag asks over a local
+socket. :class:`SharedAccurate` is the asking side. Besides :meth:`~SharedAccurate.detect`
+it can :meth:`~SharedAccurate.submit` a text and :meth:`~SharedAccurate.take`
+the answer later, which lets the language stage go on with other items
+while the models load (:class:`transforms.language._DetectFn`).
+
+The tag names a lock file and an address file in :func:`shared_dir`; the
+address file holds the server's port and a random key that a client must
+present. A server ends when the process that started it ends (it reads that
+process's end of a pipe) and then removes its files; :func:`forget` also
+does. If the server cannot be reached or started, the caller asks again once,
+and after that loads its own copy: a broken share costs memory, never answers.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
+import subprocess
+import sys
 import tempfile
 import threading
 import uuid
+from collections import deque
+from collections.abc import Iterator
+from multiprocessing.connection import Client, Connection
+from pathlib import Path
 from typing import Any
 
 from transforms.langid_backends import LinguaDetector
 
-__all__ = ["SharedAccurate", "forget", "new_tag", "shared_dir", "take_copies"]
+__all__ = [
+    "SharedAccurate",
+    "forget",
+    "new_tag",
+    "paths",
+    "process_tag",
+    "shared_dir",
+    "take_copies",
+]
 
 _log = logging.getLogger(__name__)
-# The errors a proxy raises when the holder is gone or the connection broke;
-# lingua's own errors on a text come back as themselves.
+# The errors of a connection whose server ended or broke.
 _BROKEN = (OSError, EOFError)
+# The server imports this module from the same tree as its starter.
+_ROOT = str(Path(__file__).resolve().parents[1])
 
 
 def shared_dir() -> str:
-    """The folder of the share's lock and address files (made if missing)."""
+    """The folder of the servers' lock and address files (made if missing)."""
     path = os.path.join(tempfile.gettempdir(), "newswatch-shared-models")
-    os.makedirs(path, exist_ok=True)
+    os.makedirs(path, mode=0o700, exist_ok=True)
     return path
 
 
 def new_tag() -> str:
-    """A tag for one run's shared model: unique, and safe in a file name."""
+    """A new tag: unique, and safe in a file name."""
     return f"lingua-accurate-{uuid.uuid4().hex}"
 
 
-def forget(tag: str) -> None:
-    """Remove a finished run's lock and address files (those that exist)."""
+_process_tag: str | None = None
+
+
+def process_tag() -> str:
+    """This process's tag: every run it launches shares one server per machine."""
+    global _process_tag
+    if _process_tag is None:
+        _process_tag = new_tag()
+    return _process_tag
+
+
+def paths(tag: str) -> tuple[str, str]:
+    """The tag's lock file and address file."""
     base = os.path.join(shared_dir(), tag)
-    for suffix in (".lock", ".address", ".address.tmp"):
-        try:
-            os.unlink(base + suffix)
-        except FileNotFoundError:
-            pass
+    return base + ".lock", base + ".address"
 
 
+# Servers this process started, by tag: (process, address line).
+_started: dict[str, tuple[subprocess.Popen, str]] = {}
 _copies = 0
 _copies_lock = threading.Lock()
 
 
+def _count_copy() -> None:
+    global _copies
+    with _copies_lock:
+        _copies += 1
+
+
 def take_copies() -> int:
-    """How many copies this process made since the last call (the holder's, or its own)."""
+    """Copies of the model this process caused since the last call (servers started, own copies)."""
     global _copies
     with _copies_lock:
         made, _copies = _copies, 0
     return made
 
 
-def _accurate() -> LinguaDetector:
-    # Runs in the process that holds the share, or in one that could not
-    # reach it. lazy: each language's models still load only when a text
-    # first needs them.
-    global _copies
-    with _copies_lock:
-        _copies += 1
-    return LinguaDetector(low_accuracy=False, lazy=True)
+def forget(tag: str) -> None:
+    """End the server this process started for ``tag`` (if any) and remove the tag's files."""
+    started = _started.pop(tag, None)
+    if started is not None:
+        process, _ = started
+        process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for path in paths(tag):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+@contextlib.contextmanager
+def _locked(path: str) -> Iterator[None]:
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _read_address(path: str) -> tuple[tuple[str, int], bytes] | None:
+    try:
+        with open(path, encoding="ascii") as handle:
+            host, port, key = handle.read().split()
+        return (host, int(port)), bytes.fromhex(key)
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _start_server(tag: str) -> None:
+    """Start this tag's server and wait until its address file is written."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (_ROOT, env.get("PYTHONPATH"))))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "transforms.language_server", tag],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
+    )
+    line = process.stdout.readline().strip()
+    if not line.startswith("serving "):
+        process.kill()
+        process.wait()
+        raise OSError(f"the model server did not start (said {line!r})")
+    _started[tag] = (process, line)
+    _count_copy()
+
+
+def _connect(tag: str) -> Connection:
+    """A connection to the tag's server, started first if there is none (or it is gone)."""
+    lock, address_file = paths(tag)
+    with _locked(lock):
+        found = _read_address(address_file)
+        if found is not None:
+            try:
+                return Client(found[0], authkey=found[1])
+            except OSError:
+                pass  # a server that ended without removing its file
+        _start_server(tag)
+        found = _read_address(address_file)
+        if found is None:
+            raise OSError("the model server wrote no address")
+        return Client(found[0], authkey=found[1])
 
 
 class SharedAccurate:
-    """lingua's high-accuracy detector, one per machine for the run tagged ``tag``.
+    """lingua's high-accuracy detector in the machine's model server for ``tag``.
 
     It stands in for ``LinguaDetector(low_accuracy=False, lazy=True)``: the
-    same :meth:`detect` and :attr:`loaded`. It connects on its first call,
-    so a run whose texts never need the model never starts the share.
+    same :meth:`detect` and :attr:`loaded`; it connects on its first call, so
+    a run whose texts never need the model never starts a server. Texts can
+    also be sent ahead (:meth:`submit`) and their answers taken in the same
+    order (:meth:`take`), :meth:`ready` saying whether one has come.
 
     Args:
-        tag: the run's tag (:func:`new_tag`); every process given the same
-            tag on one machine uses the same model.
+        tag: every process on one machine given the same tag asks the same
+            server (:func:`new_tag`, :func:`process_tag`).
     """
 
     name = "lingua"
 
     def __init__(self, tag: str) -> None:
         self.tag = tag
-        self._share: Any = None
-        self._remote: Any = None
+        self._conn: Connection | None = None
         self._local: LinguaDetector | None = None
+        # Texts sent and not yet answered, oldest first.
+        self._sent: deque[str] = deque()
         self.reconnects = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"tag": self.tag}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["tag"])
 
     @property
     def loaded(self) -> bool:
-        """Whether this process has asked for the model yet (its own copy or the share)."""
-        return self._remote is not None or (self._local is not None and self._local.loaded)
+        """Whether this process has asked for the model yet (the server, or its own copy)."""
+        return self._conn is not None or (self._local is not None and self._local.loaded)
 
     @property
     def is_local(self) -> bool:
         """Whether the share failed and this process loaded its own copy."""
         return self._local is not None
 
-    def _connect(self) -> Any:
-        from apache_beam.utils.multi_process_shared import MultiProcessShared
-
-        # The share object is kept: in the process that holds the model it
-        # also holds the server that answers the others.
-        self._share = MultiProcessShared(_accurate, self.tag, path=shared_dir())
-        return self._share.acquire()
+    @property
+    def waiting(self) -> int:
+        """Texts submitted and not yet taken."""
+        return len(self._sent)
 
     def detect(self, text: str) -> tuple[str, float]:
+        self.submit(text)
+        return self._take_last()
+
+    def submit(self, text: str) -> None:
+        """Send a text; its answer is taken, in order, with :meth:`take`."""
+        self._sent.append(text)
         if self._local is not None:
+            return
+        try:
+            if self._conn is None:
+                self._conn = _connect(self.tag)
+            self._conn.send(text)
+        except Exception as exc:  # noqa: BLE001 - any failure to share: ask again, then a copy
+            self._broken(exc)
+
+    def ready(self) -> bool:
+        """Whether the oldest text's answer can be taken without waiting."""
+        if not self._sent:
+            return False
+        if self._local is not None:
+            return True
+        try:
+            return self._conn.poll(0)
+        except _BROKEN as exc:
+            self._broken(exc)
+            return True
+
+    def take(self) -> tuple[str, float]:
+        """The answer for the oldest text submitted (waits for it).
+
+        Raises:
+            IndexError: nothing was submitted.
+            RuntimeError: the server failed on the text (lingua's own error).
+        """
+        text = self._sent[0]
+        if self._local is not None:
+            self._sent.popleft()
             return self._local.detect(text)
-        for _attempt in range(2):
-            if self._remote is None:
-                try:
-                    self._remote = self._connect()
-                except Exception as exc:  # noqa: BLE001 - any failure to share: load a copy
-                    _log.warning("shared language model %s: cannot connect: %s", self.tag, exc)
-                    break
+        try:
+            status, answer = self._conn.recv()
+        except _BROKEN as exc:
+            self._broken(exc)
+            return self.take()
+        self._sent.popleft()
+        if status != "ok":
+            raise RuntimeError(f"language model server: {answer}")
+        return answer[0], answer[1]
+
+    def _take_last(self) -> tuple[str, float]:
+        while len(self._sent) > 1:  # answers to texts sent earlier come first
+            self.take()
+        return self.take()
+
+    def _broken(self, exc: BaseException) -> None:
+        """The connection failed: reconnect once and send the waiting texts again, else a copy."""
+        _log.warning("language model server %s: %s", self.tag, exc)
+        self._conn = None
+        if self.reconnects < 1:
+            self.reconnects += 1
             try:
-                code, confidence = self._remote.detect(text)
-                return code, confidence
-            except _BROKEN as exc:
-                self._remote = None
-                self.reconnects += 1
-                _log.warning("shared language model %s unreachable: %s", self.tag, exc)
-        _log.warning("shared language model %s: loading a copy in this process", self.tag)
-        self._local = _accurate()
-        return self._local.detect(text)
+                self._conn = _connect(self.tag)
+                for text in self._sent:
+                    self._conn.send(text)
+                return
+            except Exception as again:  # noqa: BLE001
+                _log.warning("language model server %s: %s", self.tag, again)
+                self._conn = None
+        _log.warning("language model server %s: loading a copy in this process", self.tag)
+        self._local = LinguaDetector(low_accuracy=False, lazy=True)
+        _count_copy()
