@@ -30,7 +30,16 @@ def test_all_names_exist(name):
 
 @pytest.mark.parametrize(
     "module",
-    ["transforms.item", "transforms.normalise", "connectors.feeds", "connectors.errors", "transforms"],
+    [
+        "transforms.item",
+        "transforms.normalise",
+        "connectors.feeds",
+        "connectors.errors",
+        "transforms",
+        # The detectors, and the model server started for every machine's first escalation.
+        "transforms.language",
+        "transforms.language_server",
+    ],
 )
 def test_record_and_readers_import_without_beam(module):
     # The poller and the desk read and write items; they must not pay for Beam.
