@@ -7,11 +7,14 @@ all Cyrillic, so only the Cyrillic languages' models load (about a second).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import operator
 import os
 import subprocess
 import sys
+import threading
+from multiprocessing.connection import Listener
 from pathlib import Path
 
 import apache_beam as beam
@@ -122,6 +125,39 @@ def test_submitted_texts_are_answered_in_order(tag, disputed):
     assert _rounded(answers) == _answers(disputed)
     with pytest.raises(IndexError):
         shared.take()
+
+
+def test_detect_refuses_while_submitted_answers_wait(tag, disputed):
+    shared = SharedAccurate(tag)
+    shared.submit(disputed[0])
+    with pytest.raises(RuntimeError, match="1 submitted answer"):
+        shared.detect(disputed[1])
+    assert _rounded([shared.take()]) == _answers(disputed[:1])
+    assert _rounded([shared.detect(disputed[1])]) == _answers(disputed[1:2])
+
+
+def test_an_address_file_naming_another_listener_starts_a_server(tag, disputed):
+    # A server that died without removing its file, its port now someone else's.
+    other = Listener(("127.0.0.1", 0), authkey=b"not the server's key")
+
+    def refuse() -> None:
+        with contextlib.suppress(Exception):
+            other.accept()
+
+    door = threading.Thread(target=refuse, daemon=True)
+    door.start()
+    _, address = paths(tag)
+    with open(address, "w", encoding="ascii") as handle:
+        handle.write(f"127.0.0.1 {other.address[1]} {os.urandom(16).hex()}")
+    try:
+        take_copies()
+        shared = SharedAccurate(tag)
+        answer = shared.detect(disputed[0])
+        assert take_copies() == 1 and not shared.is_local and shared.reconnects == 0
+        assert _rounded([answer]) == _answers(disputed[:1])
+    finally:
+        door.join(timeout=30)
+        other.close()
 
 
 def test_the_servers_failure_on_a_text_is_raised_for_that_text(tag, disputed):

@@ -37,6 +37,7 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Iterator
+from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Connection
 from pathlib import Path
 from typing import Any
@@ -169,8 +170,8 @@ def _connect(tag: str) -> Connection:
         if found is not None:
             try:
                 return Client(found[0], authkey=found[1])
-            except OSError:
-                pass  # a server that ended without removing its file
+            except (*_BROKEN, AuthenticationError):
+                pass  # a server that ended without removing its file (its port may be reused)
         _start_server(tag)
         found = _read_address(address_file)
         if found is None:
@@ -224,8 +225,15 @@ class SharedAccurate:
         return len(self._sent)
 
     def detect(self, text: str) -> tuple[str, float]:
+        """The answer for ``text``, waited for.
+
+        Raises:
+            RuntimeError: answers to submitted texts are still to be taken.
+        """
+        if self._sent:
+            raise RuntimeError(f"{len(self._sent)} submitted answer(s) must be taken first")
         self.submit(text)
-        return self._take_last()
+        return self.take()
 
     def submit(self, text: str) -> None:
         """Send a text; its answer is taken, in order, with :meth:`take`."""
@@ -271,11 +279,6 @@ class SharedAccurate:
         if status != "ok":
             raise RuntimeError(f"language model server: {answer}")
         return answer[0], answer[1]
-
-    def _take_last(self) -> tuple[str, float]:
-        while len(self._sent) > 1:  # answers to texts sent earlier come first
-            self.take()
-        return self.take()
 
     def _broken(self, exc: BaseException) -> None:
         """The connection failed: reconnect once and send the waiting texts again, else a copy."""
