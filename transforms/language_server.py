@@ -1,4 +1,4 @@
-"""The model server of :mod:`transforms.language_shared`: lingua's high-accuracy answers on a socket.
+"""The model server of :mod:`transforms.language_shared`: lingua's answers on a socket.
 
     python -m transforms.language_server TAG
 
