@@ -1,13 +1,16 @@
 """CPU seconds of each process and thread of a command's process tree, read from /proc.
 
-    python -m benchmarks.replay_procs [--every S] -- COMMAND [ARG ...]
+    python -m benchmarks.replay_procs [--every S] [--timeline S] -- COMMAND [ARG ...]
 
 For a replay with worker processes: which process (the runner, each SDK
 worker, each parse-worker child) and which thread (a worker's main thread
 imports, its work thread runs the bundles) spent the CPU. /proc is read every
 ``--every`` seconds (0.1) while the command runs; a process's figure is the
 last one read before it ended, so up to that interval of CPU may be missing.
-Linux only.
+With ``--timeline S`` it also prints, for every S seconds of the run, how many
+cores the tree used and which processes used them: where cores stood idle
+(a start that runs on one core, a load that others wait for, a last stage
+that only one worker has work in). Linux only.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-__all__ = ["Usage", "main", "watch"]
+__all__ = ["Usage", "main", "timeline", "watch"]
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -61,8 +64,16 @@ def _tree(root: int) -> dict[int, float]:
     return {pid: parents[pid][1] for pid in tree if pid in parents}
 
 
-def watch(argv: list[str], every: float = 0.1) -> tuple[int, float, dict[int, Usage]]:
+def watch(
+    argv: list[str], every: float = 0.1, samples: list | None = None
+) -> tuple[int, float, dict[int, Usage]]:
     """Run ``argv``; its exit status, wall seconds and the usage of each process seen.
+
+    Args:
+        argv: the command.
+        every: seconds between two readings of /proc.
+        samples: if given, each reading is appended to it as ``(seconds since
+            the start, {pid: CPU seconds so far})`` (for :func:`timeline`).
 
     Raises:
         ValueError: ``every`` is not positive.
@@ -74,7 +85,10 @@ def watch(argv: list[str], every: float = 0.1) -> tuple[int, float, dict[int, Us
     child = subprocess.Popen(argv)
     while True:
         done = child.poll() is not None
-        for pid, cpu in _tree(child.pid).items():
+        tree = _tree(child.pid)
+        if samples is not None:
+            samples.append((time.monotonic() - started, tree))
+        for pid, cpu in tree.items():
             usage = seen.get(pid)
             if usage is None:
                 try:
@@ -98,15 +112,71 @@ def watch(argv: list[str], every: float = 0.1) -> tuple[int, float, dict[int, Us
     return child.returncode, time.monotonic() - started, seen
 
 
+def _role(command: str) -> str:
+    """A short name for a process of a replay's tree, from its command line."""
+    for marker, name in (
+        ("sdk_worker_main", "sdk worker"),
+        ("connectors.parse_worker", "parse worker"),
+        ("transforms.language_server", "language server"),
+        ("pipelines.cli", "runner"),
+    ):
+        if marker in command:
+            return name
+    return os.path.basename(command.split(" ", 1)[0]) or "?"
+
+
+def timeline(
+    samples: list, seen: dict[int, Usage], step: float, busy: float = 0.05
+) -> list[str]:
+    """One line per ``step`` seconds of the run: cores used, and CPU per process in that time.
+
+    ``samples`` come from :func:`watch`; a process is named when it spent
+    more than ``busy`` CPU seconds in the step.
+
+    Raises:
+        ValueError: ``step`` is not positive.
+    """
+    if step <= 0:
+        raise ValueError(f"step must be positive (got {step!r})")
+    lines: list[str] = []
+    last: dict[int, float] = {}
+    since = 0.0
+    for index, (at, tree) in enumerate(samples):
+        if at - since < step and index < len(samples) - 1:
+            continue
+        spent = {pid: cpu - last.get(pid, 0.0) for pid, cpu in tree.items()}
+        used = sum(spent.values()) / max(at - since, 1e-9)
+        named = sorted(
+            ((cpu, _role(seen[pid].command) if pid in seen else "?", pid)
+             for pid, cpu in spent.items() if cpu > busy),
+            reverse=True,
+        )
+        parts = " ".join(f"{role} {pid}: {cpu:.2f}" for cpu, role, pid in named)
+        lines.append(f"{since:6.1f}-{at:6.1f} s  cores {used:4.2f}  {parts}".rstrip())
+        last.update(tree)
+        since = at
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--every", type=float, default=0.1)
+    parser.add_argument(
+        "--timeline", type=float, default=None, metavar="S",
+        help="also print the cores used and by whom, every S seconds of the run",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("a command to run is required (after --)")
-    status, wall, seen = watch(command, args.every)
+    if args.timeline is not None and args.timeline < args.every:
+        parser.error(f"--timeline must be at least --every ({args.every})")
+    samples: list | None = [] if args.timeline is not None else None
+    status, wall, seen = watch(command, args.every, samples)
+    if samples is not None:
+        for line in timeline(samples, seen, args.timeline):
+            print(line, file=sys.stderr)
     total = sum(u.cpu for u in seen.values())
     print(f"wall {wall:.1f} s, CPU {total:.1f} s in {len(seen)} processes, "
           f"load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
