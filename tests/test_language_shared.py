@@ -14,7 +14,8 @@ import os
 import subprocess
 import sys
 import threading
-from multiprocessing.connection import Listener
+from multiprocessing import AuthenticationError
+from multiprocessing.connection import Client, Listener
 from pathlib import Path
 
 import apache_beam as beam
@@ -134,6 +135,19 @@ def test_detect_refuses_while_submitted_answers_wait(tag, disputed):
         shared.detect(disputed[1])
     assert _rounded([shared.take()]) == _answers(disputed[:1])
     assert _rounded([shared.detect(disputed[1])]) == _answers(disputed[1:2])
+
+
+def test_a_caller_without_the_key_is_refused_and_the_server_goes_on(tag, disputed):
+    shared = SharedAccurate(tag)
+    first = shared.detect(disputed[0])
+    _, address = paths(tag)
+    with open(address, encoding="ascii") as handle:
+        host, port, _key = handle.read().split()
+    assert oct(os.stat(address).st_mode & 0o777) == "0o600"
+    with pytest.raises(AuthenticationError):
+        Client((host, int(port)), authkey=b"a guess")
+    second = SharedAccurate(tag).detect(disputed[1])
+    assert _rounded([first, second]) == _answers(disputed[:2])
 
 
 def test_an_address_file_naming_another_listener_starts_a_server(tag, disputed):

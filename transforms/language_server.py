@@ -17,6 +17,7 @@ import contextlib
 import os
 import sys
 import threading
+from multiprocessing import AuthenticationError
 from multiprocessing.connection import Connection, Listener
 from typing import Any
 
@@ -72,8 +73,13 @@ def serve(tag: str) -> None:
         while True:
             try:
                 conn = listener.accept()
-            except Exception:  # noqa: BLE001 - a caller without the key, or a broken connect
-                continue
+            except (AuthenticationError, EOFError, ConnectionError):
+                continue  # a caller without the key, or one that hung up at once
+            except OSError:
+                # The listening socket itself failed: end, so that callers are
+                # refused and start a new server or load their own copy.
+                _remove_own(address_file, lock_file, line)
+                os._exit(1)
             threading.Thread(target=_answer, args=(conn, detector), daemon=True).start()
 
     threading.Thread(target=accept, daemon=True).start()
