@@ -27,7 +27,6 @@ and after that loads its own copy: a broken share costs memory, never answers.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import subprocess
@@ -43,6 +42,11 @@ from pathlib import Path
 from typing import Any
 
 from transforms.langid_backends import LinguaDetector
+
+try:
+    import fcntl
+except ImportError:  # Windows: without the lock two processes may each start a server
+    fcntl = None
 
 __all__ = [
     "SharedAccurate",
@@ -129,6 +133,9 @@ def forget(tag: str) -> None:
 @contextlib.contextmanager
 def _locked(path: str) -> Iterator[None]:
     with open(path, "a") as handle:
+        if fcntl is None:
+            yield
+            return
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
