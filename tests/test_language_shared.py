@@ -22,7 +22,7 @@ import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.util import assert_that, equal_to
-from apache_beam.transforms.window import FixedWindows, TimestampedValue
+from apache_beam.transforms.window import FixedWindows, GlobalWindow, TimestampedValue
 
 from transforms.langid_backends import LinguaDetector
 from transforms.language import CascadeDetector
@@ -283,3 +283,20 @@ def test_items_that_wait_for_the_server_keep_their_windows(
         )
         assert_that(out["items"] | beam.ParDo(_WindowStart()), equal_to(expected))
         assert_that(out["dead_letter"], equal_to([]), label="no dead letters")
+
+
+def test_a_bundle_that_failed_leaves_no_answer_to_the_next(tag, disputed, make_item):
+    fn = language_stage._DetectFn("cascade", isolate=True, shared=tag)
+    fn.setup()
+    window = GlobalWindow()
+    fn.start_bundle()
+    first = make_item(guid="lost", title=disputed[0], text="")
+    assert list(fn.process(first, 0, window)) == []  # waits for the server
+    # The bundle fails here (no finish_bundle); the runner retries it in a new one.
+    fn.start_bundle()
+    second = make_item(guid="kept", title=disputed[1], text="")
+    assert list(fn.process(second, 0, window)) == []
+    [out] = list(fn.finish_bundle())
+    expected = CascadeDetector().detect(disputed[1])
+    assert (out.value.guid, out.value.language) == ("kept", expected[0])
+    assert out.windows == (window,)

@@ -12,6 +12,7 @@ order of the stage's output changes, which nothing downstream relies on.
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from typing import Any
 
@@ -59,6 +60,16 @@ class _DetectFn(beam.DoFn):
         # Only a shared model answers later; the stage waits for its own.
         self._accurate = accurate if hasattr(accurate, "submit") else None
         self._waiting = deque()
+
+    def start_bundle(self) -> None:
+        # A bundle that failed left its items waiting: they are retried with
+        # their bundle, so their answers are taken and dropped, never given
+        # to the texts of this one.
+        self._waiting.clear()
+        if self._accurate is not None:
+            while self._accurate.waiting:
+                with contextlib.suppress(Exception):
+                    self._accurate.take()
 
     def process(
         self, item: Item, timestamp=beam.DoFn.TimestampParam, window=beam.DoFn.WindowParam
