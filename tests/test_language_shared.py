@@ -300,3 +300,21 @@ def test_a_bundle_that_failed_leaves_no_answer_to_the_next(tag, disputed, make_i
     expected = CascadeDetector().detect(disputed[1])
     assert (out.value.guid, out.value.language) == ("kept", expected[0])
     assert out.windows == (window,)
+
+
+@pytest.mark.parametrize("held", [MAX_WAITING, 3])
+def test_the_stage_gives_its_items_in_the_order_it_took_them(
+    tag, disputed, make_item, monkeypatch, held
+):
+    monkeypatch.setattr(language_stage, "MAX_WAITING", held)
+    plain = "Investigators gathered evidence of the deliberate shelling of a hospital."
+    texts = [text for pair in zip(disputed[:20], [plain] * 20) for text in pair] + [plain] * 5
+    items = [make_item(guid=f"g{i}", title=text, text="") for i, text in enumerate(texts)]
+    fn = language_stage._DetectFn("cascade", isolate=True, shared=tag)
+    fn.setup()
+    fn.start_bundle()
+    window = GlobalWindow()
+    out = [value for item in items for value in fn.process(item, 0, window)]
+    out += list(fn.finish_bundle())
+    got = [(v.value if hasattr(v, "value") else v) for v in out]
+    assert [(i.guid, i.language) for i in got] == _expected(items, texts)

@@ -2,12 +2,13 @@
 
 With a shared high-accuracy model (:mod:`transforms.language_shared`), the
 stage does not wait for the model's answers: an item whose text the cascade
-sends to it waits in the stage while the next items go through, and goes on
-when its answer comes, at the latest when the bundle ends. The first such
-text makes the model server load its models (5–10 CPU s) in a process of its
-own, beside the stage's work instead of in front of it. The answers are the
-ones :meth:`~transforms.language.CascadeDetector.detect` gives; only the
-order of the stage's output changes, which nothing downstream relies on.
+sends to it is held, and so is every item behind it, while the stage goes on
+identifying the next items; the held items go on, in the order they came, as
+the answers come, at the latest when the bundle ends. The first such text
+makes the model server load its models (5–10 CPU s) in a process of its own,
+beside the stage's work instead of in front of it. The answers are the ones
+:meth:`~transforms.language.CascadeDetector.detect` gives, and the output
+keeps the input's order, so a replay's files are the same from run to run.
 """
 
 from __future__ import annotations
@@ -31,12 +32,14 @@ from transforms.language import (
     with_language,
 )
 
-__all__ = ["DetectLanguage", "MAX_WAITING"]
+__all__ = ["DetectLanguage", "MAX_WAITING", "MAX_WAITING_CHARS"]
 
-# Items one worker keeps waiting for the model's answers; past this many it
-# waits for the oldest answer before it takes the next item (about 1.2% of
-# real items wait, so a bundle of 80,000 items fills it).
-MAX_WAITING = 1024
+# Items one worker holds while the model answers (those behind an item that
+# waits are held too, to keep the order), and the characters of their titles
+# and texts; past either bound it waits for answers until it holds half.
+# While the model loads (5-10 s) a worker takes a few thousand items.
+MAX_WAITING = 8192
+MAX_WAITING_CHARS = 16_000_000
 
 
 class _DetectFn(beam.DoFn):
@@ -46,7 +49,10 @@ class _DetectFn(beam.DoFn):
         self._shared = shared
         self._detector: Detector | None = None
         self._accurate: Any = None
-        self._waiting: deque[tuple[Item, str, Any, Any]] = deque()
+        # (item, detection text, timestamp, window, output or None while the model answers)
+        self._held: deque[tuple[Item, str, Any, Any, Any]] = deque()
+        self._held_chars = 0
+        self._ending = False
         self._undetermined = Metrics.counter("newswatch", "language_undetermined")
         self._fallbacks = Metrics.counter("newswatch", "language_fallback")
         self._failed = Metrics.counter("newswatch", "language_dead_letters")
@@ -59,13 +65,16 @@ class _DetectFn(beam.DoFn):
         accurate = getattr(self._detector, "accurate", None)
         # Only a shared model answers later; the stage waits for its own.
         self._accurate = accurate if hasattr(accurate, "submit") else None
-        self._waiting = deque()
+        self._held = deque()
+        self._held_chars = 0
 
     def start_bundle(self) -> None:
         # A bundle that failed left its items waiting: they are retried with
         # their bundle, so their answers are taken and dropped, never given
         # to the texts of this one.
-        self._waiting.clear()
+        self._held.clear()
+        self._held_chars = 0
+        self._ending = False
         if self._accurate is not None:
             while self._accurate.waiting:
                 with contextlib.suppress(Exception):
@@ -74,57 +83,81 @@ class _DetectFn(beam.DoFn):
     def process(
         self, item: Item, timestamp=beam.DoFn.TimestampParam, window=beam.DoFn.WindowParam
     ):
-        if self._waiting:
-            yield from self._release(keep=MAX_WAITING - 1)
         before = getattr(self._detector, "fallbacks", 0)
         try:
             if self._accurate is None:
-                out = identify(self._detector, item)
+                out: Any = identify(self._detector, item)
             else:
                 text = detection_text(item)
                 answer = self._detector.route(text)
                 if answer is None:
                     self._accurate.submit(text)
-                    self._waiting.append((item, text, timestamp, window))
-                    self._fallbacks.inc()
-                    return
-                out = with_language(item, answer)
+                    out = None  # the model's to answer
+                else:
+                    out = with_language(item, answer)
         except Exception as exc:  # any one item's failure must not end the run
             if not self._isolate:
                 raise
-            yield self._dead(item, exc)
-            return
+            out = self._dead(item, exc)
+            text = ""
         if getattr(self._detector, "fallbacks", 0) != before:
             self._fallbacks.inc()
-        if out.language == UNDETERMINED:
+        if not self._held and out is not None:
+            yield self._counted(out)
+            return
+        # Behind an item that waits for the model, every item waits too: the
+        # stage gives its items in the order it took them, so the same input
+        # always gives the same output.
+        self._held.append((item, text, timestamp, window, out))
+        self._held_chars += len(item.title) + len(item.text)
+        full = len(self._held) >= MAX_WAITING or self._held_chars >= MAX_WAITING_CHARS
+        yield from self._release(wait=full)
+
+    def _counted(self, out: Any) -> Any:
+        if isinstance(out, Item) and out.language == UNDETERMINED:
             self._undetermined.inc()
-        yield out
+        return out
 
     def _dead(self, item: Item, exc: Exception) -> beam.pvalue.TaggedOutput:
         self._failed.inc()
         letter = item_dead_letter("language", item, failure_reason(exc))
         return beam.pvalue.TaggedOutput(DEAD_LETTER_TAG, letter)
 
-    def _release(self, keep: int):
-        """Items whose answers came (waiting for them past ``keep`` items), in their windows."""
-        while self._waiting and (len(self._waiting) > keep or self._accurate.ready()):
-            item, text, timestamp, window = self._waiting.popleft()
-            try:
-                out = with_language(item, self._detector.settle(text, self._accurate.take()))
-            except Exception as exc:  # noqa: BLE001 - as in process
-                if not self._isolate:
-                    raise
-                dead = self._dead(item, exc)
+    def _release(self, wait: bool):
+        """The held items, in order, up to the first whose answer has not come.
+
+        ``wait``: wait for answers until the held items are under half the
+        bounds (at the end of a bundle, pass True with the bounds at 0).
+        """
+        while self._held:
+            item, text, timestamp, window, out = self._held[0]
+            if out is None:
+                if not (wait or self._accurate.ready()):
+                    return
+                try:
+                    out = with_language(item, self._detector.settle(text, self._accurate.take()))
+                except Exception as exc:  # noqa: BLE001 - as in process
+                    if not self._isolate:
+                        raise
+                    out = self._dead(item, exc)
+            self._held.popleft()
+            self._held_chars -= len(item.title) + len(item.text)
+            if wait and len(self._held) < MAX_WAITING // 2 and (
+                self._held_chars < MAX_WAITING_CHARS // 2
+            ):
+                wait = self._ending
+            out = self._counted(out)
+            if isinstance(out, beam.pvalue.TaggedOutput):
                 yield beam.pvalue.TaggedOutput(
-                    DEAD_LETTER_TAG, WindowedValue(dead.value, timestamp, (window,))
+                    out.tag, WindowedValue(out.value, timestamp, (window,))
                 )
-                continue
-            if out.language == UNDETERMINED:
-                self._undetermined.inc()
-            yield WindowedValue(out, timestamp, (window,))
+            else:
+                yield WindowedValue(out, timestamp, (window,))
 
     def finish_bundle(self):
-        yield from self._release(keep=0)
+        self._ending = True
+        yield from self._release(wait=True)
+        self._ending = False
         if self._shared is not None:
             from transforms.language_shared import take_copies
 
