@@ -22,7 +22,6 @@ import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.util import assert_that, equal_to
-from apache_beam.transforms.window import FixedWindows, GlobalWindow, TimestampedValue
 
 from transforms.langid_backends import LinguaDetector
 from transforms.language import CascadeDetector
@@ -34,8 +33,8 @@ from transforms.language_shared import (
     shared_dir,
     take_copies,
 )
-from transforms import language_shared, language_stage
-from transforms.language_stage import MAX_WAITING, DetectLanguage
+from transforms import language_shared
+from transforms.language_stage import DetectLanguage
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -258,63 +257,3 @@ def test_two_worker_processes_ask_one_server(tag, disputed, make_item):
         beam.metrics.MetricsFilter().with_name("language_accurate_copies")
     )["counters"]
     assert sum(c.committed for c in copies) == 1
-
-
-class _WindowStart(beam.DoFn):
-    def process(self, item, window=beam.DoFn.WindowParam):
-        yield item.guid, item.language, int(window.start)
-
-
-@pytest.mark.parametrize("waiting", [MAX_WAITING, 2])
-def test_items_that_wait_for_the_server_keep_their_windows(
-    tag, disputed, make_item, pipeline, monkeypatch, waiting
-):
-    monkeypatch.setattr(language_stage, "MAX_WAITING", waiting)
-    plain = "Investigators gathered evidence of the deliberate shelling of a hospital."
-    texts = [text for pair in zip(disputed[:30], [plain] * 30) for text in pair]
-    items = [make_item(guid=f"g{i}", title=text, text="") for i, text in enumerate(texts)]
-    expected = [(guid, code, i * 10) for i, (guid, code) in enumerate(_expected(items, texts))]
-    with pipeline as p:
-        out = (
-            p
-            | beam.Create([TimestampedValue(item, i * 10) for i, item in enumerate(items)])
-            | beam.WindowInto(FixedWindows(10))
-            | DetectLanguage(shared=tag, dead_letters=True)
-        )
-        assert_that(out["items"] | beam.ParDo(_WindowStart()), equal_to(expected))
-        assert_that(out["dead_letter"], equal_to([]), label="no dead letters")
-
-
-def test_a_bundle_that_failed_leaves_no_answer_to_the_next(tag, disputed, make_item):
-    fn = language_stage._DetectFn("cascade", isolate=True, shared=tag)
-    fn.setup()
-    window = GlobalWindow()
-    fn.start_bundle()
-    first = make_item(guid="lost", title=disputed[0], text="")
-    assert list(fn.process(first, 0, window)) == []  # waits for the server
-    # The bundle fails here (no finish_bundle); the runner retries it in a new one.
-    fn.start_bundle()
-    second = make_item(guid="kept", title=disputed[1], text="")
-    assert list(fn.process(second, 0, window)) == []
-    [out] = list(fn.finish_bundle())
-    expected = CascadeDetector().detect(disputed[1])
-    assert (out.value.guid, out.value.language) == ("kept", expected[0])
-    assert out.windows == (window,)
-
-
-@pytest.mark.parametrize("held", [MAX_WAITING, 3])
-def test_the_stage_gives_its_items_in_the_order_it_took_them(
-    tag, disputed, make_item, monkeypatch, held
-):
-    monkeypatch.setattr(language_stage, "MAX_WAITING", held)
-    plain = "Investigators gathered evidence of the deliberate shelling of a hospital."
-    texts = [text for pair in zip(disputed[:20], [plain] * 20) for text in pair] + [plain] * 5
-    items = [make_item(guid=f"g{i}", title=text, text="") for i, text in enumerate(texts)]
-    fn = language_stage._DetectFn("cascade", isolate=True, shared=tag)
-    fn.setup()
-    fn.start_bundle()
-    window = GlobalWindow()
-    out = [value for item in items for value in fn.process(item, 0, window)]
-    out += list(fn.finish_bundle())
-    got = [(v.value if hasattr(v, "value") else v) for v in out]
-    assert [(i.guid, i.language) for i in got] == _expected(items, texts)

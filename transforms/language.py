@@ -180,8 +180,7 @@ class CascadeDetector:
         """The answer, or None when it is the high-accuracy model's to give.
 
         :meth:`detect` is ``route``, and for None :meth:`settle` with the
-        model's answer; the language stage uses the two to go on with other
-        texts while the model answers (:attr:`accurate` then has the text).
+        high-accuracy model's answer.
         """
         self.calls += 1
         script = unique_script_language(text, min_letters=MIN_LETTERS)
@@ -215,11 +214,6 @@ class CascadeDetector:
             del self._recent[next(iter(self._recent))]  # the oldest
         self._recent[text] = answer
         return answer
-
-    @property
-    def accurate(self) -> Detector:
-        """The high-accuracy detector the cascade asks (lingua's, or a shared one)."""
-        return self._accurate
 
     def _lingua(
         self, text: str, full: tuple[str, float, bool] | None = None
