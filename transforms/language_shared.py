@@ -1,20 +1,19 @@
-"""lingua's high-accuracy models in a process of their own: one per machine, asked without waiting.
+"""lingua's high-accuracy models in a process of their own: one per machine.
 
 The cascade's vote sends the texts where CLD2 and lingua's low-accuracy mode
 disagree to lingua's high-accuracy mode, whose first Latin-script text loads
 about 1 GB of models in 5–10 CPU s, holding the interpreter's lock all the
-while. Loaded in a worker, that stalls the worker; loaded in every worker
-process of a machine (DirectRunner's ``multi_processing`` mode, the
-processes of a Dataflow VM or a Flink task manager), it costs that much
-memory and CPU again in each.
+while. Loaded in every worker process of a machine (DirectRunner's
+``multi_processing`` mode, the processes of a Dataflow VM or a Flink task
+manager), it costs that much memory and CPU again in each.
 
 So the model lives in a *model server*: a child process (``python -m
 transforms.language_server TAG``) that the first process to need it starts,
 and that every process on the machine given the same tag asks over a local
 socket. :class:`SharedAccurate` is the asking side. Besides :meth:`~SharedAccurate.detect`
-it can :meth:`~SharedAccurate.submit` a text and :meth:`~SharedAccurate.take`
-the answer later, which lets the language stage go on with other items
-while the models load (:class:`transforms.language._DetectFn`).
+it can :meth:`~SharedAccurate.submit` texts and :meth:`~SharedAccurate.take`
+their answers later, in order. (The language stage waits for each answer,
+so that its output keeps the input's order: see the README.)
 
 The tag names a lock file and an address file in :func:`shared_dir`; the
 address file holds the server's port and a random key that a client must
