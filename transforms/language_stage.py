@@ -18,6 +18,7 @@ from transforms.language import BACKENDS, UNDETERMINED, Detector, identify, make
 
 __all__ = ["DetectLanguage"]
 
+
 class _DetectFn(beam.DoFn):
     def __init__(self, backend: str, isolate: bool = False, shared: str | None = None) -> None:
         self._backend = backend
