@@ -257,3 +257,140 @@ def test_two_worker_processes_ask_one_server(tag, disputed, make_item):
         beam.metrics.MetricsFilter().with_name("language_accurate_copies")
     )["counters"]
     assert sum(c.committed for c in copies) == 1
+
+
+def test_a_caller_goes_on_while_the_server_cannot_answer_its_handshake(tag, disputed):
+    # A server loading its models holds its interpreter's lock and answers no
+    # new caller's handshake until it is done: here a listener that the test
+    # has not yet accepted on stands for it.
+    key = os.urandom(16)
+    busy = Listener(("127.0.0.1", 0), authkey=key)
+    _, address = paths(tag)
+    with open(address, "w", encoding="ascii") as handle:
+        handle.write(f"127.0.0.1 {busy.address[1]} {key.hex()}")
+    shared = SharedAccurate(tag)
+    submitting = threading.Thread(
+        target=lambda: [shared.submit(text) for text in disputed[:3]], daemon=True
+    )
+    submitting.start()
+    submitting.join(timeout=60)
+    received = []
+
+    def answer(conn) -> None:
+        for number in range(3):
+            received.append(conn.recv())
+            conn.send(("ok", ("xx", number / 10)))
+
+    try:
+        # Submitted without a handshake: nothing can be answered yet.
+        assert not submitting.is_alive()
+        assert shared.waiting == 3 and not shared.ready() and shared.loaded
+        conn = busy.accept()  # the handshake, at last
+        server = threading.Thread(target=answer, args=(conn,), daemon=True)
+        server.start()
+        # The texts go on the connection once it is made, in order.
+        assert [shared.take() for _ in range(3)] == [("xx", 0.0), ("xx", 0.1), ("xx", 0.2)]
+        server.join(timeout=60)
+        assert received == disputed[:3] and shared.reconnects == 0
+    finally:
+        busy.close()
+
+
+def _bundle(fn, items, window, timestamp):
+    """The stage's output for one bundle: (what process gave, what finish_bundle gave)."""
+    fn.start_bundle()
+    early = [out for item in items for out in fn.process(item, timestamp, window)]
+    return early, list(fn.finish_bundle())
+
+
+def test_the_stage_goes_on_and_lets_the_models_items_go_at_the_bundles_end(
+    tag, disputed, make_item
+):
+    from apache_beam.transforms.window import IntervalWindow
+    from apache_beam.utils.timestamp import Timestamp
+
+    from transforms.language_stage import _DetectFn
+
+    sure = [
+        "Investigators said on Tuesday that they had collected testimony from survivors.",
+        "Die Ermittler sagten am Dienstag, sie hätten Aussagen von Überlebenden gesammelt.",
+    ]
+    # Model texts among sure ones, one of them twice.
+    texts = [disputed[0], sure[0], disputed[1], disputed[0], sure[1], disputed[2]]
+    items = [make_item(guid=f"g{i}", title=text, text="") for i, text in enumerate(texts)]
+    fn = _DetectFn("cascade", isolate=True, shared=tag)
+    fn.setup()
+    window, timestamp = IntervalWindow(0, 60), Timestamp(30)
+    early, late = _bundle(fn, items, window, timestamp)
+    assert [item.guid for item in early] == ["g1", "g4"]
+    assert [value.value.guid for value in late] == ["g0", "g2", "g3", "g5"]
+    assert all(v.windows == (window,) and v.timestamp == timestamp for v in late)
+    cascade = CascadeDetector()
+    assert [(o.guid, o.language) for o in [*early, *(v.value for v in late)]] == [
+        (items[i].guid, cascade.detect(texts[i])[0]) for i in (1, 4, 0, 2, 3, 5)
+    ]
+    # The copy of disputed[0] waited for the same answer: three texts asked, not four.
+    assert fn._detector.escalated == 4 and fn._accurate.waiting == 0
+    # The same bundle again gives the same output, whenever the answers come.
+    fn2 = _DetectFn("cascade", isolate=True, shared=tag)
+    fn2.setup()
+    again = _bundle(fn2, items, window, timestamp)
+    assert [o.guid for o in again[0]] + [v.value.guid for v in again[1]] == [
+        o.guid for o in early
+    ] + [v.value.guid for v in late]
+
+
+def test_the_stage_lets_its_waiting_items_go_when_max_waiting_wait(
+    tag, disputed, make_item, monkeypatch
+):
+    from apache_beam.transforms.window import GlobalWindow
+    from apache_beam.utils.timestamp import MIN_TIMESTAMP
+
+    from transforms import language_stage
+
+    monkeypatch.setattr(language_stage, "MAX_WAITING", 2)
+    items = [make_item(guid=f"g{i}", title=text, text="") for i, text in enumerate(disputed[:3])]
+    fn = language_stage._DetectFn("cascade", isolate=True, shared=tag)
+    fn.setup()
+    fn.start_bundle()
+    outputs = [[v.value.guid for v in fn.process(item, MIN_TIMESTAMP, GlobalWindow())]
+               for item in items]
+    assert outputs == [[], ["g0", "g1"], []]
+    assert [v.value.guid for v in fn.finish_bundle()] == ["g2"]
+
+
+def test_a_server_error_makes_its_items_dead_letters_in_their_window(
+    tag, disputed, make_item, monkeypatch
+):
+    from apache_beam.transforms.window import IntervalWindow
+    from apache_beam.utils.timestamp import Timestamp
+
+    from transforms.item import DEAD_LETTER_TAG
+    from transforms.language_stage import _DetectFn
+
+    texts = [disputed[0], disputed[1], disputed[0]]
+    items = [make_item(guid=f"g{i}", title=text, text="") for i, text in enumerate(texts)]
+    fn = _DetectFn("cascade", isolate=True, shared=tag)
+    fn.setup()
+    take = fn._accurate.take
+    failed = []
+
+    def fail_first():
+        answer = take()  # the server's answer is taken in any case
+        if not failed:
+            failed.append(1)
+            raise RuntimeError("language model server: a broken text")
+        return answer
+
+    monkeypatch.setattr(fn._accurate, "take", fail_first)
+    window, timestamp = IntervalWindow(0, 60), Timestamp(30)
+    early, late = _bundle(fn, items, window, timestamp)
+    assert early == []
+    # Both copies of the failed text are dead letters, the other item goes on.
+    dead = [v for v in late if isinstance(v, beam.pvalue.TaggedOutput)]
+    assert [d.tag for d in dead] == [DEAD_LETTER_TAG, DEAD_LETTER_TAG]
+    assert all(d.value.windows == (window,) for d in dead)
+    assert [d.value.value.stage for d in dead] == ["language", "language"]
+    assert all("a broken text" in d.value.value.reason for d in dead)
+    good = [v for v in late if not isinstance(v, beam.pvalue.TaggedOutput)]
+    assert [v.value.guid for v in good] == ["g1"] and fn._accurate.waiting == 0

@@ -215,6 +215,11 @@ class CascadeDetector:
         self._recent[text] = answer
         return answer
 
+    @property
+    def accurate(self) -> Detector:
+        """The high-accuracy detector the cascade asks (lingua's, or a shared one)."""
+        return self._accurate
+
     def _lingua(
         self, text: str, full: tuple[str, float, bool] | None = None
     ) -> tuple[str, float] | None:

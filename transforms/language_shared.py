@@ -12,8 +12,12 @@ transforms.language_server TAG``) that the first process to need it starts,
 and that every process on the machine given the same tag asks over a local
 socket. :class:`SharedAccurate` is the asking side. Besides :meth:`~SharedAccurate.detect`
 it can :meth:`~SharedAccurate.submit` texts and :meth:`~SharedAccurate.take`
-their answers later, in order. (The language stage waits for each answer,
-so that its output keeps the input's order: see the README.)
+their answers later, in order: the language stage goes on with other items
+while the server answers, and takes the answers at the end of its bundle.
+A caller connects in a thread of its own, because a server that is loading
+holds its interpreter's lock and cannot answer a new caller's handshake
+until it is done: the texts submitted meanwhile are sent when the connection
+is made.
 
 The tag names a lock file and an address file in :func:`shared_dir`; the
 address file holds the server's port and a random key that a client must
@@ -205,8 +209,12 @@ class SharedAccurate:
         self.tag = tag
         self._conn: Connection | None = None
         self._local: LinguaDetector | None = None
-        # Texts sent and not yet answered, oldest first.
+        # Texts submitted and not yet answered, oldest first (all of them
+        # sent, once a connection is made).
         self._sent: deque[str] = deque()
+        # The first connection, made in a thread: [Connection or the error].
+        self._connecting: threading.Thread | None = None
+        self._made: list[Any] = []
         self.reconnects = 0
 
     def __getstate__(self) -> dict[str, Any]:
@@ -218,7 +226,8 @@ class SharedAccurate:
     @property
     def loaded(self) -> bool:
         """Whether this process has asked for the model yet (the server, or its own copy)."""
-        return self._conn is not None or (self._local is not None and self._local.loaded)
+        connected = self._conn is not None or self._connecting is not None
+        return connected or (self._local is not None and self._local.loaded)
 
     @property
     def is_local(self) -> bool:
@@ -246,16 +255,46 @@ class SharedAccurate:
         self._sent.append(text)
         if self._local is not None:
             return
+        if self._conn is None:
+            if self._connecting is None:
+                self._connecting = threading.Thread(target=self._connect, daemon=True)
+                self._connecting.start()
+            self._connected(wait=False)
+            return
         try:
-            if self._conn is None:
-                self._conn = _connect(self.tag)
             self._conn.send(text)
         except Exception as exc:  # noqa: BLE001 - any failure to share: ask again, then a copy
             self._broken(exc)
 
+    def _connect(self) -> None:
+        try:
+            self._made.append(_connect(self.tag))
+        except Exception as exc:  # noqa: BLE001 - handled by the caller's thread
+            self._made.append(exc)
+
+    def _connected(self, wait: bool) -> bool:
+        """Whether no connection is being made; if one was, send the waiting texts on it."""
+        if self._connecting is None:
+            return True
+        if not wait and self._connecting.is_alive():
+            return False
+        self._connecting.join()
+        self._connecting = None
+        made = self._made.pop()
+        if isinstance(made, Exception):
+            self._broken(made)
+            return True
+        self._conn = made
+        try:
+            for text in self._sent:
+                self._conn.send(text)
+        except Exception as exc:  # noqa: BLE001 - as in submit
+            self._broken(exc)
+        return True
+
     def ready(self) -> bool:
         """Whether the oldest text's answer can be taken without waiting."""
-        if not self._sent:
+        if not self._sent or not self._connected(wait=False):
             return False
         if self._local is not None:
             return True
@@ -273,6 +312,7 @@ class SharedAccurate:
             RuntimeError: the server failed on the text (lingua's own error).
         """
         text = self._sent[0]
+        self._connected(wait=True)
         if self._local is not None:
             self._sent.popleft()
             return self._local.detect(text)
