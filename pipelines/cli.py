@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -56,11 +57,27 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     return parser, launchers
 
 
+# The same warnings in the worker processes a runner starts (DirectRunner's
+# multi_processing workers inherit the environment): by module, exactly.
+_GOOGLE_WARNINGS = (
+    "ignore::FutureWarning:google.auth.transport.grpc",
+    "ignore::FutureWarning:google.api_core._python_version_support",
+)
+
+
+def _quiet_workers() -> None:
+    present = os.environ.get("PYTHONWARNINGS", "")
+    missing = [entry for entry in _GOOGLE_WARNINGS if entry not in present.split(",")]
+    if missing:
+        os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [present, *missing]))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # Google's client libraries warn at import about versions the pinned Beam
     # requires (grpcio, Python): one line each on every command's stderr,
     # which is for newswatch's own messages.
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.")
+    _quiet_workers()
     parser, launchers = _parser()
     args, extra = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -39,8 +39,8 @@ class StageConfig:
     packs_dir: str | None = None
     thresholds: dict[str, float] = field(default_factory=dict)
     # A tag: the processes on one machine ask one server for lingua's
-    # high-accuracy answers (transforms.language_shared); None: each process
-    # loads its own copy.
+    # high-accuracy answers (transforms.language_shared) and go on while it
+    # answers; None: each process loads its own copy and waits.
     shared_models: str | None = None
 
 

@@ -3,9 +3,10 @@
 The cascade's vote sends the texts where CLD2 and lingua's low-accuracy mode
 disagree to lingua's high-accuracy mode, whose first Latin-script text loads
 about 1 GB of models in 5–10 CPU s, holding the interpreter's lock all the
-while. Loaded in every worker process of a machine (DirectRunner's
-``multi_processing`` mode, the processes of a Dataflow VM or a Flink task
-manager), it costs that much memory and CPU again in each.
+while. Loaded in a worker, that stalls the worker; loaded in every worker
+process of a machine (DirectRunner's ``multi_processing`` mode, the
+processes of a Dataflow VM or a Flink task manager), it costs that much
+memory and CPU again in each.
 
 So the model lives in a *model server*: a child process (``python -m
 transforms.language_server TAG``) that the first process to need it starts,
