@@ -394,3 +394,24 @@ def test_a_server_error_makes_its_items_dead_letters_in_their_window(
     assert all("a broken text" in d.value.value.reason for d in dead)
     good = [v for v in late if not isinstance(v, beam.pvalue.TaggedOutput)]
     assert [v.value.guid for v in good] == ["g1"] and fn._accurate.waiting == 0
+
+
+def test_a_new_bundle_drops_the_answers_a_failed_bundle_left(tag, disputed, make_item):
+    from apache_beam.transforms.window import GlobalWindow
+    from apache_beam.utils.timestamp import MIN_TIMESTAMP
+
+    from transforms.language_stage import _DetectFn
+
+    cascade = CascadeDetector()
+    first = disputed[0]
+    second = next(t for t in disputed if cascade.detect(t)[0] != cascade.detect(first)[0])
+    fn = _DetectFn("cascade", isolate=True, shared=tag)
+    fn.setup()
+    fn.start_bundle()
+    assert list(fn.process(make_item(guid="a", title=first, text=""), MIN_TIMESTAMP,
+                           GlobalWindow())) == []
+    # That bundle failed before its end; the runner starts another on the same DoFn.
+    early, late = _bundle(fn, [make_item(guid="b", title=second, text="")], GlobalWindow(),
+                          MIN_TIMESTAMP)
+    assert early == [] and [v.value.guid for v in late] == ["b"]
+    assert late[0].value.language == cascade.detect(second)[0]

@@ -68,6 +68,17 @@ class _DetectFn(beam.DoFn):
         self._waiting = deque()
         self._sent = set()
 
+    def start_bundle(self) -> None:
+        # A bundle that failed may have left texts sent: their answers belong to
+        # none of this bundle's items, so they are taken and dropped first.
+        self._waiting.clear()
+        self._sent.clear()
+        while self._accurate is not None and self._accurate.waiting:
+            try:
+                self._accurate.take()
+            except Exception:  # noqa: BLE001 - the server's error on a dropped text
+                pass
+
     def process(
         self, item: Item, timestamp=beam.DoFn.TimestampParam, window=beam.DoFn.WindowParam
     ):
