@@ -92,14 +92,17 @@ class _DetectFn(beam.DoFn):
                 if answer is None:
                     self._hold(item, text, timestamp, window)
                     self._fallbacks.inc()
-                    if len(self._waiting) >= MAX_WAITING:
-                        yield from self._release()
-                    return
-                out = with_language(item, answer)
+                    out = None
+                else:
+                    out = with_language(item, answer)
         except Exception as exc:  # any one item's failure must not end the run
             if not self._isolate:
                 raise
             yield self._dead(item, exc)
+            return
+        if out is None:  # waiting for the model
+            if len(self._waiting) >= MAX_WAITING:
+                yield from self._release()
             return
         if getattr(self._detector, "fallbacks", 0) != before:
             self._fallbacks.inc()
@@ -132,15 +135,18 @@ class _DetectFn(beam.DoFn):
         waiting, self._waiting, self._sent = self._waiting, deque(), set()
         for item, text, timestamp, window in waiting:
             answer = answers[text]
-            if isinstance(answer, Exception):
-                if not self._isolate:
+            try:
+                if isinstance(answer, Exception):
                     raise answer
-                dead = self._dead(item, answer)
+                out = with_language(item, answer)
+            except Exception as exc:  # noqa: BLE001 - as in process, for this item only
+                if not self._isolate:
+                    raise
+                dead = self._dead(item, exc)
                 yield beam.pvalue.TaggedOutput(
                     DEAD_LETTER_TAG, WindowedValue(dead.value, timestamp, (window,))
                 )
                 continue
-            out = with_language(item, answer)
             if out.language == UNDETERMINED:
                 self._undetermined.inc()
             yield WindowedValue(out, timestamp, (window,))
