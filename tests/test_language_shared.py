@@ -22,6 +22,8 @@ import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.util import assert_that, equal_to
+from apache_beam.transforms.window import GlobalWindow, IntervalWindow
+from apache_beam.utils.timestamp import MIN_TIMESTAMP, Timestamp
 
 from transforms.langid_backends import LinguaDetector
 from transforms.language import CascadeDetector
@@ -34,7 +36,9 @@ from transforms.language_shared import (
     take_copies,
 )
 from transforms import language_shared
-from transforms.language_stage import DetectLanguage
+from transforms import language_stage
+from transforms.item import DEAD_LETTER_TAG
+from transforms.language_stage import DetectLanguage, _DetectFn
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -306,11 +310,6 @@ def _bundle(fn, items, window, timestamp):
 def test_the_stage_goes_on_and_lets_the_models_items_go_at_the_bundles_end(
     tag, disputed, make_item
 ):
-    from apache_beam.transforms.window import IntervalWindow
-    from apache_beam.utils.timestamp import Timestamp
-
-    from transforms.language_stage import _DetectFn
-
     sure = [
         "Investigators said on Tuesday that they had collected testimony from survivors.",
         "Die Ermittler sagten am Dienstag, sie hätten Aussagen von Überlebenden gesammelt.",
@@ -346,11 +345,6 @@ def test_the_stage_goes_on_and_lets_the_models_items_go_at_the_bundles_end(
 def test_the_stage_lets_its_waiting_items_go_when_max_waiting_wait(
     tag, disputed, make_item, monkeypatch
 ):
-    from apache_beam.transforms.window import GlobalWindow
-    from apache_beam.utils.timestamp import MIN_TIMESTAMP
-
-    from transforms import language_stage
-
     monkeypatch.setattr(language_stage, "MAX_WAITING", 2)
     items = [make_item(guid=f"g{i}", title=text, text="") for i, text in enumerate(disputed[:3])]
     fn = language_stage._DetectFn("cascade", isolate=True, shared=tag)
@@ -365,12 +359,6 @@ def test_the_stage_lets_its_waiting_items_go_when_max_waiting_wait(
 def test_a_server_error_makes_its_items_dead_letters_in_their_window(
     tag, disputed, make_item, monkeypatch
 ):
-    from apache_beam.transforms.window import IntervalWindow
-    from apache_beam.utils.timestamp import Timestamp
-
-    from transforms.item import DEAD_LETTER_TAG
-    from transforms.language_stage import _DetectFn
-
     texts = [disputed[0], disputed[1], disputed[0]]
     items = [make_item(guid=f"g{i}", title=text, text="") for i, text in enumerate(texts)]
     fn = _DetectFn("cascade", isolate=True, shared=tag)
@@ -400,11 +388,6 @@ def test_a_server_error_makes_its_items_dead_letters_in_their_window(
 
 
 def test_a_new_bundle_drops_the_answers_a_failed_bundle_left(tag, disputed, make_item):
-    from apache_beam.transforms.window import GlobalWindow
-    from apache_beam.utils.timestamp import MIN_TIMESTAMP
-
-    from transforms.language_stage import _DetectFn
-
     cascade = CascadeDetector()
     first = disputed[0]
     second = next(t for t in disputed if cascade.detect(t)[0] != cascade.detect(first)[0])

@@ -65,8 +65,6 @@ class _DetectFn(beam.DoFn):
         accurate = getattr(self._detector, "accurate", None)
         # Only the shared model answers later; a process's own copy is waited for.
         self._accurate = accurate if hasattr(accurate, "submit") else None
-        self._waiting = deque()
-        self._sent = set()
 
     def start_bundle(self) -> None:
         # A bundle that failed may have left texts sent: their answers belong to
