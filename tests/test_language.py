@@ -337,7 +337,7 @@ def test_cascade_fallback_must_be_known():
         CascadeDetector(fallback="slow")
 
 
-@pytest.mark.parametrize("title_chars", [0, 12, 998, 999, 1000, 1001, 2500])
+@pytest.mark.parametrize("title_chars", [0, 12, 598, 599, 600, 601, 2500])
 def test_detection_text_is_the_first_characters_of_title_and_text(make_item, title_chars):
     from transforms.language import DETECT_CHARS, detection_text
 
