@@ -68,8 +68,9 @@ __all__ = [
 # another from Hungarian) and one to a wrong one (an English post to
 # Portuguese); 53 confidences changed (CLD2's share of the text in its
 # language); the 2,421 labelled real items kept their accuracy (2,420 right);
-# the langid corpus is scored whole, uncut; and the cascade ran 1.27 times as
-# fast. 1,000 had been chosen the same way against 2,000.
+# the langid corpus is scored whole, uncut; and the cascade ran 1.07 to 1.30
+# times as fast (``python -m benchmarks.detect_cuts``). 1,000 had been chosen
+# the same way against 2,000.
 DETECT_CHARS = 600
 # Tuned on the langid corpus (see language_eval): CLD2's "reliable" (without
 # best effort) is right 99.5% of the time on the target languages from 40
