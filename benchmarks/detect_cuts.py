@@ -6,8 +6,8 @@
 The cascade reads the first :data:`transforms.language.DETECT_CHARS`
 characters of title and text (:func:`~transforms.language.detection_text`).
 For each cut in ``--cuts`` (the first is the reference), over the items of
-INPUT_DIR (default: the real feeds, ``CORPORA/feeds/real``), read as the
-replay reads them:
+INPUT_DIR (default: the real feeds, ``CORPORA/feeds/real``), parsed and
+normalised (:func:`benchmarks.dedup_data.load_items`):
 
 * the answers that differ from the reference's: the language, or only the
   confidence; the first ``--show`` changed languages are listed with the
@@ -30,24 +30,11 @@ import time
 from pathlib import Path
 
 import transforms.language as language
+from benchmarks.dedup_data import load_items
 from pipelines.commands.common import corpora_dir
 from transforms.item import Item
 
-__all__ = ["main", "read_items"]
-
-
-def read_items(input_dir: Path) -> list[Item]:
-    """INPUT_DIR's items, parsed and normalised as the replay does (dead letters left out)."""
-    from connectors.feeds import parse_feed
-    from transforms.normalise import normalise_or_reason
-
-    items = []
-    for path in sorted(p for p in input_dir.rglob("*") if p.is_file()):
-        for raw in parse_feed(path.name, path.read_bytes()).items:
-            item = normalise_or_reason(raw)
-            if not isinstance(item, str):
-                items.append(item)
-    return items
+__all__ = ["main"]
 
 
 def _labelled(corpora: Path) -> list[tuple[Item, str]]:
@@ -81,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--repeat must be at least 1 (got {args.repeat})")
     corpora = Path(args.corpora)
     input_dir = Path(args.input_dir) if args.input_dir else corpora / "feeds" / "real"
-    items = read_items(input_dir)
+    items = load_items(input_dir)
     if not items:
         parser.error(f"no items in {input_dir}")
     labelled = _labelled(corpora)

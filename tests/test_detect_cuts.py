@@ -8,6 +8,7 @@ import pytest
 
 import transforms.language as language
 from benchmarks import detect_cuts
+from benchmarks.dedup_data import load_items
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "feeds"
 
@@ -25,7 +26,7 @@ def test_the_table_compares_each_cut_with_the_first(corpora, capsys):
         [str(SAMPLES), "--corpora", str(corpora), "--cuts", "1000", "100", "--repeat", "1"]
     ) == 0
     lines = capsys.readouterr().out.splitlines()
-    items = len(detect_cuts.read_items(SAMPLES))
+    items = len(load_items(SAMPLES))
     assert lines[0].startswith(f"{items} items from {SAMPLES}")
     rows = {line.split()[0]: line.split() for line in lines[2:4]}
     # The reference changes nothing against itself.
