@@ -33,10 +33,11 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.commands.common import DEFAULT_CORPORA
+from transforms.item import Item
 from transforms.language import FALLBACKS, UNDETERMINED, CascadeDetector, detection_text
 from transforms.language_eval import TARGET_LANGUAGES, read_texts
 
-__all__ = ["fallback_texts", "first_pass_cost", "main"]
+__all__ = ["fallback_texts", "first_pass_cost", "labelled_items", "main"]
 
 _PROBE = """
 import json, sys, time
@@ -121,16 +122,22 @@ def _accuracy(detector: Any, corpora: Path) -> dict[str, Any]:
             "others_wrong": mean(wrong, False),
             "languages": len(languages),
         }
+    labelled = labelled_items(corpora)
+    hits = sum(detector.detect(detection_text(item))[0] == lang for item, lang in labelled)
+    out["labelled"] = {"right": hits, "items": len(labelled)}
+    return out
+
+
+def labelled_items(corpora: Path) -> list[tuple[Item, str | None]]:
+    """``(item, lang)`` for every labelled real item (``CORPORA/labeled/*.jsonl``), normalised.
+
+    Read as ``newswatch eval`` reads them; ``lang`` is None on a row without one.
+    """
     from pipelines.evaluate import _as_item, load_labelled
     from transforms.normalise import normalise_item
 
     rows = [r for f in sorted((corpora / "labeled").glob("*.jsonl")) for r in load_labelled(f)]
-    hits = sum(
-        detector.detect(detection_text(normalise_item(_as_item(r))))[0] == r.get("lang")
-        for r in rows
-    )
-    out["labelled"] = {"right": hits, "items": len(rows)}
-    return out
+    return [(normalise_item(_as_item(r)), r.get("lang")) for r in rows]
 
 
 def main() -> None:

@@ -12,8 +12,8 @@ normalised (:func:`benchmarks.dedup_data.load_items`):
 * the answers that differ from the reference's: the language, or only the
   confidence; the first ``--show`` changed languages are listed with the
   item's title and the start of its text, to judge by eye;
-* the labelled real items (``CORPORA/labeled/*.jsonl``, their ``lang``) named
-  right, read as ``newswatch eval`` reads them;
+* the labelled real items named right
+  (:func:`benchmarks.cascade_modes.labelled_items`);
 * items per CPU second of one cascade, the best of ``--repeat`` passes, the
   cuts alternating pass by pass so that the machine's hour weighs on each
   alike; each pass starts with no fallback answers kept, and lingua's models
@@ -30,19 +30,12 @@ import time
 from pathlib import Path
 
 import transforms.language as language
+from benchmarks.cascade_modes import labelled_items
 from benchmarks.dedup_data import load_items
 from pipelines.commands.common import corpora_dir
 from transforms.item import Item
 
 __all__ = ["main"]
-
-
-def _labelled(corpora: Path) -> list[tuple[Item, str]]:
-    from pipelines.evaluate import _as_item, load_labelled
-    from transforms.normalise import normalise_item
-
-    rows = [r for f in sorted((corpora / "labeled").glob("*.jsonl")) for r in load_labelled(f)]
-    return [(normalise_item(_as_item(r)), r["lang"]) for r in rows if r.get("lang")]
 
 
 def _texts(items: list[Item], chars: int) -> list[str]:
@@ -71,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     items = load_items(input_dir)
     if not items:
         parser.error(f"no items in {input_dir}")
-    labelled = _labelled(corpora)
+    labelled = labelled_items(corpora)
     detector = language.make_detector("cascade")
 
     texts = {cut: _texts(items, cut) for cut in args.cuts}
